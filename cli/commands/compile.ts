@@ -1,0 +1,33 @@
+// CLI: `mbn compile <model.onnx> -o <bundle.wasm> [--target simd|scalar] [--report r.json] [--dump-after pass]`
+import { writeFileSync } from "node:fs";
+import { compile, type Target } from "../../compiler/index.ts";
+import { readInput, UsageError } from "../common.ts";
+import { printReport } from "./inspect.ts";
+
+export interface CompileOpts {
+  output?: string;
+  target: string;
+  report?: string;
+  dumpAfter?: string;
+  quiet?: boolean;
+}
+
+export function parseTarget(t: string): Target {
+  if (t !== "simd" && t !== "scalar") throw new UsageError(`unknown target '${t}' (simd, scalar)`);
+  return t;
+}
+
+export function compileCommand(file: string, o: CompileOpts): void {
+  const target = parseTarget(o.target);
+  const out = o.output ?? file.replace(/\.onnx$/i, "") + ".wasm";
+  const res = compile(readInput(file), {
+    file, target,
+    dumpAfter: o.dumpAfter ? (pass, text) => pass === o.dumpAfter && process.stdout.write(text) : undefined,
+  });
+  writeFileSync(out, res.wasm);
+  if (o.report) writeFileSync(o.report, JSON.stringify(res.report, null, 2) + "\n");
+  if (!o.quiet && !o.dumpAfter) {
+    printReport(res.report, false);
+    console.log(`wrote ${out} (${res.wasm.length} bytes, ${target}) in ${res.report.compileMs.toFixed(0)} ms`);
+  }
+}

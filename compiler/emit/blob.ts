@@ -1,0 +1,134 @@
+// Compiler, emit stage: Plan + MemoryPlan → the `.mbn` model blob, a memory image placed at the
+// runtime's blob base: header, step table, kernel parameter records and constant data (packed
+// weight planes, thresholds, scales). Input, output and arena follow the image (zero-initialised,
+// not stored). The header layout matches runtime/assembly/index.ts.
+import { fail } from "../errors.ts";
+import type { Epilogue, Plan, QuantSpec, Step, ValueId } from "../ir/plan.ts";
+import { valueBytes } from "../ir/plan.ts";
+import { packBits, wordsFor } from "../pack/bits.ts";
+import type { MemoryPlan } from "../passes/plan_memory.ts";
+import { KERNEL_ID, Layout, RECORDS } from "./layout.ts";
+
+export const MAGIC = 0x314e424d; // "MBN1" little-endian
+export const FORMAT_VERSION = 1;
+const HEADER_SLOTS = 10;
+
+export interface Blob {
+  image: Uint8Array; // bytes at [base, base + image.length)
+  base: number;
+  inputPtr: number;
+  outputPtr: number;
+  memEnd: number; // bytes of linear memory the plan needs
+  arenaBytes: number;
+  weightBytes: number; // packed weight planes + float weights stored
+}
+
+const align = (n: number, a = 64) => Math.ceil(n / a) * a;
+
+function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): Blob {
+  const L = new Layout(base);
+  const header = L.alloc(HEADER_SLOTS * 4, 64);
+  const table = L.alloc(plan.steps.length * 8, 8);
+  // dynamic region (after the image): input, output, shared scratch, arena
+  let dyn = dynBase;
+  const dynAlloc = (n: number) => {
+    const at = dyn;
+    dyn = align(dyn + n + 16, 16);
+    return at;
+  };
+  const inputPtr = dynAlloc(valueBytes(plan.values[plan.input]));
+  const outputPtr = dynAlloc(valueBytes(plan.values[plan.output]));
+  let maxC = 16;
+  for (const v of plan.values) maxC = Math.max(maxC, v.shape[1] ?? 1, v.shape.reduce((p, d) => p * d, 1));
+  const acc = dynAlloc(maxC * 8);
+  const qscratch = dynAlloc(maxC + 16);
+  const arena = align(dyn, 64);
+  const memEnd = arena + mem.arenaBytes;
+  let weightBytes = 0;
+
+  const addr = (v: ValueId): number => {
+    const val = plan.values[v];
+    if (val.pinned === "input") return inputPtr;
+    if (val.pinned === "output") return outputPtr;
+    const off = mem.offset.get(v);
+    if (off === undefined) return fail(`internal: value '${val.name}' has no memory`);
+    return arena + off;
+  };
+  const f32 = (a: Float32Array | undefined) => (a ? L.f32(a) : 0);
+  const quantRec = (q: QuantSpec, c: number, npix: number): number =>
+    L.record(RECORDS.quant, {
+      levels: q.levels.length, thr: q.thr.length ? L.f32(q.thr) : L.alloc(4), flip: L.bytes(q.flip.length ? q.flip : new Uint8Array(1)),
+      planes: Math.max(1, q.planes), lut: L.bytes(q.lut), words: wordsFor(c), plane_stride: npix * wordsFor(c) * 8, scratch: qscratch,
+    }, "quant");
+  const epiRec = (e: Epilogue, out: ValueId, npix: number): number =>
+    L.record(RECORDS.epilogue, {
+      c: e.c, scale: f32(e.scale), bias: f32(e.bias), res: e.res !== undefined ? addr(e.res) : 0, act: e.act,
+      lo: e.lo, hi: e.hi, out: addr(out), quant: e.quant ? quantRec(e.quant, e.c, npix) : 0,
+    }, "epilogue");
+
+  const encode = (s: Step): [string, number] => {
+    switch (s.op) {
+      case "Input":
+        return ["nchw_to_nhwc", L.params("nchw_to_nhwc", { in: addr(s.in), out: addr(s.out), c: s.c, hw: s.hw })];
+      case "Output":
+        if (s.c > 1) return ["nhwc_to_nchw", L.params("nhwc_to_nchw", { in: addr(s.in), out: addr(s.out), c: s.c, hw: s.hw })];
+        return ["channel_affine_f32", L.params("channel_affine_f32", { in: addr(s.in), npix: 1, acc, epilogue: epiRec({ c: s.hw, act: 0, lo: 0, hi: 0 }, s.out, 1) })];
+      case "Conv": {
+        const g = s.geom;
+        weightBytes += s.weights.length * 4;
+        return ["conv2d_f32", L.params("conv2d_f32", {
+          in: addr(s.in), h: g.h, w: g.w, cin: g.cin, weights: L.f32(s.weights), cout: g.cout, kh: g.kh, kw: g.kw,
+          stride: g.sh, pad_t: g.padT, pad_l: g.padL, oh: g.oh, ow: g.ow, acc, epilogue: epiRec(s.epi, s.out, g.oh * g.ow),
+        })];
+      }
+      case "Gemm":
+        weightBytes += s.weights.length * 4;
+        return ["dense_f32", L.params("dense_f32", { in: addr(s.in), cin: s.cin, weights: L.f32(s.weights), cout: s.cout, acc, epilogue: epiRec(s.epi, s.out, 1) })];
+      case "BitConv": {
+        const g = s.geom;
+        const words = wordsFor(g.cin);
+        const packed = packBits(s.wbits, s.m, g.cout * g.kh * g.kw, g.cin);
+        weightBytes += packed.length;
+        return ["bconv", L.params("bconv", {
+          in: addr(s.in), h: g.h, w: g.w, cin: g.cin, in_words: words, k: Math.max(1, s.act.planes), in_plane_stride: g.h * g.w * words * 8,
+          weights: L.bytes(packed), m: s.m, cout: g.cout, kh: g.kh, kw: g.kw, stride: g.sh, pad_t: g.padT, pad_l: g.padL,
+          oh: g.oh, ow: g.ow, unipolar: s.act.unipolar ? 1 : 0, alpha: L.f32(s.alpha),
+          beta: L.f32(s.act.planes ? s.act.scales : new Float32Array([0])), cw: f32(s.cw), ca: s.act.offset,
+          wtap: f32(s.wtap), acc, epilogue: epiRec(s.epi, s.out, g.oh * g.ow),
+        })];
+      }
+      case "BitQuantize":
+        return ["quantize_pack", L.params("quantize_pack", { in: addr(s.in), npix: s.npix, c: s.c, out: addr(s.out), quant: quantRec(s.quant, s.c, s.npix) })];
+      case "Affine":
+        return ["channel_affine_f32", L.params("channel_affine_f32", { in: addr(s.in), npix: s.npix, acc, epilogue: epiRec(s.epi, s.out, s.npix) })];
+      case "MaxPool":
+      case "AveragePool": {
+        const g = s.geom;
+        const p = { in: addr(s.in), h: g.h, w: g.w, c: g.c, kh: g.kh, kw: g.kw, stride_h: g.sh, stride_w: g.sw, pad_t: g.padT, pad_l: g.padL, oh: g.oh, ow: g.ow, out: addr(s.out) };
+        return s.op === "MaxPool" ? ["maxpool_f32", L.params("maxpool_f32", p)] : ["avgpool_f32", L.params("avgpool_f32", { ...p, count_include_pad: s.countIncludePad ? 1 : 0 })];
+      }
+      case "GlobalAveragePool":
+        return ["global_avgpool_f32", L.params("global_avgpool_f32", { in: addr(s.in), hw: s.hw, c: s.c, out: addr(s.out) })];
+    }
+  };
+  plan.steps.forEach((s, i) => {
+    const [kernel, params] = encode(s);
+    L.setI32(table + 8 * i, KERNEL_ID[kernel]);
+    L.setI32(table + 8 * i + 4, params);
+  });
+  const imageEnd = align(base + L.size, 64);
+  const values = [MAGIC, FORMAT_VERSION, inputPtr, valueBytes(plan.values[plan.input]) / 4, outputPtr,
+    valueBytes(plan.values[plan.output]) / 4, plan.steps.length, table, memEnd, imageEnd - base];
+  values.forEach((v, i) => L.setI32(header + 4 * i, v));
+  const image = new Uint8Array(imageEnd - base);
+  image.set(L.image());
+  return { image, base, inputPtr, outputPtr, memEnd, arenaBytes: mem.arenaBytes, weightBytes };
+}
+
+/** Two passes: the first measures the constant image, the second places the dynamic region after it. */
+export function emitBlob(plan: Plan, mem: MemoryPlan, base: number): Blob {
+  const probe = writeBlob(plan, mem, base, 0);
+  const blob = writeBlob(plan, mem, base, base + probe.image.length);
+  if (blob.image.length !== probe.image.length) fail("internal: blob size changed between emit passes");
+  return blob;
+}

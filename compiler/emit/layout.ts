@@ -1,0 +1,79 @@
+// Compiler (emit stage): lays buffers and kernel parameter records out in a linear-memory image at a
+// fixed base address, using the one kernel list (runtime/kernels.json) for slot order. The blob
+// writer, the kernel tests and the kernel benchmark all build their memory images with this.
+import kernelList from "../../runtime/kernels.json" with { type: "json" };
+
+export interface KernelSpec {
+  name: string;
+  params: string[];
+}
+export const KERNELS: KernelSpec[] = kernelList.kernels;
+export const RECORDS: Record<string, string[]> = kernelList.records;
+export const KERNEL_ID: Record<string, number> = Object.fromEntries(KERNELS.map((k, i) => [k.name, i]));
+
+export type ParamValues = Record<string, number>;
+
+/** Growable little-endian memory image starting at absolute address `base`. */
+export class Layout {
+  private buf = new Uint8Array(1 << 16);
+  private view = new DataView(this.buf.buffer);
+  size = 0;
+  constructor(readonly base: number) {}
+
+  /** Reserve n bytes aligned to `align`; returns the absolute address. */
+  alloc(n: number, align = 16): number {
+    const start = Math.ceil(this.size / align) * align;
+    this.ensure(start + n);
+    this.size = start + n;
+    return this.base + start;
+  }
+  private ensure(n: number): void {
+    if (n <= this.buf.length) return;
+    let cap = this.buf.length;
+    while (cap < n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf);
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+  bytes(data: Uint8Array, align = 16): number {
+    const at = this.alloc(data.length, align);
+    this.buf.set(data, at - this.base);
+    return at;
+  }
+  f32(data: ArrayLike<number>): number {
+    const at = this.alloc(data.length * 4);
+    for (let i = 0; i < data.length; i++) this.view.setFloat32(at - this.base + 4 * i, data[i], true);
+    return at;
+  }
+  i32(data: ArrayLike<number>): number {
+    const at = this.alloc(data.length * 4, 4);
+    for (let i = 0; i < data.length; i++) this.view.setInt32(at - this.base + 4 * i, data[i], true);
+    return at;
+  }
+  setI32(addr: number, v: number): void {
+    this.view.setInt32(addr - this.base, v, true);
+  }
+  /** Write a record of named slots (":f32" slots as float bits); unknown or missing names throw. */
+  record(slots: string[], values: ParamValues, what: string): number {
+    const known = new Set(slots.map((s) => s.split(":")[0]));
+    for (const k of Object.keys(values)) if (!known.has(k)) throw new Error(`${what}: unknown slot '${k}'`);
+    const at = this.alloc(slots.length * 4, 4);
+    slots.forEach((slot, i) => {
+      const [name, type] = slot.split(":");
+      const v = values[name];
+      if (v === undefined) throw new Error(`${what}: missing slot '${name}'`);
+      if (type === "f32") this.view.setFloat32(at - this.base + 4 * i, v, true);
+      else this.view.setInt32(at - this.base + 4 * i, v, true);
+    });
+    return at;
+  }
+  params(kernel: string, values: ParamValues): number {
+    const spec = KERNELS[KERNEL_ID[kernel]];
+    if (!spec) throw new Error(`unknown kernel '${kernel}'`);
+    return this.record(spec.params, values, kernel);
+  }
+  image(): Uint8Array {
+    return this.buf.slice(0, this.size);
+  }
+}

@@ -1,0 +1,34 @@
+// Compiler: the public API. compile(onnxBytes, options) → { wasm, report }. Loads the prebuilt
+// runtime for the target (runtime/build/mbn-<target>.wasm) and runs the pipeline.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { compilePipeline, type CompileResult, type Target } from "./pipeline.ts";
+
+export { CompileError } from "./errors.ts";
+export type { CompileReport } from "./report.ts";
+export type { Target } from "./pipeline.ts";
+
+const runtimes = new Map<Target, { bytes: Uint8Array; base: number }>();
+
+export function runtimeFor(target: Target): { bytes: Uint8Array; base: number } {
+  let r = runtimes.get(target);
+  if (!r) {
+    const bytes = readFileSync(fileURLToPath(new URL(`../runtime/build/mbn-${target}.wasm`, import.meta.url)));
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {});
+    r = { bytes, base: (inst.exports.mbn_blob_base as () => number)() };
+    runtimes.set(target, r);
+  }
+  return r;
+}
+
+export interface CompileApiOptions {
+  target?: Target;
+  file?: string;
+  dumpAfter?: (pass: string, text: string) => void;
+}
+
+export function compile(onnx: Uint8Array, options: CompileApiOptions = {}): CompileResult {
+  const target = options.target ?? "simd";
+  const rt = runtimeFor(target);
+  return compilePipeline(onnx, { target, runtime: rt.bytes, runtimeBlobBase: rt.base, file: options.file, dumpAfter: options.dumpAfter });
+}

@@ -1,0 +1,37 @@
+// Compiler IR: a stable text form of a Plan for golden tests and `--dump-after` (one line per step;
+// weights are summarised by shape and a checksum, never printed in full).
+import type { Epilogue, Plan, Step } from "./plan.ts";
+
+function sum(a: ArrayLike<number> | undefined): string {
+  if (!a) return "-";
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return s.toPrecision(6);
+}
+
+function epi(e: Epilogue): string {
+  const parts = [`c=${e.c}`];
+  if (e.scale) parts.push(`scale(Σ=${sum(e.scale)})`);
+  if (e.bias) parts.push(`bias(Σ=${sum(e.bias)})`);
+  if (e.res !== undefined) parts.push(`res=%${e.res}`);
+  if (e.act) parts.push(e.act === 1 ? "relu" : `clip[${e.lo},${e.hi}]`);
+  if (e.quant) parts.push(`quant(L=${e.quant.levels.length},P=${e.quant.planes},${e.quant.unipolar ? "uni" : "bi"})`);
+  return parts.join(" ");
+}
+
+function step(plan: Plan, s: Step): string {
+  const v = (id: number) => `%${id}:${plan.values[id].kind === "bits" ? `bits${plan.values[id].planes}` : "f32"}[${plan.values[id].shape.join("x")}]`;
+  const head = `${v(s.out)} = ${s.op}(${v(s.in)})`;
+  switch (s.op) {
+    case "Conv": return `${head} k=${s.geom.kh}x${s.geom.kw} s=${s.geom.sh} p=${s.geom.padT} w(Σ=${sum(s.weights)}) ${epi(s.epi)}`;
+    case "Gemm": return `${head} ${s.cin}->${s.cout} w(Σ=${sum(s.weights)}) ${epi(s.epi)}`;
+    case "BitConv": return `${head} k=${s.geom.kh}x${s.geom.kw} s=${s.geom.sh} p=${s.geom.padT} M=${s.m} K=${s.act.planes} α(Σ=${sum(s.alpha)}) bits(Σ=${sum(s.wbits)}) ${epi(s.epi)}`;
+    case "BitQuantize": return `${head} L=${s.quant.levels.length} P=${s.quant.planes} levels=[${s.quant.levels.map((x) => x.toPrecision(4)).join(",")}] thr(Σ=${sum(s.quant.thr.filter(Number.isFinite))})`;
+    case "Affine": return `${head} ${epi(s.epi)}`;
+    default: return head;
+  }
+}
+
+export function printPlan(plan: Plan): string {
+  return [...plan.steps.map((s) => `${step(plan, s)}  # ${s.node}`), ...plan.notes.map((n) => `# note: ${n}`)].join("\n") + "\n";
+}

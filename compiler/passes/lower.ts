@@ -1,0 +1,354 @@
+// Pass: lowering — ONNX-level graph (folded, shapes known) → execution Plan (ir/plan.ts).
+// Demand-driven from the graph output: each ONNX tensor that must exist at run time becomes one
+// float NHWC value; each quantized conv input becomes one packed-bit value produced by BitQuantize
+// from its quantizer's source. A conv whose weights and input quantizer both decompose becomes a
+// BitConv; anything that does not decompose stays float, and plan.notes says which layer and why.
+// The op table below is the importer registry: one entry per supported ONNX op.
+import { fail } from "../errors.ts";
+import { attrFloat, attrInt, attrInts, consumers, producers, type Graph, type Node } from "../ir/graph.ts";
+import type { ConvGeom, Epilogue, Plan, QuantSpec, Step, Value, ValueId } from "../ir/plan.ts";
+import type { Tensor } from "../ir/tensor.ts";
+import { bnScaleShift, geom2d } from "../reference/nn.ts";
+import { decomposeLevels } from "../quant/levels.ts";
+import { probeStaircase } from "../quant/probe.ts";
+import { findRegion, regionProbe } from "../quant/region.ts";
+import { decomposeWeights } from "../quant/weights.ts";
+
+const f = Math.fround;
+
+interface Ctx {
+  g: Graph;
+  shapes: Map<string, Tensor>;
+  producer: Map<string, Node>;
+  consumers: Map<string, Node[]>;
+  order: Map<Node, number>;
+  plan: Plan;
+  floatOf: Map<string, ValueId>;
+  bitsOf: Map<string, ValueId>;
+  flatFrom: Map<ValueId, number[]>; // float value that is an NHWC tensor viewed flat: its [C, H, W]
+}
+
+const noEpi = (c: number): Epilogue => ({ c, act: 0, lo: 0, hi: 0 });
+
+function shapeOf(ctx: Ctx, name: string): number[] {
+  const t = ctx.shapes.get(name) ?? ctx.g.consts.get(name);
+  if (!t) return fail(`tensor '${name}' has no known shape`, { file: ctx.g.file });
+  return t.shape;
+}
+
+function newValue(ctx: Ctx, name: string, kind: "float" | "bits", shape: number[], planes = 0): ValueId {
+  const id = ctx.plan.values.length;
+  const v: Value = { id, name, kind, shape, planes };
+  ctx.plan.values.push(v);
+  return id;
+}
+
+function push(ctx: Ctx, s: Step): ValueId {
+  ctx.plan.steps.push(s);
+  return s.out;
+}
+
+const where = (ctx: Ctx, n: Node) => ({ file: ctx.g.file, node: n.name, op: n.op });
+
+/** A constant that broadcasts per channel against [1, C, …]: returns its C values (or undefined). */
+function perChannel(t: Tensor | undefined, C: number, rank: number): Float32Array | undefined {
+  if (!t || t.dtype !== "float") return undefined;
+  const n = t.data.length;
+  if (n !== 1 && n !== C) return undefined;
+  if (n === C && C > 1) {
+    // must lie on the channel axis: shapes [C], [C,1,1] or [1,C,1,1] (aligned from the right)
+    const s = t.shape;
+    const axis = rank - s.length + s.findIndex((d) => d === C);
+    if (axis !== 1 || s.some((d, i) => d !== 1 && rank - s.length + i !== 1)) return undefined;
+  }
+  const out = new Float32Array(C);
+  for (let c = 0; c < C; c++) out[c] = t.data[n === 1 ? 0 : c];
+  return out;
+}
+
+function hw(shape: number[]): number {
+  return shape.slice(2).reduce((p, d) => p * d, 1);
+}
+
+// ------------------------------------------------------------------------------------------ floats
+
+function floatValue(ctx: Ctx, name: string): ValueId {
+  const memo = ctx.floatOf.get(name);
+  if (memo !== undefined) return memo;
+  const g = ctx.g;
+  if (g.consts.has(name)) fail(`constant tensor '${name}' is used as a layer input; mbn expects activations here`, { file: g.file });
+  let id: ValueId;
+  if (name === ctx.plan.inputName) {
+    const shape = ctx.plan.inputShape;
+    const c = shape[1] ?? 1, s = hw(shape);
+    id = shape.length === 4 && c > 1 && s > 1
+      ? push(ctx, { op: "Input", node: "(input)", in: ctx.plan.input, out: newValue(ctx, name, "float", shape), c, hw: s })
+      : ctx.plan.input;
+  } else {
+    const n = ctx.producer.get(name)!;
+    const lower = LOWER[n.op];
+    if (!lower) fail(`operator '${n.op}' is not supported outside a quantizer (supported: ${Object.keys(LOWER).join(", ")})`, where(ctx, n));
+    id = lower(ctx, n);
+  }
+  ctx.floatOf.set(name, id);
+  return id;
+}
+
+type Lower = (ctx: Ctx, n: Node) => ValueId;
+
+function affine(ctx: Ctx, n: Node, x: string, epi: Partial<Epilogue>): ValueId {
+  const shape = shapeOf(ctx, n.outputs[0]);
+  const C = shape[1] ?? 1;
+  const inp = floatValue(ctx, x);
+  return push(ctx, { op: "Affine", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shape), c: C, npix: hw(shape), epi: { ...noEpi(C), ...epi } });
+}
+
+/** Flatten/Reshape/Squeeze/Identity: the same storage under a new ONNX name (no step). */
+function alias(ctx: Ctx, n: Node): ValueId {
+  const src = floatValue(ctx, n.inputs[0]);
+  const from = ctx.plan.values[src];
+  const out = shapeOf(ctx, n.outputs[0]);
+  // An NHWC [1,C,H,W] viewed as [1, C·H·W]: its flat order differs from ONNX's (C-major) unless
+  // H·W = 1; the dense layer that reads it permutes its weights instead (lowerDense).
+  if (from.shape.length === 4 && hw(from.shape) > 1 && out.length !== 4) ctx.flatFrom.set(src, from.shape.slice(1));
+  else if (out.length === 4 && from.shape.join() !== out.join()) fail(`reshaping [${from.shape}] to the 4-D [${out}] is not supported`, where(ctx, n));
+  return src;
+}
+
+function convGeom(ctx: Ctx, n: Node, x: string, w: Tensor): ConvGeom {
+  const xs = shapeOf(ctx, x);
+  if (xs.length !== 4) fail(`Conv input has rank ${xs.length}; mbn supports 2-D convolutions (rank 4)`, where(ctx, n));
+  if (attrInt(n, "group", 1) !== 1) fail(`grouped convolution (group=${attrInt(n, "group", 1)}) is not supported`, where(ctx, n));
+  const g = geom2d(n, xs[2], xs[3], w.shape[2], w.shape[3]);
+  if (g.dh !== 1 || g.dw !== 1) fail("dilated convolution is not supported", where(ctx, n));
+  if (g.sh !== g.sw) fail(`unequal strides ${g.sh}×${g.sw} are not supported`, where(ctx, n));
+  if (g.padT >= g.kh || g.padL >= g.kw || g.padB >= g.kh || g.padR >= g.kw) fail("padding must be smaller than the kernel", where(ctx, n));
+  if (xs[1] !== w.shape[1]) fail(`input has ${xs[1]} channels but the weights expect ${w.shape[1]}`, where(ctx, n));
+  return { ...g, h: xs[2], w: xs[3], cin: xs[1], cout: w.shape[0] };
+}
+
+/** Try to express the conv input as packed planes of a recovered quantizer. */
+function bitsValue(ctx: Ctx, n: Node, x: string): { id: ValueId; spec: QuantSpec } | string {
+  const r = findRegion(ctx.g, x, ctx.producer, ctx.order, ctx.consumers);
+  if (!r) return "its input is not produced by a quantizer";
+  const srcShape = shapeOf(ctx, r.source);
+  const C = srcShape[1] ?? 1;
+  let stair;
+  try {
+    stair = probeStaircase(regionProbe(ctx.g, r, srcShape), C);
+  } catch (e) {
+    return `its input quantizer could not be probed (${(e as Error).message})`;
+  }
+  if (typeof stair === "string") return `its input quantizer is not a staircase: ${stair}`;
+  const lp = decomposeLevels(stair.levels, true);
+  if (typeof lp === "string") return `its input quantizer: ${lp}`;
+  const spec: QuantSpec = {
+    levels: stair.levels, thr: stair.thr, flip: stair.flip, planes: lp.planes, lut: Uint8Array.from(lp.bits),
+    unipolar: lp.unipolar, scales: Float32Array.from(lp.scales), offset: lp.offset, encoding: lp.encoding,
+  };
+  const memo = ctx.bitsOf.get(x);
+  if (memo !== undefined) return { id: memo, spec };
+  const src = floatValue(ctx, r.source);
+  const out = newValue(ctx, x, "bits", shapeOf(ctx, x), Math.max(1, lp.planes));
+  push(ctx, { op: "BitQuantize", node: r.nodes[r.nodes.length - 1].name, in: src, out, c: C, npix: hw(srcShape), quant: spec });
+  ctx.bitsOf.set(x, out);
+  return { id: out, spec };
+}
+
+const lowerConv: Lower = (ctx, n) => {
+  const [x, wName, bName] = n.inputs;
+  const w = ctx.g.consts.get(wName);
+  if (!w) fail("Conv weights are not constant after folding", where(ctx, n));
+  const geom = convGeom(ctx, n, x, w);
+  const out = shapeOf(ctx, n.outputs[0]);
+  const bias = bName ? ctx.g.consts.get(bName) : undefined;
+  if (bName && !bias) fail("Conv bias is not constant after folding", where(ctx, n));
+  const epi: Epilogue = { ...noEpi(geom.cout), bias: bias ? Float32Array.from(bias.data) : undefined };
+  const wf = w.data as Float32Array;
+  const rest = geom.cin * geom.kh * geom.kw;
+
+  const wp = decomposeWeights(wf, geom.cout);
+  const act = typeof wp === "string" ? undefined : bitsValue(ctx, n, x);
+  if (typeof wp !== "string" && act && typeof act !== "string") {
+    // bits [M][cout][cin][kh][kw] (ONNX order) → [M][cout][kh][kw][cin] (packed along channels)
+    const wbits = new Uint8Array(wp.bits.length);
+    const { kh, kw, cin, cout } = geom;
+    for (let m = 0; m < wp.m; m++)
+      for (let o = 0; o < cout; o++)
+        for (let c = 0; c < cin; c++)
+          for (let k = 0; k < kh * kw; k++) wbits[((m * cout + o) * kh * kw + k) * cin + c] = wp.bits[(m * cout + o) * rest + c * kh * kw + k];
+    let wtap: Float32Array | undefined;
+    if (act.spec.offset !== 0) {
+      wtap = new Float32Array(cout * kh * kw);
+      for (let o = 0; o < cout; o++)
+        for (let k = 0; k < kh * kw; k++) {
+          let s = 0;
+          for (let c = 0; c < cin; c++) s = f(s + wf[o * rest + c * kh * kw + k]);
+          wtap[o * kh * kw + k] = s;
+        }
+    }
+    return push(ctx, {
+      op: "BitConv", node: n.name, in: act.id, out: newValue(ctx, n.outputs[0], "float", out), geom, act: act.spec,
+      m: wp.m, wbits, alpha: wp.alpha, cw: wp.cw, wtap, weightLevels: wp.describe, epi,
+    });
+  }
+  const why = typeof wp === "string" ? `its weights do not decompose (${wp})` : (act as string);
+  if (ctx.producer.has(x) || x === ctx.plan.inputName) ctx.plan.notes.push(`${n.name} (Conv ${geom.cin}→${geom.cout} ${geom.kh}×${geom.kw}) stays float: ${why}`);
+  const wt = new Float32Array(wf.length);
+  for (let o = 0; o < geom.cout; o++)
+    for (let c = 0; c < geom.cin; c++)
+      for (let k = 0; k < geom.kh * geom.kw; k++) wt[(k * geom.cin + c) * geom.cout + o] = wf[o * rest + c * geom.kh * geom.kw + k];
+  return push(ctx, { op: "Conv", node: n.name, in: floatValue(ctx, x), out: newValue(ctx, n.outputs[0], "float", out), geom, weights: wt, epi });
+};
+
+function lowerDense(ctx: Ctx, n: Node, x: string, w: Float32Array /* [cin][cout] */, cin: number, cout: number, bias?: Float32Array): ValueId {
+  const inp = floatValue(ctx, x);
+  const flat = ctx.flatFrom.get(inp);
+  let weights = w;
+  if (flat) {
+    // input is an NHWC map viewed flat: ONNX index c·HW + p ↔ our index p·C + c
+    const [C, H, W] = flat;
+    weights = new Float32Array(w.length);
+    for (let c = 0; c < C; c++)
+      for (let p = 0; p < H * W; p++) weights.set(w.subarray((c * H * W + p) * cout, (c * H * W + p + 1) * cout), (p * C + c) * cout);
+  }
+  const out = shapeOf(ctx, n.outputs[0]);
+  return push(ctx, { op: "Gemm", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", out), cin, cout, weights, epi: { ...noEpi(cout), bias } });
+}
+
+const lowerGemm: Lower = (ctx, n) => {
+  const [a, bName, cName] = n.inputs;
+  const b = ctx.g.consts.get(bName);
+  if (!b || b.shape.length !== 2) fail("Gemm needs a constant 2-D weight (input B)", where(ctx, n));
+  if (attrInt(n, "transA", 0)) fail("Gemm with transA=1 is not supported", where(ctx, n));
+  const transB = attrInt(n, "transB", 0) === 1;
+  const [cin, cout] = transB ? [b.shape[1], b.shape[0]] : b.shape;
+  const alpha = f(attrFloat(n, "alpha", 1)), beta = f(attrFloat(n, "beta", 1));
+  const w = new Float32Array(cin * cout);
+  for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) w[i * cout + o] = f(alpha * b.data[transB ? o * cin + i : i * cout + o]);
+  const c = cName ? ctx.g.consts.get(cName) : undefined;
+  if (cName && (!c || (c.data.length !== cout && c.data.length !== 1))) fail("Gemm bias C must be a constant of size N", where(ctx, n));
+  const bias = c ? Float32Array.from({ length: cout }, (_, o) => f(beta * c.data[c.data.length === 1 ? 0 : o])) : undefined;
+  return lowerDense(ctx, n, a, w, cin, cout, bias);
+};
+
+const lowerMatMul: Lower = (ctx, n) => {
+  const b = ctx.g.consts.get(n.inputs[1]);
+  const as = shapeOf(ctx, n.inputs[0]);
+  if (!b || b.shape.length !== 2 || as.length !== 2) fail("MatMul is supported as a dense layer: [1, K] × constant [K, N]", where(ctx, n));
+  return lowerDense(ctx, n, n.inputs[0], b.data as Float32Array, b.shape[0], b.shape[1]);
+};
+
+function binaryConst(ctx: Ctx, n: Node): { x: string; k: Float32Array; constFirst: boolean } | undefined {
+  const [a, b] = n.inputs;
+  const shape = shapeOf(ctx, n.outputs[0]);
+  const C = shape[1] ?? 1;
+  const ca = ctx.g.consts.get(a), cb = ctx.g.consts.get(b);
+  if (cb && !ca) {
+    const k = perChannel(cb, C, shape.length);
+    return k && shapeOf(ctx, a).join() === shape.join() ? { x: a, k, constFirst: false } : undefined;
+  }
+  if (ca && !cb) {
+    const k = perChannel(ca, C, shape.length);
+    return k && shapeOf(ctx, b).join() === shape.join() ? { x: b, k, constFirst: true } : undefined;
+  }
+  return undefined;
+}
+
+const ones = (c: number) => new Float32Array(c).fill(1);
+
+const LOWER: Record<string, Lower> = {
+  Conv: lowerConv,
+  Gemm: lowerGemm,
+  MatMul: lowerMatMul,
+  BatchNormalization: (ctx, n) => {
+    const ins = n.inputs.map((i) => (i ? ctx.g.consts.get(i) : undefined));
+    if (ins.slice(1, 5).some((t) => !t)) fail("BatchNormalization parameters must be constant", where(ctx, n));
+    const { scale, shift } = bnScaleShift(n, ins);
+    return affine(ctx, n, n.inputs[0], { scale, bias: shift });
+  },
+  Relu: (ctx, n) => affine(ctx, n, n.inputs[0], { act: 1 }),
+  Clip: (ctx, n) => {
+    const lo = ctx.g.opset >= 11 ? (n.inputs[1] ? ctx.g.consts.get(n.inputs[1])?.data[0] : -Infinity) : attrFloat(n, "min", -Infinity);
+    const hi = ctx.g.opset >= 11 ? (n.inputs[2] ? ctx.g.consts.get(n.inputs[2])?.data[0] : Infinity) : attrFloat(n, "max", Infinity);
+    if (lo === undefined || hi === undefined) fail("Clip bounds must be constant", where(ctx, n));
+    return affine(ctx, n, n.inputs[0], { act: 2, lo, hi });
+  },
+  Add: (ctx, n) => {
+    const bc = binaryConst(ctx, n);
+    if (bc) return affine(ctx, n, bc.x, { bias: bc.k });
+    const [a, b] = n.inputs;
+    const sa = shapeOf(ctx, a), sb = shapeOf(ctx, b);
+    if (sa.join() !== sb.join()) fail(`Add of tensors with shapes [${sa}] and [${sb}] (broadcasting between activations) is not supported`, where(ctx, n));
+    const res = floatValue(ctx, b);
+    return affine(ctx, n, a, { res });
+  },
+  Sub: (ctx, n) => {
+    const bc = binaryConst(ctx, n);
+    if (!bc) fail("Sub is supported with a per-channel constant operand", where(ctx, n));
+    return bc.constFirst
+      ? affine(ctx, n, bc.x, { scale: ones(bc.k.length).fill(-1), bias: bc.k })
+      : affine(ctx, n, bc.x, { bias: bc.k.map((v) => -v) });
+  },
+  Mul: (ctx, n) => {
+    const bc = binaryConst(ctx, n);
+    if (!bc) fail("Mul is supported with a per-channel constant operand", where(ctx, n));
+    return affine(ctx, n, bc.x, { scale: bc.k });
+  },
+  Div: (ctx, n) => {
+    const bc = binaryConst(ctx, n);
+    if (!bc || bc.constFirst) fail("Div is supported as activation / per-channel constant", where(ctx, n));
+    return affine(ctx, n, bc.x, { scale: bc.k.map((v) => f(1 / v)) });
+  },
+  MaxPool: (ctx, n) => pool(ctx, n, "MaxPool"),
+  AveragePool: (ctx, n) => pool(ctx, n, "AveragePool"),
+  GlobalAveragePool: (ctx, n) => {
+    const xs = shapeOf(ctx, n.inputs[0]);
+    const inp = floatValue(ctx, n.inputs[0]);
+    return push(ctx, { op: "GlobalAveragePool", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])), c: xs[1], hw: hw(xs) });
+  },
+  Flatten: alias,
+  Reshape: alias,
+  Squeeze: alias,
+  Unsqueeze: alias,
+  Identity: alias,
+  Dropout: alias,
+};
+
+function pool(ctx: Ctx, n: Node, op: "MaxPool" | "AveragePool"): ValueId {
+  const xs = shapeOf(ctx, n.inputs[0]);
+  const [kh, kw] = attrInts(n, "kernel_shape", [1, 1]);
+  const g = geom2d(n, xs[2], xs[3], kh, kw, attrInt(n, "ceil_mode", 0) === 1);
+  if (g.dh !== 1 || g.dw !== 1) fail("dilated pooling is not supported", where(ctx, n));
+  const inp = floatValue(ctx, n.inputs[0]);
+  return push(ctx, {
+    op, node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])),
+    geom: { ...g, c: xs[1], h: xs[2], w: xs[3] }, countIncludePad: attrInt(n, "count_include_pad", 0) === 1,
+  });
+}
+
+export function supportedOps(): string[] {
+  return Object.keys(LOWER);
+}
+
+export function lower(g: Graph, shapes: Map<string, Tensor>, inputShape: number[]): Plan {
+  if (g.outputs.length !== 1) fail(`the model has ${g.outputs.length} outputs; mbn compiles single-output models`, { file: g.file });
+  const order = new Map(g.nodes.map((n, i) => [n, i]));
+  const outName = g.outputs[0].name;
+  const outShape = shapes.get(outName)?.shape ?? fail(`output '${outName}' has no value`, { file: g.file });
+  const plan: Plan = {
+    values: [], steps: [], input: 0, output: -1, inputName: g.inputs[0].name, outputName: outName,
+    inputShape, outputShape: outShape, notes: [],
+  };
+  const ctx: Ctx = { g, shapes, producer: producers(g), consumers: consumers(g), order, plan, floatOf: new Map(), bitsOf: new Map(), flatFrom: new Map() };
+  plan.values.push({ id: 0, name: plan.inputName, kind: "float", shape: inputShape, planes: 0, pinned: "input" });
+  const last = floatValue(ctx, outName);
+  const out = newValue(ctx, outName, "float", outShape);
+  plan.values[out].pinned = "output";
+  plan.output = out;
+  // NHWC → NCHW for a 4-D output (c, hw); otherwise a plain copy of n floats (c = 1, hw = n).
+  const transpose = outShape.length === 4 && outShape[1] > 1 && hw(outShape) > 1;
+  const n = outShape.reduce((p, d) => p * d, 1);
+  push(ctx, { op: "Output", node: "(output)", in: last, out, c: transpose ? outShape[1] : 1, hw: transpose ? hw(outShape) : n });
+  return plan;
+}

@@ -1,0 +1,67 @@
+// Compiler: the stages, top to bottom, one line each. ONNX bytes → Graph → folded Graph → shapes →
+// Plan → fused Plan → memory plan → blob → bundle. Options are explicit; no environment reads.
+import { createHash } from "node:crypto";
+import { CompileError } from "./errors.ts";
+import { buildBundle } from "./emit/bundle.ts";
+import { emitBlob, FORMAT_VERSION } from "./emit/blob.ts";
+import { loadOnnx } from "./onnx/load.ts";
+import { foldConstants } from "./passes/fold_constants.ts";
+import { fuseEpilogues } from "./passes/fuse_epilogues.ts";
+import { inferShapes, inputShape } from "./passes/infer_shapes.ts";
+import { lower } from "./passes/lower.ts";
+import { planMemory } from "./passes/plan_memory.ts";
+import { printPlan } from "./ir/print.ts";
+import { buildReport, type CompileReport } from "./report.ts";
+import type { Plan } from "./ir/plan.ts";
+
+export type Target = "simd" | "scalar";
+export const RUNTIME_VERSION = "0.1.0";
+
+export interface CompileOptions {
+  target: Target;
+  runtime: Uint8Array; // the prebuilt runtime module for the target
+  runtimeBlobBase: number; // its mbn_blob_base()
+  file?: string; // for error messages
+  dumpAfter?: (pass: string, text: string) => void; // IR dumps for golden tests
+}
+
+export interface CompileResult {
+  wasm: Uint8Array;
+  report: CompileReport;
+  plan: Plan;
+}
+
+export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileResult {
+  const t0 = performance.now();
+  const file = o.file ?? "<model>";
+  try {
+    const imported = loadOnnx(onnx, file);
+    const folded = foldConstants(imported);
+    const shape = inputShape(folded);
+    const shapes = inferShapes(folded);
+    const lowered = lower(folded, shapes, shape);
+    o.dumpAfter?.("lower", printPlan(lowered));
+    const plan = fuseEpilogues(lowered);
+    o.dumpAfter?.("fuse", printPlan(plan));
+    const mem = planMemory(plan);
+    const blob = emitBlob(plan, mem, o.runtimeBlobBase);
+    const sha = createHash("sha256").update(blob.image).digest("hex");
+    const report0 = buildReport(plan, file, o.target, mem.arenaBytes, blob.memEnd, 0, 0);
+    const manifest = {
+      format_version: FORMAT_VERSION, runtime_version: RUNTIME_VERSION, target: o.target,
+      input: { name: plan.inputName, shape: plan.inputShape }, output: { name: plan.outputName, shape: plan.outputShape },
+      blob_sha256: sha, blob_base: blob.base, blob_bytes: blob.image.length, memory_bytes: blob.memEnd,
+      totals: report0.totals,
+      layers: report0.layers.map((l) => ({ node: l.node, op: l.op, out: l.out, planes: l.planes, macs: l.macs, bops: l.bops })),
+    };
+    const wasm = buildBundle(o.runtime, blob, manifest);
+    const report = buildReport(plan, file, o.target, mem.arenaBytes, blob.memEnd, wasm.length, performance.now() - t0);
+    return { wasm, report, plan };
+  } catch (e) {
+    if (e instanceof CompileError) {
+      if (!e.where.file) e.where.file = file;
+      throw e;
+    }
+    throw new CompileError(`internal compiler error: ${(e as Error).message}`, { file });
+  }
+}

@@ -1,0 +1,192 @@
+// Reference interpreter: the neural-network ops (Conv, BatchNormalization, Gemm, MatMul, pools),
+// NCHW as in ONNX, float32 after every operation, and the geometry helpers lowering shares.
+import { attrFloat, attrInt, attrInts, attrStr, type Node } from "../ir/graph.ts";
+import { alloc, type Tensor } from "../ir/tensor.ts";
+import type { OpFn } from "./ops.ts";
+
+const f = Math.fround;
+
+export interface Geom2d {
+  kh: number; kw: number; sh: number; sw: number; dh: number; dw: number;
+  padT: number; padL: number; padB: number; padR: number; oh: number; ow: number;
+}
+
+/** Output geometry of a 2-D conv/pool window (explicit pads or auto_pad), ONNX rules. */
+export function geom2d(n: Node, h: number, w: number, kh: number, kw: number, ceil = false): Geom2d {
+  const [sh, sw] = attrInts(n, "strides", [1, 1]);
+  const [dh, dw] = attrInts(n, "dilations", [1, 1]);
+  let [padT, padL, padB, padR] = attrInts(n, "pads", [0, 0, 0, 0]);
+  const auto = attrStr(n, "auto_pad", "NOTSET");
+  const ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1;
+  if (auto === "SAME_UPPER" || auto === "SAME_LOWER") {
+    const oh = Math.ceil(h / sh), ow = Math.ceil(w / sw);
+    const ph = Math.max(0, (oh - 1) * sh + ekh - h), pw = Math.max(0, (ow - 1) * sw + ekw - w);
+    const lowH = auto === "SAME_UPPER" ? Math.floor(ph / 2) : Math.ceil(ph / 2);
+    const lowW = auto === "SAME_UPPER" ? Math.floor(pw / 2) : Math.ceil(pw / 2);
+    [padT, padB, padL, padR] = [lowH, ph - lowH, lowW, pw - lowW];
+  } else if (auto === "VALID") [padT, padL, padB, padR] = [0, 0, 0, 0];
+  const rnd = ceil ? Math.ceil : Math.floor;
+  const oh = rnd((h + padT + padB - ekh) / sh) + 1, ow = rnd((w + padL + padR - ekw) / sw) + 1;
+  if (oh < 1 || ow < 1) throw new RangeError(`window ${kh}×${kw} does not fit input ${h}×${w} with pads [${padT},${padL},${padB},${padR}]`);
+  return { kh, kw, sh, sw, dh, dw, padT, padL, padB, padR, oh, ow };
+}
+
+function conv(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+  const x = ins[0]!, w = ins[1]!, b = ins[2];
+  if (x.shape.length !== 4 || w.shape.length !== 4) throw new RangeError("only 2-D convolution (4-D tensors) is supported");
+  const [N, C, H, W] = x.shape, [M, Cg, kh, kw] = w.shape;
+  const group = attrInt(n, "group", 1);
+  if (C !== Cg * group || M % group) throw new RangeError(`input has ${C} channels, weights expect ${Cg}×${group} groups`);
+  const g = geom2d(n, H, W, kh, kw);
+  const out = alloc("float", [N, M, g.oh, g.ow]);
+  const mg = M / group;
+  for (let nn = 0; nn < N; nn++)
+    for (let m = 0; m < M; m++) {
+      const gi = Math.floor(m / mg);
+      for (let oy = 0; oy < g.oh; oy++)
+        for (let ox = 0; ox < g.ow; ox++) {
+          let acc = 0;
+          for (let c = 0; c < Cg; c++)
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * g.sh - g.padT + ky * g.dh;
+              if (iy < 0 || iy >= H) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * g.sw - g.padL + kx * g.dw;
+                if (ix < 0 || ix >= W) continue;
+                acc = f(acc + f(x.data[((nn * C + gi * Cg + c) * H + iy) * W + ix] * w.data[((m * Cg + c) * kh + ky) * kw + kx]));
+              }
+            }
+          if (b) acc = f(acc + b.data[m]);
+          out.data[((nn * M + m) * g.oh + oy) * g.ow + ox] = acc;
+        }
+    }
+  return [out];
+}
+
+/** BatchNormalization (inference) as runtimes compute it: s = γ/√(var+ε), y = x·s + (β − mean·s). */
+export function bnScaleShift(n: Node, ins: (Tensor | undefined)[]): { scale: Float32Array; shift: Float32Array } {
+  const [, gm, bt, mean, v] = ins as Tensor[];
+  const eps = f(attrFloat(n, "epsilon", 1e-5));
+  const C = gm.data.length;
+  const scale = new Float32Array(C), shift = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    scale[c] = f(gm.data[c] / f(Math.sqrt(f(v.data[c] + eps))));
+    shift[c] = f(bt.data[c] - f(mean.data[c] * scale[c]));
+  }
+  return { scale, shift };
+}
+
+function batchnorm(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+  const x = ins[0]!;
+  const { scale, shift } = bnScaleShift(n, ins);
+  const C = x.shape[1], inner = x.shape.slice(2).reduce((p, d) => p * d, 1);
+  const out = alloc("float", x.shape);
+  for (let i = 0; i < x.data.length; i++) {
+    const c = Math.floor(i / inner) % C;
+    out.data[i] = f(f(x.data[i] * scale[c]) + shift[c]);
+  }
+  return [out];
+}
+
+function matmul2(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  const [M, K] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [K2, N] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (K !== K2) throw new RangeError(`matrix shapes [${a.shape}] and [${b.shape}] do not match`);
+  const out = alloc("float", [M, N]);
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let acc = 0;
+      for (let k = 0; k < K; k++) {
+        const av = transA ? a.data[k * M + i] : a.data[i * K + k];
+        const bv = transB ? b.data[j * K + k] : b.data[k * N + j];
+        acc = f(acc + f(av * bv));
+      }
+      out.data[i * N + j] = acc;
+    }
+  return out;
+}
+
+function gemm(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+  const a = ins[0]!, b = ins[1]!, c = ins[2];
+  if (a.shape.length !== 2 || b.shape.length !== 2) throw new RangeError("Gemm needs 2-D inputs");
+  const y = matmul2(a, b, attrInt(n, "transA", 0) === 1, attrInt(n, "transB", 0) === 1);
+  const alpha = f(attrFloat(n, "alpha", 1)), beta = f(attrFloat(n, "beta", 1));
+  const [M, N] = y.shape;
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let v = alpha === 1 ? y.data[i * N + j] : f(alpha * y.data[i * N + j]);
+      if (c) {
+        const cv = c.data.length === 1 ? c.data[0] : c.shape.length === 1 || c.shape[0] === 1 ? c.data[j] : c.shape[1] === 1 ? c.data[i] : c.data[i * N + j];
+        v = f(v + (beta === 1 ? cv : f(beta * cv)));
+      }
+      y.data[i * N + j] = v;
+    }
+  return [y];
+}
+
+function matmul(_n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+  const a = ins[0]!, b = ins[1]!;
+  if (b.shape.length !== 2) throw new RangeError("MatMul supports a 2-D right operand only");
+  const K = a.shape[a.shape.length - 1];
+  const rows = a.data.length / K;
+  const y = matmul2({ dtype: "float", shape: [rows, K], data: a.data }, b, false, false);
+  return [{ dtype: "float", shape: [...a.shape.slice(0, -1), b.shape[1]], data: y.data }];
+}
+
+function pool(kind: "max" | "avg"): OpFn {
+  return (n, ins) => {
+    const x = ins[0]!;
+    const [N, C, H, W] = x.shape;
+    const [kh, kw] = attrInts(n, "kernel_shape", [1, 1]);
+    const g = geom2d(n, H, W, kh, kw, attrInt(n, "ceil_mode", 0) === 1);
+    const cip = attrInt(n, "count_include_pad", 0) === 1;
+    const out = alloc("float", [N, C, g.oh, g.ow]);
+    for (let p = 0; p < N * C; p++)
+      for (let oy = 0; oy < g.oh; oy++)
+        for (let ox = 0; ox < g.ow; ox++) {
+          let m = -Infinity, s = 0, cnt = 0;
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = oy * g.sh - g.padT + ky * g.dh;
+            if (iy < 0 || iy >= H) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = ox * g.sw - g.padL + kx * g.dw;
+              if (ix < 0 || ix >= W) continue;
+              const v = x.data[(p * H + iy) * W + ix];
+              m = Math.max(m, v);
+              s = f(s + v);
+              cnt++;
+            }
+          }
+          out.data[(p * g.oh + oy) * g.ow + ox] = kind === "max" ? m : f(s / (cip ? kh * kw : cnt));
+        }
+    return [out];
+  };
+}
+
+function globalPool(kind: "max" | "avg"): OpFn {
+  return (_n, ins) => {
+    const x = ins[0]!;
+    const [N, C] = x.shape, hw = x.shape.slice(2).reduce((p, d) => p * d, 1);
+    const out = alloc("float", [N, C, ...x.shape.slice(2).map(() => 1)]);
+    for (let p = 0; p < N * C; p++) {
+      let m = -Infinity, s = 0;
+      for (let i = 0; i < hw; i++) {
+        m = Math.max(m, x.data[p * hw + i]);
+        s = f(s + x.data[p * hw + i]);
+      }
+      out.data[p] = kind === "max" ? m : f(s / hw);
+    }
+    return [out];
+  };
+}
+
+export const nnOps: Record<string, OpFn> = {
+  Conv: conv,
+  BatchNormalization: batchnorm,
+  Gemm: gemm,
+  MatMul: matmul,
+  MaxPool: pool("max"),
+  AveragePool: pool("avg"),
+  GlobalAveragePool: globalPool("avg"),
+  GlobalMaxPool: globalPool("max"),
+};

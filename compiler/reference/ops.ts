@@ -1,0 +1,300 @@
+// Reference interpreter: the definition of every ONNX op mbn accepts, as a table op → function.
+// Float results are float32 (rounded after every op, as ONNX runtimes do); integer results exact.
+// Used for constant folding, quantizer probing and shape inference; never on a hot path.
+import { attrFloat, attrInt, attrInts, attrStr, type Node } from "../ir/graph.ts";
+import { alloc, sizeOf, tensor, type DType, type Tensor } from "../ir/tensor.ts";
+import { mapN } from "./broadcast.ts";
+import { nnOps } from "./nn.ts";
+import { quantOps } from "./quant_ops.ts";
+
+export type OpFn = (node: Node, inputs: (Tensor | undefined)[], opset: number) => Tensor[];
+
+const f = Math.fround;
+export const roundHalfEven = (x: number): number => {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : r;
+};
+
+export function req(node: Node, inputs: (Tensor | undefined)[], i: number): Tensor {
+  const t = inputs[i];
+  if (!t) throw new RangeError(`input ${i} is missing`);
+  return t;
+}
+const ints = (t: Tensor | undefined): number[] => (t ? Array.from(t.data as ArrayLike<number>) : []);
+const normAxis = (a: number, rank: number) => {
+  const r = a < 0 ? a + rank : a;
+  if (r < 0 || r >= Math.max(rank, 1)) throw new RangeError(`axis ${a} out of range for rank ${rank}`);
+  return r;
+};
+
+const unary = (fn: (x: number) => number, dtype?: DType): OpFn => (n, ins) => {
+  const x = req(n, ins, 0);
+  return [mapN([x], dtype ?? x.dtype, fn)];
+};
+const binary = (fn: (a: number, b: number) => number, dtype?: DType): OpFn => (n, ins) => {
+  const a = req(n, ins, 0), b = req(n, ins, 1);
+  return [mapN([a, b], dtype ?? a.dtype, a.dtype === "float" ? (x, y) => f(fn(x, y)) : fn)];
+};
+const variadic = (fn: (a: number, b: number) => number): OpFn => (n, ins) => {
+  let acc = req(n, ins, 0);
+  for (let i = 1; i < ins.length; i++) acc = mapN([acc, req(n, ins, i)], acc.dtype, fn);
+  return [acc];
+};
+
+function reshapeTo(x: Tensor, shape: number[]): Tensor {
+  if (sizeOf(shape) !== x.data.length) throw new RangeError(`cannot reshape [${x.shape}] to [${shape}]`);
+  return { dtype: x.dtype, shape, data: x.data };
+}
+
+function reduce(kind: "mean" | "max" | "min" | "sum" | "prod" | "sumsq"): OpFn {
+  return (n, ins, opset) => {
+    const x = req(n, ins, 0);
+    const rank = x.shape.length;
+    const axesFromInput = opset >= 18 || (kind === "sum" && opset >= 13);
+    let axes = axesFromInput ? ints(ins[1]) : attrInts(n, "axes", []);
+    const keep = attrInt(n, "keepdims", 1) === 1;
+    if (axes.length === 0) {
+      if (attrInt(n, "noop_with_empty_axes", 0)) return [x];
+      axes = x.shape.map((_, i) => i);
+    }
+    const ax = new Set(axes.map((a) => normAxis(a, rank)));
+    const outShape = x.shape.map((d, i) => (ax.has(i) ? 1 : d));
+    const out = alloc(x.dtype, outShape);
+    const count = x.shape.reduce((p, d, i) => (ax.has(i) ? p * d : p), 1);
+    const init = kind === "max" ? -Infinity : kind === "min" ? Infinity : kind === "prod" ? 1 : 0;
+    out.data.fill(init);
+    const strides = outShape.map((_, i) => outShape.slice(i + 1).reduce((p, d) => p * d, 1));
+    const idx = new Array(rank).fill(0);
+    const fl = x.dtype === "float" ? f : (v: number) => v;
+    for (let i = 0; i < x.data.length; i++) {
+      let o = 0;
+      for (let a = 0; a < rank; a++) if (!ax.has(a)) o += idx[a] * strides[a];
+      const v = x.data[i], cur = out.data[o];
+      out.data[o] = kind === "max" ? Math.max(cur, v) : kind === "min" ? Math.min(cur, v)
+        : kind === "prod" ? fl(cur * v) : kind === "sumsq" ? fl(cur + fl(v * v)) : fl(cur + v);
+      for (let a = rank - 1; a >= 0; a--) {
+        if (++idx[a] < x.shape[a]) break;
+        idx[a] = 0;
+      }
+    }
+    if (kind === "mean") for (let i = 0; i < out.data.length; i++) out.data[i] = fl(out.data[i] / count);
+    return [keep ? out : reshapeTo(out, x.shape.filter((_, i) => !ax.has(i)))];
+  };
+}
+
+function transpose(x: Tensor, perm: number[]): Tensor {
+  const rank = x.shape.length;
+  const outShape = perm.map((p) => x.shape[p]);
+  const out = alloc(x.dtype, outShape);
+  const inStr = x.shape.map((_, i) => x.shape.slice(i + 1).reduce((p, d) => p * d, 1));
+  const idx = new Array(rank).fill(0);
+  for (let i = 0; i < out.data.length; i++) {
+    let o = 0;
+    for (let a = 0; a < rank; a++) o += idx[a] * inStr[perm[a]];
+    out.data[i] = x.data[o];
+    for (let a = rank - 1; a >= 0; a--) {
+      if (++idx[a] < outShape[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
+function castTo(x: Tensor, to: number): Tensor {
+  const dtype: DType = to === 1 || to === 10 || to === 11 || to === 16 ? "float" : to === 9 ? "bool" : "int";
+  const out = alloc(dtype, x.shape);
+  for (let i = 0; i < x.data.length; i++) {
+    const v = x.data[i];
+    out.data[i] = dtype === "bool" ? (v !== 0 ? 1 : 0) : dtype === "int" ? Math.trunc(v) : v;
+  }
+  if (dtype === "int") out.itype = to;
+  return out;
+}
+
+function slice(n: Node, ins: (Tensor | undefined)[], opset: number): Tensor {
+  const x = req(n, ins, 0);
+  const rank = x.shape.length;
+  const starts = opset >= 10 ? ints(ins[1]) : attrInts(n, "starts", []);
+  const ends = opset >= 10 ? ints(ins[2]) : attrInts(n, "ends", []);
+  const axes = (opset >= 10 ? ints(ins[3]) : attrInts(n, "axes", [])).map((a) => normAxis(a, rank));
+  const steps = opset >= 10 ? ints(ins[4]) : [];
+  const st = x.shape.map(() => 0), en = [...x.shape], sp = x.shape.map(() => 1);
+  starts.forEach((s, i) => {
+    const a = axes.length ? axes[i] : i, d = x.shape[a], step = steps[i] ?? 1;
+    if (step === 0) throw new RangeError("slice step 0");
+    const clampS = (v: number) => (v < 0 ? v + d : v);
+    sp[a] = step;
+    if (step > 0) {
+      st[a] = Math.min(Math.max(clampS(s), 0), d);
+      en[a] = Math.min(Math.max(clampS(ends[i]), 0), d);
+    } else {
+      st[a] = Math.min(Math.max(clampS(s), -1), d - 1);
+      en[a] = Math.min(Math.max(clampS(ends[i]), -1), d - 1);
+    }
+  });
+  const outShape = x.shape.map((_, a) => Math.max(0, Math.ceil((en[a] - st[a]) / sp[a])));
+  const out = alloc(x.dtype, outShape);
+  const inStr = x.shape.map((_, i) => x.shape.slice(i + 1).reduce((p, d) => p * d, 1));
+  const idx = new Array(rank).fill(0);
+  for (let i = 0; i < out.data.length; i++) {
+    let o = 0;
+    for (let a = 0; a < rank; a++) o += (st[a] + idx[a] * sp[a]) * inStr[a];
+    out.data[i] = x.data[o];
+    for (let a = rank - 1; a >= 0; a--) {
+      if (++idx[a] < outShape[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
+const cmp = (fn: (a: number, b: number) => boolean): OpFn => (n, ins) => [mapN([req(n, ins, 0), req(n, ins, 1)], "bool", (a, b) => (fn(a, b) ? 1 : 0))];
+
+export const OPS: Record<string, OpFn> = {
+  Identity: (n, ins) => [req(n, ins, 0)],
+  Dropout: (n, ins) => [req(n, ins, 0)],
+  Constant: (n) => {
+    const v = n.attrs.value ?? n.attrs.value_float ?? n.attrs.value_floats ?? n.attrs.value_int ?? n.attrs.value_ints;
+    if (v === undefined) throw new RangeError("Constant without a supported value attribute");
+    if (typeof v === "object" && !Array.isArray(v)) return [v as Tensor];
+    const isF = "value_float" in n.attrs || "value_floats" in n.attrs;
+    const arr = Array.isArray(v) ? (v as number[]) : [v as number];
+    return [tensor(isF ? "float" : "int", Array.isArray(v) ? [arr.length] : [], arr)];
+  },
+  Add: binary((a, b) => a + b), Sub: binary((a, b) => a - b), Mul: binary((a, b) => a * b),
+  Div: (n, ins) => {
+    const a = req(n, ins, 0);
+    return binary(a.dtype === "int" ? (x, y) => Math.trunc(x / y) : (x, y) => x / y)(n, ins, 0);
+  },
+  Pow: (n, ins) => [mapN([req(n, ins, 0), req(n, ins, 1)], req(n, ins, 0).dtype, (a, b) => f(a ** b))],
+  Max: variadic(Math.max), Min: variadic(Math.min),
+  Sum: variadic((a, b) => f(a + b)),
+  Neg: unary((x) => -x), Abs: unary(Math.abs), Sign: unary((x) => (x > 0 ? 1 : x < 0 ? -1 : 0)),
+  Sqrt: unary((x) => f(Math.sqrt(x))), Exp: unary((x) => f(Math.exp(x))), Log: unary((x) => f(Math.log(x))),
+  Reciprocal: unary((x) => f(1 / x)), Floor: unary(Math.floor), Ceil: unary(Math.ceil),
+  Round: unary(roundHalfEven), Tanh: unary((x) => f(Math.tanh(x))),
+  Sigmoid: unary((x) => f(1 / (1 + Math.exp(-x)))),
+  Relu: unary((x) => Math.max(x, 0)),
+  LeakyRelu: (n, ins) => unary((x) => (x < 0 ? f(x * f(attrFloat(n, "alpha", 0.01))) : x))(n, ins, 0),
+  HardSigmoid: (n, ins) => {
+    const al = f(attrFloat(n, "alpha", 0.2)), be = f(attrFloat(n, "beta", 0.5));
+    return unary((x) => Math.max(0, Math.min(1, f(f(al * x) + be))))(n, ins, 0);
+  },
+  Clip: (n, ins, opset) => {
+    const x = req(n, ins, 0);
+    const lo = opset >= 11 ? (ins[1] ? ins[1].data[0] : -Infinity) : attrFloat(n, "min", -Infinity);
+    const hi = opset >= 11 ? (ins[2] ? ins[2].data[0] : Infinity) : attrFloat(n, "max", Infinity);
+    return [mapN([x], x.dtype, (v) => Math.min(Math.max(v, lo), hi))];
+  },
+  Not: unary((x) => (x ? 0 : 1), "bool"),
+  And: binary((a, b) => (a && b ? 1 : 0), "bool"), Or: binary((a, b) => (a || b ? 1 : 0), "bool"),
+  Equal: cmp((a, b) => a === b), Greater: cmp((a, b) => a > b), GreaterOrEqual: cmp((a, b) => a >= b),
+  Less: cmp((a, b) => a < b), LessOrEqual: cmp((a, b) => a <= b),
+  Where: (n, ins) => {
+    const x = req(n, ins, 1);
+    return [mapN([req(n, ins, 0), x, req(n, ins, 2)], x.dtype, (c, a, b) => (c ? a : b))];
+  },
+  Cast: (n, ins) => [castTo(req(n, ins, 0), attrInt(n, "to", 1))],
+  Shape: (n, ins) => {
+    const x = req(n, ins, 0), r = x.shape.length;
+    let s = attrInt(n, "start", 0), e = attrInt(n, "end", r);
+    s = Math.min(Math.max(s < 0 ? s + r : s, 0), r);
+    e = Math.min(Math.max(e < 0 ? e + r : e, 0), r);
+    const dims = x.shape.slice(s, Math.max(s, e));
+    return [tensor("int", [dims.length], dims)];
+  },
+  Size: (n, ins) => [tensor("int", [], [req(n, ins, 0).data.length])],
+  ConstantOfShape: (n, ins) => {
+    const shape = ints(req(n, ins, 0));
+    const v = n.attrs.value as Tensor | undefined;
+    const out = alloc(v ? v.dtype : "float", shape);
+    out.data.fill(v ? v.data[0] : 0);
+    return [out];
+  },
+  Gather: (n, ins) => {
+    const x = req(n, ins, 0), ind = req(n, ins, 1);
+    const axis = normAxis(attrInt(n, "axis", 0), x.shape.length);
+    const outer = sizeOf(x.shape.slice(0, axis)), inner = sizeOf(x.shape.slice(axis + 1)), d = x.shape[axis];
+    const out = alloc(x.dtype, [...x.shape.slice(0, axis), ...ind.shape, ...x.shape.slice(axis + 1)]);
+    const m = ind.data.length;
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < m; j++) {
+        let k = ind.data[j];
+        if (k < 0) k += d;
+        if (k < 0 || k >= d) throw new RangeError(`Gather index ${ind.data[j]} out of range for axis of size ${d}`);
+        for (let i = 0; i < inner; i++) out.data[(o * m + j) * inner + i] = x.data[(o * d + k) * inner + i];
+      }
+    return [out];
+  },
+  Unsqueeze: (n, ins, opset) => {
+    const x = req(n, ins, 0);
+    const axes = opset >= 13 ? ints(ins[1]) : attrInts(n, "axes", []);
+    const rank = x.shape.length + axes.length;
+    const ax = new Set(axes.map((a) => normAxis(a, rank)));
+    const shape: number[] = [];
+    let k = 0;
+    for (let i = 0; i < rank; i++) shape.push(ax.has(i) ? 1 : x.shape[k++]);
+    return [reshapeTo(x, shape)];
+  },
+  Squeeze: (n, ins, opset) => {
+    const x = req(n, ins, 0);
+    const axes = opset >= 13 ? ints(ins[1]) : attrInts(n, "axes", []);
+    const ax = new Set(axes.map((a) => normAxis(a, x.shape.length)));
+    return [reshapeTo(x, x.shape.filter((d, i) => (ax.size ? !ax.has(i) : d !== 1)))];
+  },
+  Flatten: (n, ins) => {
+    const x = req(n, ins, 0);
+    const axis = attrInt(n, "axis", 1);
+    const a = axis < 0 ? axis + x.shape.length : axis;
+    return [reshapeTo(x, [sizeOf(x.shape.slice(0, a)), sizeOf(x.shape.slice(a))])];
+  },
+  Reshape: (n, ins) => {
+    const x = req(n, ins, 0);
+    const spec = ints(req(n, ins, 1));
+    const allowzero = attrInt(n, "allowzero", 0);
+    const shape = spec.map((d, i) => (d === 0 && !allowzero ? x.shape[i] : d));
+    const neg = shape.indexOf(-1);
+    if (neg >= 0) {
+      const known = shape.reduce((p, d, i) => (i === neg ? p : p * d), 1);
+      shape[neg] = known === 0 ? 0 : x.data.length / known;
+    }
+    return [reshapeTo(x, shape)];
+  },
+  Transpose: (n, ins) => {
+    const x = req(n, ins, 0);
+    return [transpose(x, attrInts(n, "perm", x.shape.map((_, i) => x.shape.length - 1 - i)))];
+  },
+  Concat: (n, ins) => {
+    const ts = ins.filter((t): t is Tensor => !!t);
+    const axis = normAxis(attrInt(n, "axis", 0), ts[0].shape.length);
+    const shape = [...ts[0].shape];
+    shape[axis] = ts.reduce((p, t) => p + t.shape[axis], 0);
+    const out = alloc(ts[0].dtype, shape);
+    const outer = sizeOf(shape.slice(0, axis)), inner = sizeOf(shape.slice(axis + 1));
+    let off = 0;
+    for (const t of ts) {
+      const d = t.shape[axis];
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < d * inner; i++) out.data[(o * shape[axis] + off) * inner + i] = t.data[o * d * inner + i];
+      off += d;
+    }
+    return [out];
+  },
+  Expand: (n, ins) => {
+    const x = req(n, ins, 0);
+    const shape = ints(req(n, ins, 1));
+    return [mapN([x, alloc(x.dtype, shape)], x.dtype, (a) => a)];
+  },
+  Range: (n, ins) => {
+    const s = req(n, ins, 0).data[0], l = req(n, ins, 1).data[0], d = req(n, ins, 2).data[0];
+    const cnt = Math.max(Math.ceil((l - s) / d), 0);
+    return [tensor(req(n, ins, 0).dtype, [cnt], Array.from({ length: cnt }, (_, i) => s + i * d))];
+  },
+  Slice: (n, ins, opset) => [slice(n, ins, opset)],
+  ReduceMean: reduce("mean"), ReduceMax: reduce("max"), ReduceMin: reduce("min"),
+  ReduceSum: reduce("sum"), ReduceProd: reduce("prod"), ReduceSumSquare: reduce("sumsq"),
+  ...nnOps,
+  ...quantOps,
+};
+
+export { attrStr };

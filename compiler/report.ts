@@ -1,0 +1,74 @@
+// Compiler: the compile report — per layer op, shapes, weight planes × activation planes, MACs,
+// BOPs, OPs, bytes; totals; notes on layers that stayed float. Cost convention (DESIGN.md §1):
+// BOPs = MACs·M·K for binary layers; OPs = BOPs/64 + FLOPs(MACs) of float layers.
+import type { Plan, Step } from "./ir/plan.ts";
+import { valueBytes } from "./ir/plan.ts";
+
+export interface LayerReport {
+  step: number;
+  node: string;
+  op: string;
+  in: number[];
+  out: number[];
+  planes: string; // "M×K" for binary layers, "" otherwise
+  macs: number;
+  bops: number;
+  flops: number;
+  weightBytes: number;
+  weightFloatBytes: number;
+  detail: string;
+}
+
+export interface CompileReport {
+  model: string;
+  target: string;
+  layers: LayerReport[];
+  totals: {
+    macs: number; bops: number; flops: number; ops: number; binaryMacs: number;
+    packedWeightBytes: number; float32WeightBytes: number; arenaBytes: number; memoryBytes: number; bundleBytes: number;
+  };
+  notes: string[];
+  compileMs: number;
+}
+
+function layer(plan: Plan, s: Step, i: number): LayerReport {
+  const inShape = plan.values[s.in].shape, outShape = plan.values[s.out].shape;
+  const base = { step: i, node: s.node, op: s.op, in: inShape, out: outShape, planes: "", macs: 0, bops: 0, flops: 0, weightBytes: 0, weightFloatBytes: 0, detail: "" };
+  switch (s.op) {
+    case "Conv": {
+      const g = s.geom, macs = g.oh * g.ow * g.cout * g.cin * g.kh * g.kw;
+      return { ...base, macs, flops: 2 * macs, weightBytes: s.weights.length * 4, weightFloatBytes: s.weights.length * 4, detail: `${g.kh}×${g.kw}/${g.sh} float` };
+    }
+    case "Gemm": {
+      const macs = s.cin * s.cout;
+      return { ...base, macs, flops: 2 * macs, weightBytes: macs * 4, weightFloatBytes: macs * 4, detail: "float" };
+    }
+    case "BitConv": {
+      const g = s.geom, macs = g.oh * g.ow * g.cout * g.cin * g.kh * g.kw, K = Math.max(1, s.act.planes);
+      const packed = s.m * g.cout * g.kh * g.kw * Math.ceil(g.cin / 64) * 8;
+      return {
+        ...base, planes: `${s.m}×${K}`, macs, bops: macs * s.m * K, weightBytes: packed, weightFloatBytes: g.cout * g.cin * g.kh * g.kw * 4,
+        detail: `${g.kh}×${g.kw}/${g.sh} w: ${s.weightLevels}; a: ${s.act.levels.length} levels ${s.act.encoding} ${s.act.unipolar ? "unipolar (AND)" : "bipolar (XOR)"}${s.epi.quant ? " → packed" : ""}`,
+      };
+    }
+    case "BitQuantize":
+      return { ...base, detail: `${s.quant.levels.length} levels → ${s.quant.planes} planes` };
+    case "Affine":
+      return { ...base, flops: s.c * s.npix * 2, detail: [s.epi.scale && "scale", s.epi.bias && "bias", s.epi.res !== undefined && "residual", ["", "relu", "clip"][s.epi.act], s.epi.quant && "→ packed"].filter(Boolean).join(" ") };
+    default:
+      return { ...base, flops: valueBytes(plan.values[s.out]) / 4 };
+  }
+}
+
+export function buildReport(plan: Plan, model: string, target: string, arenaBytes: number, memoryBytes: number, bundleBytes: number, compileMs: number): CompileReport {
+  const layers = plan.steps.map((s, i) => layer(plan, s, i));
+  const sum = (k: keyof LayerReport) => layers.reduce((p, l) => p + (l[k] as number), 0);
+  const bops = sum("bops"), flops = sum("flops");
+  return {
+    model, target, layers, notes: plan.notes, compileMs,
+    totals: {
+      macs: sum("macs"), bops, flops, ops: bops / 64 + flops / 2, binaryMacs: layers.filter((l) => l.op === "BitConv").reduce((p, l) => p + l.macs, 0),
+      packedWeightBytes: sum("weightBytes"), float32WeightBytes: sum("weightFloatBytes"), arenaBytes, memoryBytes, bundleBytes,
+    },
+  };
+}

@@ -1,0 +1,140 @@
+"""Train one zoo model and export it: python3 models/train/train.py --kind mbn3x1 --epochs 4 --out models/zoo/fmnist_resnet20_mbn3x1
+
+Kinds: fp32, fxp<bits> (DoReFa), mbn<M>x<K> (ABC-Net). Adversarial training: --at fgsm (FGSM with
+random start, Wong et al. 2020) or --at pgd (Madry PGD-k). Deterministic (seeded); logs one line per
+epoch; writes model.onnx (opset 13, dynamic batch, input = pixels in [0, 1]), meta.json, log.txt and
+test_data/{input,output}.npy (the first test images and PyTorch's logits on them)."""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+import data  # noqa: E402
+import quant  # noqa: E402
+from resnet import ResNet  # noqa: E402
+
+
+def attack(model, x, y, eps, steps, alpha, rand=True):
+    """L-inf PGD (steps=1 with random start = FGSM-RS) on pixels in [0, 1]."""
+    delta = (torch.rand_like(x) * 2 - 1) * eps if rand else torch.zeros_like(x)
+    delta = (x + delta).clamp(0, 1) - x
+    for _ in range(steps):
+        delta.requires_grad_(True)
+        loss = F.cross_entropy(model(x + delta), y)
+        (g,) = torch.autograd.grad(loss, delta)
+        delta = (delta.detach() + alpha * g.sign()).clamp(-eps, eps)
+        delta = (x + delta).clamp(0, 1) - x
+    return (x + delta).detach()
+
+
+def evaluate(model, x, y, bs=1000):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(x), bs):
+            correct += (model(x[i:i + bs]).argmax(1) == y[i:i + bs]).sum().item()
+    return correct / len(x)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kind", required=True)
+    ap.add_argument("--depth", type=int, default=20)
+    ap.add_argument("--dataset", default="fashion-mnist", choices=["fashion-mnist", "cifar10"])
+    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--train-subset", type=int, default=0, help="use only the first N training images (0 = all)")
+    ap.add_argument("--at", default="none", choices=["none", "fgsm", "pgd"])
+    ap.add_argument("--eps", type=float, default=0.1)
+    ap.add_argument("--pgd-steps", type=int, default=7)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--init", default="", help="start from this state_dict (e.g. the fp32 model's)")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+
+    torch.manual_seed(a.seed)
+    np.random.seed(a.seed)
+    torch.set_num_threads(a.threads)
+    os.makedirs(os.path.join(a.out, "test_data"), exist_ok=True)
+    logf = open(os.path.join(a.out, "log.txt"), "w")
+
+    def log(msg):
+        print(msg, flush=True)
+        logf.write(msg + "\n")
+        logf.flush()
+
+    xtr, ytr = data.load(a.dataset, a.data, "train")
+    xte, yte = data.load(a.dataset, a.data, "test")
+    if a.train_subset:
+        xtr, ytr = xtr[: a.train_subset], ytr[: a.train_subset]
+    cin = xtr.shape[1]
+    mean = tuple(xtr.mean((0, 2, 3)).tolist())
+    std = tuple(xtr.std((0, 2, 3)).tolist())
+    model = ResNet(a.kind, a.depth, in_ch=cin, classes=10, mean=mean, std=std)
+    if a.init:
+        missing = model.load_state_dict(torch.load(a.init), strict=False)
+        log(f"init from {a.init}: {missing}")
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    steps_per_epoch = math.ceil(len(xtr) / a.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps_per_epoch, pct_start=0.15)
+    log(f"train {a.kind} depth={a.depth} at={a.at} eps={a.eps} epochs={a.epochs} n={len(xtr)} seed={a.seed}")
+    t0 = time.time()
+    g = torch.Generator().manual_seed(a.seed)
+    for ep in range(a.epochs):
+        model.train()
+        perm = torch.randperm(len(xtr), generator=g)
+        tot, correct, loss_sum = 0, 0, 0.0
+        for i in range(steps_per_epoch):
+            idx = perm[i * a.batch:(i + 1) * a.batch]
+            x, y = xtr[idx], ytr[idx]
+            if a.at == "fgsm":
+                x = attack(model, x, y, a.eps, 1, 1.25 * a.eps)
+            elif a.at == "pgd":
+                x = attack(model, x, y, a.eps, a.pgd_steps, 2.5 * a.eps / a.pgd_steps)
+            model.train()
+            out = model(x)
+            loss = F.cross_entropy(out, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            tot += len(y)
+            correct += (out.argmax(1) == y).sum().item()
+            loss_sum += loss.item() * len(y)
+        acc = evaluate(model, xte, yte)
+        log(f"epoch {ep + 1}/{a.epochs} loss {loss_sum / tot:.4f} train_acc {correct / tot:.4f} test_acc {acc:.4f} elapsed {time.time() - t0:.0f}s")
+    train_seconds = time.time() - t0
+    torch.save(model.state_dict(), os.path.join(a.out, "state_dict.pt"))
+
+    model.eval()
+    quant.set_export(True)
+    acc = evaluate(model, xte, yte)
+    onnx_path = os.path.join(a.out, "model.onnx")
+    torch.onnx.export(model, xte[:1], onnx_path, opset_version=13, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, do_constant_folding=False)
+    import onnx
+    onnx.checker.check_model(onnx.load(onnx_path))
+    with torch.no_grad():
+        xs = xte[:16].numpy()
+        np.save(os.path.join(a.out, "test_data", "input.npy"), xs)
+        np.save(os.path.join(a.out, "test_data", "output.npy"), model(xte[:16]).numpy())
+    meta = dict(kind=a.kind, depth=a.depth, dataset=a.dataset, epochs=a.epochs, adversarial_training=a.at,
+                eps=a.eps if a.at != "none" else 0, seed=a.seed, train_subset=a.train_subset or len(xtr),
+                torch_acc=acc, train_seconds=round(train_seconds, 1), threads=a.threads,
+                command=" ".join(["python3", "models/train/train.py"] + sys.argv[1:]))
+    json.dump(meta, open(os.path.join(a.out, "meta.json"), "w"), indent=2)
+    log(f"exported {onnx_path}: test_acc (export mode) {acc:.4f}, {train_seconds:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

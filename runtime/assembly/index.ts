@@ -1,0 +1,87 @@
+// Runtime: the bundle ABI (DESIGN.md §4) and the executor. One fixed program that runs the plan in
+// the model blob the compiler placed at `mbn_blob_base()`. Knows nothing of ONNX; never allocates;
+// mbn_run returns an error code instead of trapping when the blob or memory is not what it expects.
+import { dispatch, KERNEL_COUNT } from "./kernels/dispatch";
+
+// Blob header, i32 slots (compiler/emit/blob.ts writes the same layout).
+const H_MAGIC = 0, H_VERSION = 1, H_IN_PTR = 2, H_IN_LEN = 3, H_OUT_PTR = 4, H_OUT_LEN = 5;
+const H_NSTEPS = 6, H_STEPS = 7, H_MEM_END = 8, H_BLOB_LEN = 9;
+const MAGIC = 0x314e424d; // "MBN1"
+export const FORMAT_VERSION = 1;
+
+// Error codes of mbn_run.
+const ERR_MAGIC = 1, ERR_VERSION = 2, ERR_MEMORY = 3, ERR_KERNEL = 4, ERR_STEPS = 5;
+
+@inline function blob(): usize {
+  return (__heap_base + 63) & ~63;
+}
+@inline function hdr(slot: i32): i32 {
+  return load<i32>(blob() + (<usize>slot << 2));
+}
+
+export function mbn_blob_base(): usize {
+  return blob();
+}
+export function mbn_format_version(): i32 {
+  return FORMAT_VERSION;
+}
+export function mbn_simd(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}
+export function mbn_input_ptr(): usize {
+  return <usize>hdr(H_IN_PTR);
+}
+export function mbn_input_len(): i32 {
+  return hdr(H_IN_LEN);
+}
+export function mbn_output_ptr(): usize {
+  return <usize>hdr(H_OUT_PTR);
+}
+export function mbn_output_len(): i32 {
+  return hdr(H_OUT_LEN);
+}
+
+// Validate the blob header against this runtime and the memory actually present.
+export function mbn_check(): i32 {
+  if (<usize>memory.size() << 16 < blob() + 64) return ERR_MEMORY;
+  if (hdr(H_MAGIC) != MAGIC) return ERR_MAGIC;
+  if (hdr(H_VERSION) != FORMAT_VERSION) return ERR_VERSION;
+  const memBytes = <u64>memory.size() << 16;
+  if (<u64><u32>hdr(H_MEM_END) > memBytes) return ERR_MEMORY;
+  const steps = <u64><u32>hdr(H_STEPS), n = <u64><u32>hdr(H_NSTEPS);
+  if (steps + n * 8 > memBytes) return ERR_STEPS;
+  return 0;
+}
+
+export function mbn_run(): i32 {
+  const err = mbn_check();
+  if (err) return err;
+  const n = hdr(H_NSTEPS);
+  const steps = <usize>hdr(H_STEPS);
+  for (let i = 0; i < n; i++) {
+    const id = load<i32>(steps + (<usize>i << 3));
+    if (<u32>id >= <u32>KERNEL_COUNT) return ERR_KERNEL;
+  }
+  for (let i = 0; i < n; i++) {
+    const s = steps + (<usize>i << 3);
+    dispatch(load<i32>(s), <usize>load<u32>(s + 4));
+  }
+  return 0;
+}
+
+// Run one step of a plan: used by the profiler (per-step timing) and the kernel tests/benchmark.
+export function mbn_step_count(): i32 {
+  return hdr(H_NSTEPS);
+}
+export function mbn_run_step(i: i32): i32 {
+  const err = mbn_check();
+  if (err) return err;
+  if (<u32>i >= <u32>hdr(H_NSTEPS)) return ERR_STEPS;
+  const s = <usize>hdr(H_STEPS) + (<usize>i << 3);
+  return mbn_call(load<i32>(s), <usize>load<u32>(s + 4));
+}
+export function mbn_call(id: i32, params: usize): i32 {
+  if (<u32>id >= <u32>KERNEL_COUNT) return ERR_KERNEL;
+  dispatch(id, params);
+  return 0;
+}

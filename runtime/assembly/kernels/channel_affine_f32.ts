@@ -1,0 +1,16 @@
+// Runtime kernel: standalone per-channel elementwise step on NHWC floats — the epilogue applied to
+// the input itself: BatchNorm / Mul / Add by per-channel constants, residual Add (res), Relu/Clip,
+// or quantize+pack (quant record). Used where no producing kernel can absorb the transform.
+import { pi, pu } from "../params";
+import { epilogue } from "./epilogue";
+
+const E_C = 0; // epilogue record slot: channel count
+
+export function channel_affine_f32(p: usize): void {
+  const x = pu(p, 0), npix = pi(p, 1), acc = pu(p, 2), e = pu(p, 3);
+  const c = pi(e, E_C);
+  for (let pix = 0; pix < npix; pix++) {
+    memory.copy(acc, x + (<usize>(pix * c) << 2), <usize>c << 2);
+    epilogue(e, acc, pix);
+  }
+}

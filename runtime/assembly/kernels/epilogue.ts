@@ -1,0 +1,78 @@
+// Runtime: the fused per-channel output transform shared by every producing kernel, and the
+// quantize+pack of one pixel. No allocation; `acc` is a caller-owned f32 row of length c.
+//   y[ch] = acc[ch]·scale[ch] + bias[ch] (+ res[ch]) → act (0 none, 1 relu, 2 clip[lo,hi])
+//   → stored as float NHWC, or quantized and bit-packed for the next binary layer (quant record).
+import { pi, pu, pf } from "../params";
+
+// Epilogue record slots (runtime/kernels.json "records.epilogue").
+const E_C = 0, E_SCALE = 1, E_BIAS = 2, E_RES = 3, E_ACT = 4, E_LO = 5, E_HI = 6, E_OUT = 7, E_QUANT = 8;
+// Quantizer record slots (runtime/kernels.json "records.quant").
+const Q_LEVELS = 0, Q_THR = 1, Q_FLIP = 2, Q_PLANES = 3, Q_LUT = 4, Q_WORDS = 5, Q_PLANE_STRIDE = 6, Q_SCRATCH = 7;
+
+// Quantize one pixel's float row x[0..c) and pack it into the planes at `dst`, pixel `pix`.
+// Level index q = #{j : x ≥ thr[ch][j]} (thresholds ascending; the compiler stores the smallest
+// float32 that reaches each upper level, so `>=` reproduces the graph's own comparison exactly).
+// A channel with flip=1 (a decreasing staircase) compares −x instead: its thresholds are those of −x,
+// so that q = #{j : −x ≥ thr[ch][j]} is again the number of levels reached.
+// lut[q] is a byte whose bit p is plane p's bit (bipolar planes: 1 means −1; unipolar: 1 means 1).
+// Channels are packed little-endian into 64-bit words; pad bits of the last word stay 0.
+export function pack_pixel(q: usize, x: usize, c: i32, dst: usize, pix: i32): void {
+  const nt = pi(q, Q_LEVELS) - 1;
+  const thr = pu(q, Q_THR);
+  const flip = pu(q, Q_FLIP);
+  const planes = pi(q, Q_PLANES);
+  const lut = pu(q, Q_LUT);
+  const words = pi(q, Q_WORDS);
+  const planeStride = pu(q, Q_PLANE_STRIDE);
+  const bits = pu(q, Q_SCRATCH);
+  for (let ch = 0; ch < c; ch++) {
+    let v = load<f32>(x + (<usize>ch << 2));
+    const f = load<u8>(flip + <usize>ch);
+    if (f) v = -v;
+    const t = thr + (<usize>(ch * nt) << 2);
+    let lv = 0;
+    for (let j = 0; j < nt; j++) lv += i32(v >= load<f32>(t + (<usize>j << 2)));
+    store<u8>(bits + <usize>ch, load<u8>(lut + <usize>lv));
+  }
+  for (let p = 0; p < planes; p++) {
+    const plane = dst + <usize>p * planeStride + (<usize>(pix * words) << 3);
+    for (let wd = 0; wd < words; wd++) {
+      let word: u64 = 0;
+      const c0 = wd << 6;
+      const c1 = min(c, c0 + 64);
+      for (let ch = c0; ch < c1; ch++) {
+        word |= (<u64>((load<u8>(bits + <usize>ch) >> <u8>p) & 1)) << <u64>(ch - c0);
+      }
+      store<u64>(plane + (<usize>wd << 3), word);
+    }
+  }
+}
+
+// Apply the output transform to acc[0..c) (modified in place) and store pixel `pix`.
+export function epilogue(e: usize, acc: usize, pix: i32): void {
+  const c = pi(e, E_C);
+  const scale = pu(e, E_SCALE);
+  const bias = pu(e, E_BIAS);
+  const res = pu(e, E_RES);
+  const act = pi(e, E_ACT);
+  const lo = pf(e, E_LO);
+  const hi = pf(e, E_HI);
+  const out = pu(e, E_OUT);
+  const quant = pu(e, E_QUANT);
+  const rowRes = res + (<usize>(pix * c) << 2);
+  for (let ch = 0; ch < c; ch++) {
+    const o = <usize>ch << 2;
+    let y = load<f32>(acc + o);
+    if (scale) y = y * load<f32>(scale + o);
+    if (bias) y = y + load<f32>(bias + o);
+    if (res) y = y + load<f32>(rowRes + o);
+    if (act == 1) y = max(y, <f32>0);
+    else if (act == 2) y = min(max(y, lo), hi);
+    store<f32>(acc + o, y);
+  }
+  if (quant) {
+    pack_pixel(quant, acc, c, out, pix);
+  } else {
+    memory.copy(out + (<usize>(pix * c) << 2), acc, <usize>c << 2);
+  }
+}

@@ -1,0 +1,110 @@
+// Runtime host: loads a bundle with the bare WebAssembly API (Node and browsers), verifies its
+// manifest (format version, runtime version, blob SHA-256) and runs samples. No Node-only imports.
+export interface Manifest {
+  format_version: number;
+  runtime_version: string;
+  target: string;
+  input: { name: string; shape: number[] };
+  output: { name: string; shape: number[] };
+  blob_sha256: string;
+  blob_base: number;
+  blob_bytes: number;
+  memory_bytes: number;
+  totals: Record<string, number>;
+  layers: { node: string; op: string; out: number[]; planes: string; macs: number; bops: number }[];
+}
+
+export const SUPPORTED_FORMAT = 1;
+const ERRORS: Record<number, string> = { 1: "bad blob magic", 2: "blob format version mismatch", 3: "linear memory too small", 4: "unknown kernel id", 5: "step table out of bounds" };
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  mbn_input_ptr(): number;
+  mbn_input_len(): number;
+  mbn_output_ptr(): number;
+  mbn_output_len(): number;
+  mbn_run(): number;
+  mbn_step_count(): number;
+  mbn_run_step(i: number): number;
+  mbn_format_version(): number;
+}
+
+export class BundleError extends Error {}
+
+function readManifest(mod: WebAssembly.Module): Manifest {
+  const secs = WebAssembly.Module.customSections(mod, "mbn.manifest");
+  if (secs.length !== 1) throw new BundleError("not an mbn bundle: the mbn.manifest custom section is missing");
+  try {
+    return JSON.parse(new TextDecoder().decode(secs[0]));
+  } catch {
+    throw new BundleError("the mbn.manifest section is not valid JSON");
+  }
+}
+
+async function sha256hex(data: Uint8Array): Promise<string> {
+  const d = await globalThis.crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export interface Bundle {
+  info: Manifest;
+  inputLength: number;
+  outputLength: number;
+  /** Run a batch: x holds n·inputLength floats; returns n·outputLength floats. */
+  run(x: Float32Array): Float32Array;
+  /** Run one sample and time each plan step (ms), for the profiler. */
+  profile(x: Float32Array, now: () => number): number[];
+}
+
+export async function loadBundle(wasm: Uint8Array, opts: { verify?: boolean } = {}): Promise<Bundle> {
+  let mod: WebAssembly.Module;
+  try {
+    mod = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw new BundleError(`not a valid WebAssembly module: ${(e as Error).message}`);
+  }
+  const info = readManifest(mod);
+  if (WebAssembly.Module.imports(mod).length) throw new BundleError("the bundle has imports; mbn bundles have none");
+  if (info.format_version !== SUPPORTED_FORMAT) throw new BundleError(`bundle format ${info.format_version} is not supported by this loader (expects ${SUPPORTED_FORMAT})`);
+  const inst = await WebAssembly.instantiate(mod, {});
+  const ex = inst.exports as unknown as Exports;
+  if (ex.mbn_format_version() !== info.format_version) throw new BundleError(`runtime format ${ex.mbn_format_version()} does not match the manifest (${info.format_version})`);
+  if (opts.verify !== false) {
+    const blob = new Uint8Array(ex.memory.buffer, info.blob_base, info.blob_bytes).slice();
+    const sha = await sha256hex(blob);
+    if (sha !== info.blob_sha256) throw new BundleError(`model blob SHA-256 ${sha.slice(0, 12)}… does not match the manifest's ${info.blob_sha256.slice(0, 12)}…: the bundle is corrupt`);
+  }
+  const inLen = ex.mbn_input_len(), outLen = ex.mbn_output_len();
+  const check = (x: Float32Array) => {
+    if (!(x instanceof Float32Array)) throw new BundleError("input must be a Float32Array");
+    if (x.length % inLen) throw new BundleError(`input has ${x.length} floats, not a multiple of the model's ${inLen} per sample`);
+  };
+  const fail = (rc: number) => new BundleError(`mbn_run failed with code ${rc} (${ERRORS[rc] ?? "unknown"})`);
+  return {
+    info, inputLength: inLen, outputLength: outLen,
+    run(x) {
+      check(x);
+      const n = x.length / inLen;
+      const y = new Float32Array(n * outLen);
+      for (let i = 0; i < n; i++) {
+        new Float32Array(ex.memory.buffer, ex.mbn_input_ptr(), inLen).set(x.subarray(i * inLen, (i + 1) * inLen));
+        const rc = ex.mbn_run();
+        if (rc) throw fail(rc);
+        y.set(new Float32Array(ex.memory.buffer, ex.mbn_output_ptr(), outLen), i * outLen);
+      }
+      return y;
+    },
+    profile(x, now) {
+      check(x);
+      new Float32Array(ex.memory.buffer, ex.mbn_input_ptr(), inLen).set(x.subarray(0, inLen));
+      const times: number[] = [];
+      for (let i = 0; i < ex.mbn_step_count(); i++) {
+        const t = now();
+        const rc = ex.mbn_run_step(i);
+        if (rc) throw fail(rc);
+        times.push(now() - t);
+      }
+      return times;
+    },
+  };
+}

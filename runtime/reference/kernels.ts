@@ -1,0 +1,190 @@
+// Runtime reference: the definition of every runtime kernel as plain TypeScript loops on unpacked
+// data (bits as 0/1 bytes, exact integer popcounts), with float arithmetic rounded to float32 after
+// every operation in the same order as the AssemblyScript kernels, so results are bit-exact.
+// Used only by tests and the compiler's self-checks; never on a hot path.
+const f = Math.fround;
+
+export interface QuantRef {
+  levels: number; // L
+  thr: Float32Array; // [C][L−1], ascending per channel (of −x where flip)
+  flip: Uint8Array; // [C]
+  planes: number; // P
+  lut: Uint8Array; // [L] → plane bits
+}
+export interface EpilogueRef {
+  c: number;
+  scale?: Float32Array;
+  bias?: Float32Array;
+  res?: Float32Array; // [npix][c]
+  act: 0 | 1 | 2;
+  lo: number;
+  hi: number;
+  quant?: QuantRef;
+}
+/** A kernel's output: float NHWC, or bits [P][npix][c] when the epilogue quantizes. */
+export interface OutRef {
+  float?: Float32Array;
+  bits?: Uint8Array;
+}
+
+/** Level index of x under a quantizer channel: q = #{j : x ≥ t_j} (x replaced by −x where flip). */
+export function levelOf(q: QuantRef, ch: number, x: number): number {
+  const nt = q.levels - 1;
+  const v = q.flip[ch] ? -x : x;
+  let lv = 0;
+  for (let j = 0; j < nt; j++) if (v >= q.thr[ch * nt + j]) lv++;
+  return lv;
+}
+
+export function newOut(e: EpilogueRef, npix: number): OutRef {
+  return e.quant ? { bits: new Uint8Array(e.quant.planes * npix * e.c) } : { float: new Float32Array(npix * e.c) };
+}
+
+export function epilogueRef(e: EpilogueRef, acc: Float32Array, pix: number, npix: number, out: OutRef): void {
+  for (let ch = 0; ch < e.c; ch++) {
+    let y = acc[ch];
+    if (e.scale) y = f(y * e.scale[ch]);
+    if (e.bias) y = f(y + e.bias[ch]);
+    if (e.res) y = f(y + e.res[pix * e.c + ch]);
+    if (e.act === 1) y = Math.max(y, 0);
+    else if (e.act === 2) y = Math.min(Math.max(y, e.lo), e.hi);
+    if (e.quant) {
+      const bits = e.quant.lut[levelOf(e.quant, ch, y)];
+      for (let p = 0; p < e.quant.planes; p++) out.bits![(p * npix + pix) * e.c + ch] = (bits >> p) & 1;
+    } else out.float![pix * e.c + ch] = y;
+  }
+}
+
+export function quantizePackRef(x: Float32Array, npix: number, c: number, q: QuantRef): Uint8Array {
+  const e: EpilogueRef = { c, act: 0, lo: 0, hi: 0, quant: q };
+  const out = newOut(e, npix);
+  for (let pix = 0; pix < npix; pix++) epilogueRef(e, x.subarray(pix * c, (pix + 1) * c), pix, npix, out);
+  return out.bits!;
+}
+
+export interface ConvGeom {
+  h: number; w: number; cin: number; cout: number; kh: number; kw: number;
+  stride: number; padT: number; padL: number; oh: number; ow: number;
+}
+
+export interface BconvRef extends ConvGeom {
+  x: Uint8Array; // [K][h][w][cin] bits
+  k: number;
+  wbits: Uint8Array; // [M][cout][kh][kw][cin] bits
+  m: number;
+  unipolar: boolean;
+  alpha: Float32Array; // [cout][M]
+  beta: Float32Array; // [K]
+  cw?: Float32Array; // [cout]
+  ca: number;
+  wtap?: Float32Array; // [cout][kh·kw]
+}
+
+/** Multi-bit binary conv: see runtime/assembly/kernels/bconv.ts for the derivation. */
+export function bconvRef(a: BconvRef, e: EpilogueRef): OutRef {
+  const npix = a.oh * a.ow;
+  const out = newOut(e, npix);
+  const acc = new Float32Array(a.cout);
+  const xb = (k: number, y: number, x: number, c: number) => a.x[((k * a.h + y) * a.w + x) * a.cin + c];
+  const wb = (m: number, o: number, ky: number, kx: number, c: number) =>
+    a.wbits[(((m * a.cout + o) * a.kh + ky) * a.kw + kx) * a.cin + c];
+  for (let oy = 0; oy < a.oh; oy++)
+    for (let ox = 0; ox < a.ow; ox++) {
+      const taps: [number, number][] = [];
+      for (let ky = 0; ky < a.kh; ky++)
+        for (let kx = 0; kx < a.kw; kx++) {
+          const iy = oy * a.stride - a.padT + ky, ix = ox * a.stride - a.padL + kx;
+          if (iy >= 0 && iy < a.h && ix >= 0 && ix < a.w) taps.push([ky, kx]);
+        }
+      const n = taps.length * a.cin;
+      acc.fill(0);
+      for (let k = 0; k < a.k; k++) {
+        let hp = 0;
+        for (const [ky, kx] of taps)
+          for (let c = 0; c < a.cin; c++) hp += xb(k, oy * a.stride - a.padT + ky, ox * a.stride - a.padL + kx, c);
+        const base = a.unipolar ? hp : n;
+        for (let m = 0; m < a.m; m++)
+          for (let o = 0; o < a.cout; o++) {
+            let pop = 0;
+            for (const [ky, kx] of taps)
+              for (let c = 0; c < a.cin; c++) {
+                const xv = xb(k, oy * a.stride - a.padT + ky, ox * a.stride - a.padL + kx, c);
+                const wv = wb(m, o, ky, kx, c);
+                pop += a.unipolar ? xv & wv : xv ^ wv;
+              }
+            const dot = base - 2 * pop;
+            acc[o] = f(acc[o] + f(f(a.alpha[o * a.m + m] * a.beta[k]) * dot));
+          }
+        if (a.cw) {
+          const s = f(a.beta[k] * (a.unipolar ? hp : n - 2 * hp));
+          for (let o = 0; o < a.cout; o++) acc[o] = f(acc[o] + f(a.cw[o] * s));
+        }
+      }
+      if (a.ca !== 0) {
+        for (let o = 0; o < a.cout; o++) {
+          let sw = 0;
+          for (const [ky, kx] of taps) sw = f(sw + a.wtap![o * a.kh * a.kw + ky * a.kw + kx]);
+          acc[o] = f(acc[o] + f(f(a.ca) * sw));
+        }
+      }
+      epilogueRef(e, acc, oy * a.ow + ox, npix, out);
+    }
+  return out;
+}
+
+/** Float conv2d, NHWC input, weights [kh][kw][cin][cout]. */
+export function conv2dRef(x: Float32Array, w: Float32Array, g: ConvGeom, e: EpilogueRef): OutRef {
+  const npix = g.oh * g.ow;
+  const out = newOut(e, npix);
+  const acc = new Float32Array(g.cout);
+  for (let oy = 0; oy < g.oh; oy++)
+    for (let ox = 0; ox < g.ow; ox++) {
+      acc.fill(0);
+      for (let ky = 0; ky < g.kh; ky++)
+        for (let kx = 0; kx < g.kw; kx++) {
+          const iy = oy * g.stride - g.padT + ky, ix = ox * g.stride - g.padL + kx;
+          if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+          for (let ci = 0; ci < g.cin; ci++) {
+            const xv = x[(iy * g.w + ix) * g.cin + ci];
+            for (let o = 0; o < g.cout; o++) acc[o] = f(acc[o] + f(xv * w[((ky * g.kw + kx) * g.cin + ci) * g.cout + o]));
+          }
+        }
+      epilogueRef(e, acc, oy * g.ow + ox, npix, out);
+    }
+  return out;
+}
+
+export interface PoolGeom {
+  h: number; w: number; c: number; kh: number; kw: number; sh: number; sw: number;
+  padT: number; padL: number; oh: number; ow: number;
+}
+
+export function poolRef(x: Float32Array, g: PoolGeom, kind: "max" | "avg", countIncludePad = false): Float32Array {
+  const y = new Float32Array(g.oh * g.ow * g.c);
+  for (let oy = 0; oy < g.oh; oy++)
+    for (let ox = 0; ox < g.ow; ox++)
+      for (let c = 0; c < g.c; c++) {
+        let m = -Infinity, s = 0, cnt = 0;
+        for (let ky = 0; ky < g.kh; ky++)
+          for (let kx = 0; kx < g.kw; kx++) {
+            const iy = oy * g.sh - g.padT + ky, ix = ox * g.sw - g.padL + kx;
+            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+            const v = x[(iy * g.w + ix) * g.c + c];
+            m = Math.max(m, v);
+            s = f(s + v);
+            cnt++;
+          }
+        y[(oy * g.ow + ox) * g.c + c] = kind === "max" ? m : f(s / (countIncludePad ? g.kh * g.kw : cnt));
+      }
+  return y;
+}
+
+export function globalAvgPoolRef(x: Float32Array, hw: number, c: number): Float32Array {
+  const y = new Float32Array(c);
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0;
+    for (let i = 0; i < hw; i++) s = f(s + x[i * c + ch]);
+    y[ch] = f(s / hw);
+  }
+  return y;
+}

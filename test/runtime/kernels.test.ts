@@ -1,0 +1,223 @@
+// Kernel grid: both runtime builds (scalar, simd) against the TypeScript reference
+// (runtime/reference/kernels.ts). Integer parts are checked bit-exact (integer scales make every
+// output an exact integer), float outputs within 1e-5 relative (in practice they are bit-equal,
+// since kernels and reference round to float32 after every operation in the same order).
+import { describe, expect, it } from "vitest";
+import { BUILDS, RawRuntime } from "../../runtime/host/raw.ts";
+import { readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
+import {
+  bconvRef, conv2dRef, globalAvgPoolRef, poolRef, quantizePackRef,
+  type BconvRef, type EpilogueRef, type QuantRef,
+} from "../../runtime/reference/kernels.ts";
+import { packBits, unpackBits, wordsFor } from "../../compiler/pack/bits.ts";
+
+// Small deterministic PRNG (mulberry32) so every case is reproducible.
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const bitsOf = (r: () => number, n: number) => Uint8Array.from({ length: n }, () => (r() < 0.5 ? 1 : 0));
+const floats = (r: () => number, n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+const ints = (r: () => number, n: number, lo: number, hi: number) =>
+  Float32Array.from({ length: n }, () => Math.floor(lo + (hi - lo + 1) * r()));
+
+function expectClose(got: Float32Array, want: Float32Array, rel: number, what: string) {
+  expect(got.length).toBe(want.length);
+  let scale = 0;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= rel * Math.max(scale, 1e-30))) throw new Error(`${what}: [${i}] got ${got[i]} want ${want[i]}`);
+  }
+}
+
+/** A quantizer with L levels, sorted per-channel thresholds, random flips and a plane table. */
+function randomQuant(r: () => number, c: number, L: number, planes: number): QuantRef {
+  const thr = new Float32Array(c * (L - 1));
+  for (let ch = 0; ch < c; ch++) {
+    const t = Array.from({ length: L - 1 }, () => Math.fround(r() * 8 - 4)).sort((a, b) => a - b);
+    thr.set(t, ch * (L - 1));
+  }
+  const lut = Uint8Array.from({ length: L }, (_, i) => (planes >= L - 1 ? (1 << i) - 1 : i) & ((1 << planes) - 1));
+  return { levels: L, thr, flip: Uint8Array.from({ length: c }, () => (r() < 0.3 ? 1 : 0)), planes, lut };
+}
+
+describe("bit convention", () => {
+  it("packBits/unpackBits round-trip with zero pad bits (channels 1..200)", () => {
+    const r = rng(1);
+    for (const c of [1, 31, 63, 64, 65, 200]) {
+      const bits = bitsOf(r, 3 * 5 * c);
+      const packed = packBits(bits, 3, 5, c);
+      expect(packed.length).toBe(3 * 5 * wordsFor(c) * 8);
+      expect(unpackBits(packed, 3, 5, c)).toEqual(bits);
+    }
+  });
+  it("channel 0 is bit 0 of byte 0; channel 64 opens the second word (little-endian)", () => {
+    const bits = new Uint8Array(65);
+    bits[0] = 1;
+    bits[9] = 1;
+    bits[64] = 1;
+    const p = packBits(bits, 1, 1, 65);
+    expect(Array.from(p.slice(0, 2))).toEqual([1, 2]);
+    expect(p[8]).toBe(1);
+  });
+});
+
+for (const build of BUILDS) {
+  describe(`kernels (${build})`, () => {
+    const rt = new RawRuntime(build);
+
+    it("quantize_pack matches the reference (runtime packing = compiler packing)", () => {
+      const r = rng(7);
+      for (const c of [1, 31, 63, 64, 65, 200])
+        for (const [L, P] of [[2, 1], [3, 2], [4, 2], [4, 3], [9, 8]]) {
+          rt.reset();
+          const npix = 7;
+          const q = randomQuant(r, c, L, P);
+          const x = floats(r, npix * c, -5, 5);
+          // put some inputs exactly on thresholds: the tie rule is x >= t
+          for (let i = 0; i < 5; i++) x[i * 3] = q.thr[(i * 3 % c) * (L - 1)] * (q.flip[(i * 3) % c] ? -1 : 1);
+          const out = writeEpilogue(rt.layout, { c, act: 0, lo: 0, hi: 0, quant: q }, npix);
+          const params = rt.params("quantize_pack", { in: rt.layout.f32(x), npix, c, out: out.out, quant: out.quant });
+          rt.load();
+          rt.call("quantize_pack", params);
+          expect(readOut(rt, out).bits).toEqual(quantizePackRef(x, npix, c, q));
+        }
+    });
+
+    it("bconv matches the reference over the grid (channels, kernels, strides, paddings, H×W, M×K, bipolar/unipolar)", () => {
+      const r = rng(11);
+      const hws = [[1, 1], [2, 3], [5, 4], [7, 7], [6, 9], [3, 8]];
+      let cases = 0;
+      for (const cin of [1, 31, 63, 64, 65, 200])
+        for (const kk of [1, 3, 5, 7])
+          for (const stride of [1, 2])
+            for (let pad = 0; pad < kk; pad++) {
+              const [h, w] = hws[cases % hws.length];
+              const m = 1 + (cases % 4), k = 1 + ((cases >> 2) % 4);
+              const unipolar = cases % 2 === 1;
+              const integer = cases % 3 === 0; // integer scales: outputs are exact integers
+              cases++;
+              const oh = Math.floor((h + 2 * pad - kk) / stride) + 1, ow = Math.floor((w + 2 * pad - kk) / stride) + 1;
+              if (oh < 1 || ow < 1) continue;
+              const cout = [1, 3, 4, 5, 9][cases % 5];
+              const a: BconvRef = {
+                h, w, cin, cout, kh: kk, kw: kk, stride, padT: pad, padL: pad, oh, ow,
+                x: bitsOf(r, k * h * w * cin), k, wbits: bitsOf(r, m * cout * kk * kk * cin), m, unipolar,
+                alpha: integer ? ints(r, cout * m, 1, 4) : floats(r, cout * m, 0.1, 2),
+                beta: integer ? ints(r, k, 1, 3) : floats(r, k, 0.1, 2),
+                cw: cases % 4 === 0 ? (integer ? ints(r, cout, -2, 2) : floats(r, cout)) : undefined,
+                ca: cases % 5 === 0 ? (integer ? 2 : 0.75) : 0,
+                wtap: undefined,
+              };
+              if (a.ca !== 0) a.wtap = integer ? ints(r, cout * kk * kk, -9, 9) : floats(r, cout * kk * kk, -3, 3);
+              const e: EpilogueRef = cases % 7 === 0
+                ? { c: cout, act: 0, lo: 0, hi: 0, bias: floats(r, cout, -3, 3), quant: randomQuant(r, cout, 3, 2) }
+                : { c: cout, act: (cases % 3) as 0 | 1 | 2, lo: -50, hi: 50,
+                    scale: integer ? undefined : floats(r, cout, -2, 2), bias: integer ? ints(r, cout, -5, 5) : floats(r, cout) };
+              rt.reset();
+              const { params, out } = setupBconv(rt, a, e);
+              rt.load();
+              rt.call("bconv", params);
+              const got = readOut(rt, out), want = bconvRef(a, e);
+              const what = `bconv cin=${cin} k=${kk} s=${stride} p=${pad} ${h}x${w} M${m}K${k} ${unipolar ? "uni" : "bi"}`;
+              if (want.bits) expect(got.bits, what).toEqual(want.bits);
+              else if (integer) expect(Array.from(got.float!), what).toEqual(Array.from(want.float!));
+              else expectClose(got.float!, want.float!, 1e-5, what);
+            }
+      expect(cases).toBeGreaterThan(150);
+    });
+
+    it("bdense = bconv on a 1×1 image", () => {
+      const r = rng(5);
+      for (const cin of [1, 63, 64, 65, 200]) {
+        rt.reset();
+        const cout = 10, m = 3, k = 2;
+        const a: BconvRef = { h: 1, w: 1, cin, cout, kh: 1, kw: 1, stride: 1, padT: 0, padL: 0, oh: 1, ow: 1,
+          x: bitsOf(r, k * cin), k, wbits: bitsOf(r, m * cout * cin), m, unipolar: false,
+          alpha: floats(r, cout * m, 0.1, 1), beta: floats(r, k, 0.1, 1), cw: floats(r, cout), ca: 0 };
+        const e: EpilogueRef = { c: cout, act: 0, lo: 0, hi: 0, bias: floats(r, cout) };
+        const L = rt.layout;
+        const out = writeEpilogue(L, e, 1);
+        const params = rt.params("bdense", {
+          in: L.bytes(packBits(a.x, k, 1, cin)), cin, in_words: wordsFor(cin), k, in_plane_stride: wordsFor(cin) * 8,
+          weights: L.bytes(packBits(a.wbits, m, cout, cin)), m, cout, unipolar: 0, alpha: L.f32(a.alpha),
+          beta: L.f32(a.beta), cw: L.f32(a.cw!), ca: 0, wtap: 0, acc: L.alloc(cout * 8), epilogue: out.epi,
+        });
+        rt.load();
+        rt.call("bdense", params);
+        expectClose(readOut(rt, out).float!, bconvRef(a, e).float!, 1e-5, `bdense cin=${cin}`);
+      }
+    });
+
+    it("conv2d_f32 and dense_f32 match the reference", () => {
+      const r = rng(3);
+      for (const cin of [1, 3, 16])
+        for (const cout of [1, 5, 16, 17])
+          for (const [kk, stride, pad] of [[1, 1, 0], [3, 1, 1], [3, 2, 1], [5, 2, 2], [7, 1, 3]]) {
+            const h = 7, w = 6;
+            const oh = Math.floor((h + 2 * pad - kk) / stride) + 1, ow = Math.floor((w + 2 * pad - kk) / stride) + 1;
+            const g = { h, w, cin, cout, kh: kk, kw: kk, stride, padT: pad, padL: pad, oh, ow };
+            const x = floats(r, h * w * cin), wt = floats(r, kk * kk * cin * cout);
+            const e: EpilogueRef = { c: cout, act: 1, lo: 0, hi: 0, scale: floats(r, cout), bias: floats(r, cout), res: floats(r, oh * ow * cout) };
+            rt.reset();
+            const { params, out } = setupConv2d(rt, x, wt, g, e);
+            rt.load();
+            rt.call("conv2d_f32", params);
+            expect(Array.from(readOut(rt, out).float!)).toEqual(Array.from(conv2dRef(x, wt, g, e).float!));
+          }
+      rt.reset();
+      const x = floats(r, 64), wt = floats(r, 64 * 10);
+      const e: EpilogueRef = { c: 10, act: 0, lo: 0, hi: 0, bias: floats(r, 10) };
+      const out = writeEpilogue(rt.layout, e, 1);
+      const params = rt.params("dense_f32", { in: rt.layout.f32(x), cin: 64, weights: rt.layout.f32(wt), cout: 10, acc: rt.layout.alloc(64), epilogue: out.epi });
+      rt.load();
+      rt.call("dense_f32", params);
+      const g = { h: 1, w: 1, cin: 64, cout: 10, kh: 1, kw: 1, stride: 1, padT: 0, padL: 0, oh: 1, ow: 1 };
+      expect(Array.from(readOut(rt, out).float!)).toEqual(Array.from(conv2dRef(x, wt, g, e).float!));
+    });
+
+    it("pools and channel_affine match the reference", () => {
+      const r = rng(9);
+      for (const [h, w, c, kk, s, pad] of [[8, 8, 16, 2, 2, 0], [7, 5, 3, 3, 2, 1], [1, 1, 65, 1, 1, 0], [9, 9, 4, 3, 1, 1]]) {
+        const oh = Math.floor((h + 2 * pad - kk) / s) + 1, ow = Math.floor((w + 2 * pad - kk) / s) + 1;
+        const g = { h, w, c, kh: kk, kw: kk, sh: s, sw: s, padT: pad, padL: pad, oh, ow };
+        const x = floats(r, h * w * c, -3, 3);
+        for (const kind of ["max", "avg"] as const)
+          for (const cip of kind === "avg" ? [0, 1] : [0]) {
+            rt.reset();
+            const L = rt.layout, y = L.alloc(oh * ow * c * 4);
+            const base = { in: L.f32(x), h, w, c, kh: kk, kw: kk, stride_h: s, stride_w: s, pad_t: pad, pad_l: pad, oh, ow, out: y };
+            const params = kind === "max" ? rt.params("maxpool_f32", base) : rt.params("avgpool_f32", { ...base, count_include_pad: cip });
+            rt.load();
+            rt.call(`${kind}pool_f32`, params);
+            expect(Array.from(rt.f32(y, oh * ow * c))).toEqual(Array.from(poolRef(x, g, kind, cip === 1)));
+          }
+        rt.reset();
+        const L = rt.layout, y = L.alloc(c * 4);
+        const params = rt.params("global_avgpool_f32", { in: L.f32(x), hw: h * w, c, out: y });
+        rt.load();
+        rt.call("global_avgpool_f32", params);
+        expect(Array.from(rt.f32(y, c))).toEqual(Array.from(globalAvgPoolRef(x, h * w, c)));
+      }
+    });
+
+    it("layout kernels transpose NCHW <-> NHWC", () => {
+      rt.reset();
+      const c = 3, hw = 10, x = Float32Array.from({ length: c * hw }, (_, i) => i);
+      const L = rt.layout, a = L.f32(x), b = L.alloc(4 * c * hw), back = L.alloc(4 * c * hw);
+      const p1 = rt.params("nchw_to_nhwc", { in: a, out: b, c, hw }), p2 = rt.params("nhwc_to_nchw", { in: b, out: back, c, hw });
+      rt.load();
+      rt.call("nchw_to_nhwc", p1);
+      rt.call("nhwc_to_nchw", p2);
+      expect(rt.f32(b, 4)[1]).toBe(hw);
+      expect(Array.from(rt.f32(back, c * hw))).toEqual(Array.from(x));
+    });
+  });
+}
