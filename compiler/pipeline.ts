@@ -13,6 +13,7 @@ import { planMemory } from "./passes/plan_memory.ts";
 import { printPlan } from "./ir/print.ts";
 import { buildReport, type CompileReport } from "./report.ts";
 import type { Plan } from "./ir/plan.ts";
+import type { Graph } from "./ir/graph.ts";
 
 export type Target = "simd" | "scalar";
 export const RUNTIME_VERSION = "0.1.0";
@@ -29,6 +30,7 @@ export interface CompileResult {
   wasm: Uint8Array;
   report: CompileReport;
   plan: Plan;
+  graph: Graph; // the folded ONNX-level graph the plan was lowered from
 }
 
 export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileResult {
@@ -56,7 +58,7 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
     };
     const wasm = buildBundle(o.runtime, blob, manifest);
     const report = buildReport(plan, file, o.target, mem.arenaBytes, blob.memEnd, wasm.length, performance.now() - t0);
-    return { wasm, report, plan };
+    return { wasm, report, plan, graph: folded };
   } catch (e) {
     if (e instanceof CompileError) {
       if (!e.where.file) e.where.file = file;

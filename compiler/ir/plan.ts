@@ -16,6 +16,7 @@ export interface Value {
 
 /** A quantizer recovered from the graph: per-channel staircase + plane encoding of its levels. */
 export interface QuantSpec {
+  source: string; // the ONNX tensor the thresholds apply to
   levels: number[]; // the L level values, ascending, shared by all channels
   thr: Float32Array; // [C][L−1]: level ≥ j ⇔ (flip ? −x : x) ≥ thr[c][j−1]
   flip: Uint8Array; // [C]

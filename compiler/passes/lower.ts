@@ -143,7 +143,7 @@ function bitsValue(ctx: Ctx, n: Node, x: string): { id: ValueId; spec: QuantSpec
   const lp = decomposeLevels(stair.levels, true);
   if (typeof lp === "string") return `its input quantizer: ${lp}`;
   const spec: QuantSpec = {
-    levels: stair.levels, thr: stair.thr, flip: stair.flip, planes: lp.planes, lut: Uint8Array.from(lp.bits),
+    source: r.source, levels: stair.levels, thr: stair.thr, flip: stair.flip, planes: lp.planes, lut: Uint8Array.from(lp.bits),
     unipolar: lp.unipolar, scales: Float32Array.from(lp.scales), offset: lp.offset, encoding: lp.encoding,
   };
   const memo = ctx.bitsOf.get(x);

@@ -26,6 +26,11 @@ function lattice(levels: number[]): { delta: number; n: number[] } | undefined {
   let delta = Infinity;
   for (let i = 1; i < levels.length; i++) delta = Math.min(delta, levels[i] - levels[i - 1]);
   const scale = Math.max(...levels.map(Math.abs));
+  // refine Δ over the whole span: the smallest gap of two float32 values carries their rounding
+  const rough = levels.map((v) => Math.round((v - levels[0]) / delta));
+  const last = rough[rough.length - 1];
+  if (last > 1 << 16) return undefined;
+  delta = (levels[levels.length - 1] - levels[0]) / last;
   const n = levels.map((v) => Math.round((v - levels[0]) / delta));
   for (let i = 0; i < levels.length; i++) if (Math.abs(levels[0] + n[i] * delta - levels[i]) > 1e-6 * scale) return undefined;
   return { delta, n };

@@ -33,9 +33,14 @@ export function fromKey(k: number): number {
 
 const MAX_KEY = keyOf(3.4028234663852886e38);
 
+// Probe grid: 4 points per octave over 2^−24 … 2^24, then every 4th octave up to the float32 maximum.
+// A cell may hold several jumps (bisection walks them one by one); a non-monotone blip inside a cell
+// is caught by verifyStaircase.
 function grid(): number[] {
   const pos: number[] = [];
-  for (let e = -40; e <= 127; e++) for (let i = 0; i < 8; i++) pos.push(Math.fround(2 ** e * (1 + i / 8)));
+  for (let e = -24; e <= 24; e++) for (let i = 0; i < 4; i++) pos.push(Math.fround(2 ** e * (1 + i / 4)));
+  for (let e = 28; e <= 127; e += 4) pos.push(Math.fround(2 ** e));
+  pos.push(3.4028234663852886e38);
   const uniq = [...new Set(pos.filter((v) => Number.isFinite(v)))].sort((a, b) => a - b);
   return [...uniq.map((v) => -v).reverse(), 0, ...uniq];
 }

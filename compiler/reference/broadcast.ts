@@ -35,11 +35,23 @@ export function mapN(ins: Tensor[], dtype: DType, f: (...v: number[]) => number)
   const shape = broadcastShape(ins.map((t) => t.shape));
   const out = alloc(dtype, shape);
   const n = out.data.length;
-  const same = ins.every((t) => t.data.length === n && t.shape.length === shape.length);
+  const direct = (t: Tensor) => t.data.length === 1 || (t.data.length === n && t.shape.length === shape.length);
   const vals = new Array(ins.length);
-  if (same) {
+  if (ins.every(direct)) {
+    // fast path: every operand is a scalar or has the output's shape
+    const d = ins.map((t) => t.data), one = ins.map((t) => t.data.length === 1);
+    if (ins.length === 1) {
+      const a = d[0];
+      for (let i = 0; i < n; i++) out.data[i] = f(a[one[0] ? 0 : i]);
+      return out;
+    }
+    if (ins.length === 2) {
+      const [a, b] = d, [sa, sb] = one;
+      for (let i = 0; i < n; i++) out.data[i] = f(a[sa ? 0 : i], b[sb ? 0 : i]);
+      return out;
+    }
     for (let i = 0; i < n; i++) {
-      for (let k = 0; k < ins.length; k++) vals[k] = ins[k].data[i];
+      for (let k = 0; k < ins.length; k++) vals[k] = d[k][one[k] ? 0 : i];
       out.data[i] = f(...vals);
     }
     return out;

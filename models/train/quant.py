@@ -50,7 +50,7 @@ class SignSTE(torch.autograd.Function):
 
 
 def round_ste(x):
-    return x if EXPORT else x + (torch.round(x) - x).detach()
+    return torch.round(x) if EXPORT else x + (torch.round(x) - x).detach()
 
 
 def bsign(x, const=False):

@@ -16,39 +16,58 @@
 import { pi, pu, pf } from "../params";
 import { epilogue } from "./epilogue";
 
-// popcount(a ⊕ w) (xor=true) or popcount(a ∧ w) over `len` contiguous words, four weight rows at once.
-@inline function pop4(a: usize, w: usize, ws: usize, len: i32, xor: bool, out: usize): void {
+// Accumulate Σ_o' α[o][m]·β_k·(base − 2·popcount) into acc for four output channels o..o+3:
+// popcount(a ⊕ w) (bipolar) or popcount(a ∧ w) (unipolar) over the clipped tap window, rows ky0..ky1
+// of `len` contiguous words each (the valid kx span of NHWC activations and [kh][kw][words] weights
+// is contiguous in both). The four counts stay in registers across the whole window.
+@inline function tile4(
+  xa0: usize, rowStride: usize, w0: usize, wRow: usize, ws: usize, rows: i32, len: i32, xor: bool,
+  base: i32, alpha: usize, M: i32, m: i32, o: i32, bk: f32, acc: usize,
+): void {
   let p0: u64 = 0, p1: u64 = 0, p2: u64 = 0, p3: u64 = 0;
-  for (let j = 0; j < len; j++) {
-    const off = <usize>j << 3;
-    const x = load<u64>(a + off);
-    const q = w + off;
-    if (xor) {
-      p0 += popcnt<u64>(x ^ load<u64>(q));
-      p1 += popcnt<u64>(x ^ load<u64>(q + ws));
-      p2 += popcnt<u64>(x ^ load<u64>(q + 2 * ws));
-      p3 += popcnt<u64>(x ^ load<u64>(q + 3 * ws));
-    } else {
-      p0 += popcnt<u64>(x & load<u64>(q));
-      p1 += popcnt<u64>(x & load<u64>(q + ws));
-      p2 += popcnt<u64>(x & load<u64>(q + 2 * ws));
-      p3 += popcnt<u64>(x & load<u64>(q + 3 * ws));
+  for (let r = 0; r < rows; r++) {
+    const xa = xa0 + <usize>r * rowStride;
+    const wr = w0 + <usize>r * wRow;
+    for (let j = 0; j < len; j++) {
+      const off = <usize>j << 3;
+      const x = load<u64>(xa + off);
+      const q = wr + off;
+      if (xor) {
+        p0 += popcnt<u64>(x ^ load<u64>(q));
+        p1 += popcnt<u64>(x ^ load<u64>(q + ws));
+        p2 += popcnt<u64>(x ^ load<u64>(q + 2 * ws));
+        p3 += popcnt<u64>(x ^ load<u64>(q + 3 * ws));
+      } else {
+        p0 += popcnt<u64>(x & load<u64>(q));
+        p1 += popcnt<u64>(x & load<u64>(q + ws));
+        p2 += popcnt<u64>(x & load<u64>(q + 2 * ws));
+        p3 += popcnt<u64>(x & load<u64>(q + 3 * ws));
+      }
     }
   }
-  store<i32>(out, load<i32>(out) + <i32>p0);
-  store<i32>(out + 4, load<i32>(out + 4) + <i32>p1);
-  store<i32>(out + 8, load<i32>(out + 8) + <i32>p2);
-  store<i32>(out + 12, load<i32>(out + 12) + <i32>p3);
+  const a = alpha + (<usize>(o * M + m) << 2), st = <usize>M << 2, q = acc + (<usize>o << 2);
+  store<f32>(q, load<f32>(q) + load<f32>(a) * bk * <f32>(base - 2 * <i32>p0));
+  store<f32>(q + 4, load<f32>(q + 4) + load<f32>(a + st) * bk * <f32>(base - 2 * <i32>p1));
+  store<f32>(q + 8, load<f32>(q + 8) + load<f32>(a + 2 * st) * bk * <f32>(base - 2 * <i32>p2));
+  store<f32>(q + 12, load<f32>(q + 12) + load<f32>(a + 3 * st) * bk * <f32>(base - 2 * <i32>p3));
 }
 
-@inline function pop1(a: usize, w: usize, len: i32, xor: bool): i32 {
+@inline function tile1(
+  xa0: usize, rowStride: usize, w0: usize, wRow: usize, rows: i32, len: i32, xor: bool,
+  base: i32, alpha: usize, M: i32, m: i32, o: i32, bk: f32, acc: usize,
+): void {
   let p: u64 = 0;
-  for (let j = 0; j < len; j++) {
-    const off = <usize>j << 3;
-    const x = load<u64>(a + off);
-    p += xor ? popcnt<u64>(x ^ load<u64>(w + off)) : popcnt<u64>(x & load<u64>(w + off));
+  for (let r = 0; r < rows; r++) {
+    const xa = xa0 + <usize>r * rowStride;
+    const wr = w0 + <usize>r * wRow;
+    for (let j = 0; j < len; j++) {
+      const off = <usize>j << 3;
+      const x = load<u64>(xa + off);
+      p += xor ? popcnt<u64>(x ^ load<u64>(wr + off)) : popcnt<u64>(x & load<u64>(wr + off));
+    }
   }
-  return <i32>p;
+  const q = acc + (<usize>o << 2);
+  store<f32>(q, load<f32>(q) + load<f32>(alpha + (<usize>(o * M + m) << 2)) * bk * <f32>(base - 2 * <i32>p));
 }
 
 @inline function popa(a: usize, len: i32): i32 {
@@ -63,46 +82,35 @@ export function bconv_impl(
   wts: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
   unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize,
 ): void {
-  // acc holds cout f32 sums followed by cout i32 popcounts.
-  const pops = acc + (<usize>cout << 2);
   const wso = <usize>(kh * kw * words) << 3; // bytes per output channel in one weight plane
   const wPlane = <usize>cout * wso;
   const pixStride = <usize>words << 3;
+  const rowStride = <usize>W * pixStride; // one input row
+  const wRow = <usize>(kw * words) << 3; // one kernel row
+  const xor = !unipolar;
   for (let oy = 0; oy < OH; oy++) {
     const iy0 = oy * stride - padT;
     const ky0 = max(0, -iy0), ky1 = min(kh, H - iy0);
+    const rows = ky1 - ky0;
     for (let ox = 0; ox < OW; ox++) {
       const ix0 = ox * stride - padL;
       const kx0 = max(0, -ix0), kx1 = min(kw, W - ix0);
       const len = (kx1 - kx0) * words;
-      const n = (ky1 - ky0) * (kx1 - kx0) * cin;
+      const n = rows * (kx1 - kx0) * cin;
       memory.fill(acc, 0, <usize>cout << 2);
       for (let k = 0; k < K; k++) {
         const xk = x + <usize>k * xPlane;
         const bk = load<f32>(beta + (<usize>k << 2));
-        // popcount of the activation plane over the valid window (Σh = n − 2·it; Σu = it)
+        const xa0 = xk + <usize>((iy0 + ky0) * W + ix0 + kx0) * pixStride;
+        // popcount of the activation plane over the valid window (Σh = n − 2·hp; Σu = hp)
         let hp = 0;
-        for (let ky = ky0; ky < ky1; ky++) hp += popa(xk + <usize>((iy0 + ky) * W + ix0 + kx0) * pixStride, len);
-        const base = unipolar ? hp : n; // dot = base − 2·popcnt
+        for (let r = 0; r < rows; r++) hp += popa(xa0 + <usize>r * rowStride, len);
+        const base = unipolar ? hp : n; // dot = base − 2·popcount
         for (let m = 0; m < M; m++) {
-          const wm = wts + <usize>m * wPlane;
-          memory.fill(pops, 0, <usize>cout << 2);
-          for (let ky = ky0; ky < ky1; ky++) {
-            const xa = xk + <usize>((iy0 + ky) * W + ix0 + kx0) * pixStride;
-            const wr = wm + (<usize>((ky * kw + kx0) * words) << 3);
-            let o = 0;
-            for (; o + 4 <= cout; o += 4) pop4(xa, wr + <usize>o * wso, wso, len, !unipolar, pops + (<usize>o << 2));
-            for (; o < cout; o++) {
-              const q = pops + (<usize>o << 2);
-              store<i32>(q, load<i32>(q) + pop1(xa, wr + <usize>o * wso, len, !unipolar));
-            }
-          }
-          for (let o = 0; o < cout; o++) {
-            const dot = base - 2 * load<i32>(pops + (<usize>o << 2));
-            const ab = load<f32>(alpha + (<usize>(o * M + m) << 2)) * bk;
-            const q = acc + (<usize>o << 2);
-            store<f32>(q, load<f32>(q) + ab * <f32>dot);
-          }
+          const w0 = wts + <usize>m * wPlane + (<usize>((ky0 * kw + kx0) * words) << 3);
+          let o = 0;
+          for (; o + 4 <= cout; o += 4) tile4(xa0, rowStride, w0 + <usize>o * wso, wRow, wso, rows, len, xor, base, alpha, M, m, o, bk, acc);
+          for (; o < cout; o++) tile1(xa0, rowStride, w0 + <usize>o * wso, wRow, rows, len, xor, base, alpha, M, m, o, bk, acc);
         }
         if (cw) {
           const s = bk * <f32>(unipolar ? hp : n - 2 * hp);

@@ -1,0 +1,76 @@
+// End to end: real ONNX fixtures (test/fixtures, made by make_fixtures.py with PyTorch/onnx) →
+// compile → run the bundle on 64 random inputs → compare with onnxruntime-node on the same file
+// (QONNX custom ops: with the NumPy reference stored beside the fixture). Both targets.
+// Tolerance: max|Δlogit| ≤ 1e-4·max|logit| and identical argmax on every sample; a sample outside it
+// must be explained by a quantizer input within 1e-5 of a threshold (test/helpers/oracle.ts).
+import { readFileSync } from "node:fs";
+import * as ort from "onnxruntime-node";
+import { describe, expect, it } from "vitest";
+import { compile } from "../../compiler/index.ts";
+import { loadBundle } from "../../runtime/host/loader.ts";
+import { readNpy } from "../../harness/data/npy.ts";
+import { agreement, uniformInputs } from "../helpers/oracle.ts";
+
+const dir = new URL("../fixtures/", import.meta.url).pathname;
+interface Case { name: string; binaryLayers: number; planes?: string }
+const CASES: Case[] = [
+  { name: "resnet20_cifar_fp32", binaryLayers: 0 },
+  { name: "resnet20_cifar_fxp2", binaryLayers: 20, planes: "2×2" },
+  { name: "resnet20_cifar_mbn1x1", binaryLayers: 20, planes: "1×1" },
+  { name: "resnet20_cifar_mbn3x1", binaryLayers: 20, planes: "3×1" },
+  { name: "resnet20_cifar_mbn3x3", binaryLayers: 20, planes: "3×3" },
+  { name: "xnornet_nonsquare", binaryLayers: 3 },
+  { name: "qdq_int8", binaryLayers: 1, planes: "8×8" },
+];
+const N = 64;
+
+describe("compiled bundles agree with onnxruntime-node on the same ONNX file", () => {
+  for (const c of CASES)
+    for (const target of ["simd"] as const) {
+      it(`${c.name} (${target})`, async () => {
+        const file = dir + c.name + ".onnx";
+        const res = compile(readFileSync(file), { file, target });
+        const bits = res.report.layers.filter((l) => l.op === "BitConv");
+        expect(bits.length).toBe(c.binaryLayers);
+        if (c.planes) expect(bits.every((l) => l.planes === c.planes), bits.map((l) => l.planes).join()).toBe(true);
+        const bundle = await loadBundle(res.wasm);
+        const x = uniformInputs(N, bundle.inputLength);
+        const got = bundle.run(x);
+        const sess = await ort.InferenceSession.create(file, { intraOpNumThreads: 1 });
+        const out = await sess.run({ input: new ort.Tensor("float32", x, [N, ...bundle.info.input.shape.slice(1)]) });
+        const a = agreement(res, x, got, out[sess.outputNames[0]].data as Float32Array, N);
+        expect(a.unexplained).toEqual([]);
+        expect(a.argmaxAgree).toBeGreaterThanOrEqual(N - a.ties);
+        expect(a.maxRel).toBeLessThanOrEqual(1e-4);
+      });
+    }
+
+  it("qonnx_mbn (QONNX MultiThreshold/BipolarQuant/Quant) matches its NumPy reference", async () => {
+    const file = dir + "qonnx_mbn.onnx";
+    for (const target of ["simd", "scalar"] as const) {
+      const res = compile(readFileSync(file), { file, target });
+      expect(res.report.layers.filter((l) => l.op === "BitConv").map((l) => l.planes)).toEqual(["1×2", "2×2"]);
+      const bundle = await loadBundle(res.wasm);
+      const x = readNpy(readFileSync(dir + "qonnx_mbn.input.npy"));
+      const want = readNpy(readFileSync(dir + "qonnx_mbn.output.npy"));
+      const a = agreement(res, x.data, bundle.run(x.data), want.data, x.shape[0]);
+      expect(a.unexplained).toEqual([]);
+      expect(a.maxRel).toBeLessThanOrEqual(1e-4);
+    }
+  });
+
+  for (const c of CASES)
+    it(`${c.name}: simd and scalar bundles give bit-identical outputs`, async () => {
+      const file = dir + c.name + ".onnx";
+      const bytes = readFileSync(file);
+      const [a, b] = await Promise.all((["simd", "scalar"] as const).map((target) => loadBundle(compile(bytes, { file, target }).wasm)));
+      const x = uniformInputs(8, a.inputLength, 7);
+      expect(Array.from(a.run(x))).toEqual(Array.from(b.run(x)));
+    });
+
+  it("the same ONNX gives byte-identical bundles", () => {
+    const file = dir + "xnornet_nonsquare.onnx";
+    const bytes = readFileSync(file);
+    expect(Buffer.from(compile(bytes, { file }).wasm).equals(Buffer.from(compile(bytes, { file }).wasm))).toBe(true);
+  });
+});
