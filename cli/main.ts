@@ -7,6 +7,7 @@ import { inspectCommand } from "./commands/inspect.ts";
 import { runCommand } from "./commands/run.ts";
 import { benchKernelsCommand } from "./commands/bench_kernels.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { attackCommand, mergeCommand } from "./commands/attack.ts";
 
 const program = new Command("mbn")
   .description("Compile multi-bit neural networks (ONNX) into one zero-import WebAssembly bundle; run, inspect, benchmark and attack them.")
@@ -34,6 +35,27 @@ program.command("bench-kernels").description("benchmark the runtime kernels (G b
   .option("--json", "print one JSON object on the last line")
   .option("--seconds <s>", "time per measurement", "0.5")
   .action((o) => guard(() => benchKernelsCommand(o)));
+
+program.command("attack <model.onnx>").description("adversarial accuracy of the compiled bundle (FGSM, PGD-k, Square)")
+  .option("--data <dataset>", "fashion-mnist | idx:<images>,<labels> | cifar10:<dir> | npy:<x.npy>,<y.npy>", "fashion-mnist")
+  .option("--attack <name>", "fgsm | pgd | square", "pgd")
+  .option("--eps <e>", "L∞ radius in pixel units ([0, 1] inputs)", "0.1")
+  .option("--steps <k>", "PGD steps", "20")
+  .option("--step-size <a>", "PGD step size (default 2.5·eps/steps)")
+  .option("--restarts <r>", "PGD random restarts", "1")
+  .option("--queries <q>", "Square Attack query budget per sample", "1000")
+  .option("--n <n>", "evaluate the first n samples", "1000")
+  .option("--seed <s>", "random seed (same seed ⇒ same result)", "0")
+  .option("--batch <b>", "samples per gradient batch", "32")
+  .option("--shard <i/n>", "evaluate shard i of n (merge the records with `mbn merge`)")
+  .option("--save-adv <file.npy>", "write the adversarial inputs [n, C, H, W] float32")
+  .option("-o, --output <record.json>", "write the JSON record to a file")
+  .option("--json", "print the JSON record")
+  .action((file, o) => guard(async () => void (await attackCommand(file, o))));
+
+program.command("merge <records...>").description("merge shard records of one attack run")
+  .option("-o, --output <file>", "write the merged record here (default stdout)")
+  .action((files, o) => guard(() => mergeCommand(files, o)));
 
 program.command("demo").description("the main job (npm start): compile the default zoo model, accuracy, latency vs peers")
   .option("--model <name>", "zoo model", "fmnist_resnet20_mbn3x1")

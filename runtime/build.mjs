@@ -45,3 +45,12 @@ for (const target of ["scalar", "simd"]) {
   }
   console.log(`runtime: built build/mbn-${target}.wasm`);
 }
+
+// The differentiable replica's TensorFlow.js bundle (see harness/replica/tf_entry.ts).
+const esbuild = await import("esbuild");
+await esbuild.build({
+  entryPoints: [join(here, "../harness/replica/tf_entry.ts")],
+  bundle: true, platform: "node", format: "esm", mainFields: ["module", "main"], outfile: join(here, "../harness/replica/build/tf.mjs"),
+  logLevel: "error", banner: { js: "import { createRequire } from 'module'; import { fileURLToPath as __mbnF } from 'url'; import { dirname as __mbnD } from 'path'; const require = createRequire(import.meta.url); const __filename = __mbnF(import.meta.url); const __dirname = __mbnD(__filename);" },
+});
+console.log("replica: bundled harness/replica/build/tf.mjs");

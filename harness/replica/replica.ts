@@ -1,0 +1,179 @@
+// Harness replica: a differentiable copy of a compiled model, built from the same Plan the bundle
+// was emitted from, in TensorFlow.js. It only supplies gradients to FGSM/PGD; every prediction and
+// every reported accuracy comes from the bundle itself.
+//
+// Straight-through estimator (STE), applied to *every* quantizing step of the plan (BitQuantize
+// steps and quantizing epilogues — that is, every Sign / GreaterOrEqual+Where / Round / Clip edge /
+// QONNX or QDQ quantizer the compiler recovered as a staircase). Forward: the exact staircase
+// value(x) = v_0 + Σ_j (v_j − v_{j−1})·[x' ≥ t_j], x' = x (or −x for a decreasing channel).
+// Backward: the staircase's secant slope (v_{L−1} − v_0)/(t_max − t_min + 2δ) inside the window
+// [t_min − δ, t_max + δ], 0 outside, with δ = 1 for a single threshold (the hard-tanh STE used in
+// training) and δ = half a step otherwise. Without it every quantizer has zero gradient almost
+// everywhere and gradient attacks fail for the wrong reason (gradient masking).
+import type { Epilogue, Plan, QuantSpec, Step, ValueId } from "../../compiler/ir/plan.ts";
+import { tf, tfReady, type Tensor } from "./tf.ts";
+
+interface StairTensors { sgn: Tensor; thr: Tensor[]; steps: number[]; v0: number; lo: Tensor; hi: Tensor; slope: Tensor }
+
+function stairTensors(q: QuantSpec): StairTensors {
+  const C = q.flip.length, L = q.levels.length, nt = L - 1;
+  const sgn = Float32Array.from(q.flip, (f) => (f ? -1 : 1));
+  const thr: Tensor[] = [];
+  for (let j = 0; j < nt; j++) thr.push(tf.tensor1d(Float32Array.from({ length: C }, (_, c) => q.thr[c * nt + j])));
+  const lo = new Float32Array(C), hi = new Float32Array(C), slope = new Float32Array(C);
+  const span = q.levels[L - 1] - q.levels[0];
+  for (let c = 0; c < C; c++) {
+    const t = Array.from({ length: nt }, (_, j) => q.thr[c * nt + j]).filter(Number.isFinite);
+    if (!t.length) continue;
+    const a = Math.min(...t), b = Math.max(...t);
+    const d = nt === 1 || b === a ? 1 : (b - a) / (2 * (nt - 1));
+    lo[c] = a - d;
+    hi[c] = b + d;
+    slope[c] = span / (b - a + 2 * d);
+  }
+  return {
+    sgn: tf.tensor1d(sgn), thr, steps: q.levels.slice(1).map((v, j) => v - q.levels[j]), v0: q.levels[0],
+    lo: tf.tensor1d(lo), hi: tf.tensor1d(hi), slope: tf.tensor1d(slope),
+  };
+}
+
+function staircase(x: Tensor, s: StairTensors): Tensor {
+  const f = tf.customGrad((xin: Tensor, save: (t: Tensor[]) => void) => {
+    const xp = tf.mul(xin, s.sgn);
+    let v: Tensor = tf.fill(xin.shape, s.v0);
+    s.thr.forEach((t, j) => (v = tf.add(v, tf.mul(tf.cast(tf.greaterEqual(xp, t), "float32"), s.steps[j]))));
+    save([xp]);
+    return {
+      value: v,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const inside = tf.cast(tf.logicalAnd(tf.greaterEqual(saved[0], s.lo), tf.lessEqual(saved[0], s.hi)), "float32");
+        return tf.mul(dy, tf.mul(inside, tf.mul(s.slope, s.sgn)));
+      },
+    };
+  });
+  return f(x) as Tensor;
+}
+
+export class Replica {
+  private stairs = new Map<QuantSpec, StairTensors>();
+  private consts = new Map<Step, Record<string, Tensor>>();
+
+  private constructor(readonly plan: Plan) {}
+
+  static async build(plan: Plan): Promise<Replica> {
+    await tfReady();
+    const r = new Replica(plan);
+    for (const s of plan.steps) r.prepare(s);
+    return r;
+  }
+
+  private stair(q: QuantSpec): StairTensors {
+    let s = this.stairs.get(q);
+    if (!s) this.stairs.set(q, (s = stairTensors(q)));
+    return s;
+  }
+
+  private prepare(s: Step): void {
+    const c: Record<string, Tensor> = {};
+    if (s.op === "Conv") c.w = tf.tensor4d(s.weights, [s.geom.kh, s.geom.kw, s.geom.cin, s.geom.cout]);
+    if (s.op === "Gemm") c.w = tf.tensor2d(s.weights, [s.cin, s.cout]);
+    if (s.op === "BitConv") {
+      // w[kh][kw][cin][cout] = c_w[o] + Σ_m α[o][m]·(bit ? −1 : +1)
+      const { kh, kw, cin, cout } = s.geom;
+      const w = new Float32Array(kh * kw * cin * cout);
+      for (let o = 0; o < cout; o++)
+        for (let k = 0; k < kh * kw; k++)
+          for (let ci = 0; ci < cin; ci++) {
+            let v = s.cw ? s.cw[o] : 0;
+            for (let m = 0; m < s.m; m++) v += s.alpha[o * s.m + m] * (s.wbits[((m * cout + o) * kh * kw + k) * cin + ci] ? -1 : 1);
+            w[(k * cin + ci) * cout + o] = v;
+          }
+      c.w = tf.tensor4d(w, [kh, kw, cin, cout]);
+    }
+    if ("epi" in s) {
+      if (s.epi.scale) c.scale = tf.tensor1d(s.epi.scale);
+      if (s.epi.bias) c.bias = tf.tensor1d(s.epi.bias);
+      if (s.epi.quant) this.stair(s.epi.quant);
+    }
+    if (s.op === "BitQuantize") this.stair(s.quant);
+    this.consts.set(s, c);
+  }
+
+  private epilogue(y: Tensor, e: Epilogue, c: Record<string, Tensor>, vals: Map<ValueId, Tensor>): Tensor {
+    if (c.scale) y = tf.mul(y, c.scale);
+    if (c.bias) y = tf.add(y, c.bias);
+    if (e.res !== undefined) y = tf.add(y, vals.get(e.res)!);
+    if (e.act === 1) y = tf.relu(y);
+    if (e.act === 2) y = tf.clipByValue(y, e.lo, e.hi);
+    if (e.quant) y = staircase(y, this.stair(e.quant));
+    return y;
+  }
+
+  /** Logits for a batch x [n, C, H, W] (NCHW, as the bundle's input). */
+  forward(x: Tensor): Tensor {
+    const p = this.plan, n = x.shape[0];
+    const vals = new Map<ValueId, Tensor>();
+    const inShape = p.inputShape;
+    // pinned input is NCHW; without an Input step (C = 1 or H·W = 1) NHWC is a reshape
+    vals.set(p.input, inShape.length === 4 ? tf.reshape(x, [n, inShape[2], inShape[3], inShape[1]]) : x);
+    for (const s of p.steps) {
+      const c = this.consts.get(s)!;
+      const get = (id: ValueId) => vals.get(id)!;
+      let y: Tensor;
+      switch (s.op) {
+        case "Input": y = tf.transpose(tf.reshape(x, [n, s.c, inShape[2], inShape[3]]), [0, 2, 3, 1]); break;
+        case "Output": {
+          const v = get(s.in);
+          y = s.c > 1 ? tf.transpose(v, [0, 3, 1, 2]) : tf.reshape(v, [n, ...p.outputShape.slice(1)]);
+          break;
+        }
+        case "Conv": case "BitConv": {
+          const g = s.geom;
+          const pad: [number, number][] = [[0, 0], [g.padT, g.padB], [g.padL, g.padR], [0, 0]];
+          y = this.epilogue(tf.conv2d(get(s.in) as any, c.w as any, [g.sh, g.sw], pad as any), s.epi, c, vals);
+          break;
+        }
+        case "Gemm": y = this.epilogue(tf.matMul(tf.reshape(get(s.in), [n, s.cin]), c.w as any), s.epi, c, vals); break;
+        case "Affine": y = this.epilogue(get(s.in), s.epi, c, vals); break;
+        case "BitQuantize": y = staircase(get(s.in), this.stair(s.quant)); break;
+        case "GlobalAveragePool": y = tf.mean(get(s.in), [1, 2], true); break;
+        case "MaxPool": case "AveragePool": {
+          const g = s.geom;
+          const pads: [number, number][] = [[0, 0], [g.padT, g.padB], [g.padL, g.padR], [0, 0]];
+          const v = get(s.in);
+          if (s.op === "MaxPool") y = tf.maxPool(tf.pad(v, pads, -3.4e38) as any, [g.kh, g.kw], [g.sh, g.sw], "valid");
+          else if (s.countIncludePad || (!g.padT && !g.padL && !g.padB && !g.padR)) y = tf.avgPool(tf.pad(v, pads) as any, [g.kh, g.kw], [g.sh, g.sw], "valid");
+          else {
+            const sum = tf.avgPool(tf.pad(v, pads) as any, [g.kh, g.kw], [g.sh, g.sw], "valid");
+            const cnt = tf.avgPool(tf.pad(tf.onesLike(v), pads) as any, [g.kh, g.kw], [g.sh, g.sw], "valid");
+            y = tf.div(sum, cnt);
+          }
+          break;
+        }
+      }
+      vals.set(s.out, y!);
+    }
+    return tf.reshape(vals.get(p.output)!, [n, -1]);
+  }
+
+  /** Logits and the input gradient of the summed cross-entropy for a batch. */
+  async gradient(x: Float32Array, labels: Int32Array): Promise<{ grad: Float32Array; logits: Float32Array }> {
+    const n = labels.length;
+    const shape = [n, ...this.plan.inputShape.slice(1)];
+    return tf.tidy(() => {
+      const xt = tf.tensor(x, shape);
+      const yt = tf.oneHot(tf.tensor1d(labels, "int32"), this.plan.outputShape[this.plan.outputShape.length - 1]);
+      let logits = new Float32Array(0);
+      const g = tf.grad((xi: Tensor) => {
+        const l = this.forward(xi);
+        logits = l.dataSync() as Float32Array;
+        return tf.neg(tf.sum(tf.mul(yt, tf.logSoftmax(l))));
+      })(xt);
+      return { grad: g.dataSync() as Float32Array, logits };
+    });
+  }
+
+  logits(x: Float32Array, n: number): Float32Array {
+    return tf.tidy(() => this.forward(tf.tensor(x, [n, ...this.plan.inputShape.slice(1)])).dataSync() as Float32Array);
+  }
+}

@@ -1,0 +1,23 @@
+// Harness replica: typed access to the bundled TensorFlow.js (tf_entry.ts → build/tf.mjs) with the
+// WebAssembly backend initialised once.
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import type * as TF from "@tensorflow/tfjs-core";
+// @ts-ignore -- generated at build time by runtime/build.mjs (npm ci runs it)
+import * as bundled from "./build/tf.mjs";
+
+export const tf = bundled as unknown as typeof TF & { setWasmPaths(p: string): void };
+export type { Tensor, Tensor4D, Tensor2D } from "@tensorflow/tfjs-core";
+
+let ready: Promise<void> | undefined;
+export function tfReady(): Promise<void> {
+  ready ??= (async () => {
+    const req = createRequire(import.meta.url);
+    const dist = req.resolve("@tensorflow/tfjs-backend-wasm").replace(/[^/\\]*$/, "");
+    tf.setWasmPaths(dist.endsWith("/") ? dist : dist + "/");
+    if (!(await tf.setBackend("wasm"))) throw new Error("the TensorFlow.js wasm backend did not initialise");
+    await tf.ready();
+  })();
+  return ready;
+}
+void fileURLToPath;
