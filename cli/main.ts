@@ -8,6 +8,8 @@ import { runCommand } from "./commands/run.ts";
 import { benchKernelsCommand } from "./commands/bench_kernels.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { attackCommand, mergeCommand } from "./commands/attack.ts";
+import { reportCommand } from "./commands/report.ts";
+import { benchCommand } from "./commands/bench.ts";
 
 const program = new Command("mbn")
   .description("Compile multi-bit neural networks (ONNX) into one zero-import WebAssembly bundle; run, inspect, benchmark and attack them.")
@@ -30,6 +32,16 @@ program.command("inspect <model>").description("per-layer op, shapes, planes, MA
   .option("--json", "machine-readable output")
   .option("--target <target>", "simd | scalar (when compiling an .onnx)", "simd")
   .action((file, o) => guard(() => inspectCommand(file, o)));
+
+program.command("bench <model>").description("latency of the bundle and of onnxruntime peers on the same ONNX file")
+  .option("--peers <list>", "comma-separated: ort-web, ort-node (empty for none)", "ort-web,ort-node")
+  .option("--threads <n>", "also measure the peers with n threads", "1")
+  .option("--runs <n>", "timed runs", "100")
+  .option("--warmup <n>", "warm-up runs", "10")
+  .option("--target <target>", "simd | scalar (when compiling an .onnx)", "simd")
+  .option("-o, --output <file.json>", "write the JSON record")
+  .option("--json", "print the JSON record")
+  .action((file, o) => guard(() => benchCommand(file, o)));
 
 program.command("bench-kernels").description("benchmark the runtime kernels (G binary-MAC/s)")
   .option("--json", "print one JSON object on the last line")
@@ -57,9 +69,15 @@ program.command("merge <records...>").description("merge shard records of one at
   .option("-o, --output <file>", "write the merged record here (default stdout)")
   .action((files, o) => guard(() => mergeCommand(files, o)));
 
+program.command("report <results...>").description("render JSON result records into one offline HTML report")
+  .requiredOption("-o, --output <report.html>", "output file")
+  .option("--title <title>", "page title")
+  .action((files, o) => guard(() => reportCommand(files, o)));
+
 program.command("demo").description("the main job (npm start): compile the default zoo model, accuracy, latency vs peers")
   .option("--model <name>", "zoo model", "fmnist_resnet20_mbn3x1")
-  .option("--n <n>", "test images to evaluate", "10000")
+  .option("--n <n>", "test images for natural accuracy", "10000")
+  .option("--attack-n <n>", "test images for the PGD-20 evaluation", "200")
   .action((o) => guard(() => demoCommand(o)));
 
 await program.parseAsync(process.argv);

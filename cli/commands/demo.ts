@@ -10,10 +10,15 @@ import { loadDataset, take } from "../../harness/data/datasets.ts";
 import { accuracy } from "../../harness/eval.ts";
 import { makePeers, measureLatency } from "../../harness/bench/latency.ts";
 import { progress, UsageError } from "../common.ts";
+import { evaluateAttack } from "../../harness/attacks/evaluate.ts";
+import { classify, renderReport } from "../../harness/report/report.ts";
+import { existsSync, readdirSync } from "node:fs";
+import { cpus } from "node:os";
 
 export const ZOO = fileURLToPath(new URL("../../models/zoo/", import.meta.url));
 
 export async function demoCommand(o: { model: string; n: string; attackN?: string }): Promise<void> {
+  const tStart = performance.now();
   const file = join(ZOO, o.model, "model.onnx");
   let onnx: Uint8Array;
   try {
@@ -44,7 +49,28 @@ export async function demoCommand(o: { model: string; n: string; attackN?: strin
   lbar.done();
   for (const s of lat.stats) console.log(`  ${s.runner.padEnd(24)} median ${s.median_ms.toFixed(2)} ms  p90 ${s.p90_ms.toFixed(2)} ms  min ${s.min_ms.toFixed(2)} ms`);
   for (const [k, v] of Object.entries(lat.ratios)) console.log(`  bundle is ${v.toFixed(2)}× faster than ${k} (median, same run, 1 thread)`);
-  const summary = { model: o.model, date: new Date().toISOString(), natural_acc: acc, n: data.n, latency: lat.stats, ratios: lat.ratios, totals: t };
+  const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}`;
+  const latencyRecord = { model: o.model, date: new Date().toISOString(), machine, latency: lat.stats, ratios: lat.ratios };
+
+  const nAttack = Number(o.attackN ?? 200);
+  const sub = take(data, nAttack);
+  const abar = progress("  PGD-20", sub.n);
+  const { record } = await evaluateAttack({
+    model: o.model, bundle, wasm: res.wasm, plan: res.plan, data: sub, attack: "pgd", batch: 50,
+    params: { eps: 0.1, steps: 20, stepSize: 0.0125, restarts: 1, queries: 0, seed: 0 }, onProgress: (k) => abar.tick(k),
+  });
+  abar.done();
+  console.log(`  PGD-20 ε=0.1 on ${sub.n} images (bundle): natural ${(record.natural_acc * 100).toFixed(1)}% → adversarial ${(record.adversarial_acc * 100).toFixed(1)}% in ${record.seconds.toFixed(0)} s; ` +
+    `replica agreement ${((record.replica_agreement ?? 0) * 100).toFixed(1)}%${record.gradient?.masking_suspected ? ", GRADIENT MASKING SUSPECTED" : ""}`);
+
+  // report: this run + the committed zoo manifest and zoo attack results
+  const docs: unknown[] = [record, latencyRecord];
+  if (existsSync(join(ZOO, "manifest.json"))) docs.push(JSON.parse(readFileSync(join(ZOO, "manifest.json"), "utf8")));
+  const resDir = join(ZOO, "results");
+  if (existsSync(resDir)) for (const f of readdirSync(resDir).filter((f) => f.endsWith(".jsonl")))
+    docs.push(readFileSync(join(resDir, f), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)));
+  writeFileSync(join("out", "report.html"), renderReport({ ...classify(docs), title: `mbn demo: ${o.model}`, command: "npm start" }));
+  const summary = { model: o.model, date: latencyRecord.date, machine, natural_acc: acc, n: data.n, latency: lat.stats, ratios: lat.ratios, totals: t, pgd20: record };
   writeFileSync(join("out", "demo.json"), JSON.stringify(summary, null, 2) + "\n");
-  console.log("  wrote out/demo.json");
+  console.log(`  wrote out/report.html and out/demo.json (${((performance.now() - tStart) / 1000).toFixed(0)} s in all)`);
 }

@@ -93,7 +93,7 @@ export async function evaluateAttack(o: EvaluateOptions): Promise<{ record: Atta
   } else o.onProgress?.(todo.length);
   // the saved inputs are re-checked on the bundle: this is the reported adversarial accuracy
   const final = argmaxRows(bundle.run(xadv), n);
-  const robust = Array.from(final, (p, i) => (p === data.y[i] ? 1 : 0));
+  const robust: number[] = Array.from(final, (p, i) => (p === data.y[i] ? 1 : 0));
   const success = Array.from(correct, (c, i) => (c && !robust[i] ? 1 : 0));
   const sortedL1 = [...l1s].sort((a, b) => a - b);
   const zero = l1s.filter((v) => v === 0).length / Math.max(1, l1s.length);

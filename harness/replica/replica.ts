@@ -38,7 +38,7 @@ function stairTensors(q: QuantSpec): StairTensors {
 }
 
 function staircase(x: Tensor, s: StairTensors): Tensor {
-  const f = tf.customGrad((xin: Tensor, save: (t: Tensor[]) => void) => {
+  const f = tf.customGrad(((xin: Tensor, save: (t: Tensor[]) => void) => {
     const xp = tf.mul(xin, s.sgn);
     let v: Tensor = tf.fill(xin.shape, s.v0);
     s.thr.forEach((t, j) => (v = tf.add(v, tf.mul(tf.cast(tf.greaterEqual(xp, t), "float32"), s.steps[j]))));
@@ -50,7 +50,7 @@ function staircase(x: Tensor, s: StairTensors): Tensor {
         return tf.mul(dy, tf.mul(inside, tf.mul(s.slope, s.sgn)));
       },
     };
-  });
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x) as Tensor;
 }
 
@@ -163,10 +163,10 @@ export class Replica {
     return tf.tidy(() => {
       const xt = tf.tensor(x, shape);
       const yt = tf.oneHot(tf.tensor1d(labels, "int32"), this.plan.outputShape[this.plan.outputShape.length - 1]);
-      let logits = new Float32Array(0);
+      let logits: Float32Array = new Float32Array(0);
       const g = tf.grad((xi: Tensor) => {
         const l = this.forward(xi);
-        logits = l.dataSync() as Float32Array;
+        logits = Float32Array.from(l.dataSync() as Float32Array);
         return tf.neg(tf.sum(tf.mul(yt, tf.logSoftmax(l))));
       })(xt);
       return { grad: g.dataSync() as Float32Array, logits };

@@ -1,0 +1,43 @@
+// CLI: `mbn bench <model.onnx|bundle.wasm> [--peers ort-web,ort-node] [--threads n] [--json]` —
+// latency of the bundle (warm-up, N timed runs; median, p90, min; per-step profile; memory, size,
+// BOPs/OPs) and of its peers on the same ONNX file in the same process, interleaved.
+import { cpus } from "node:os";
+import { writeFileSync } from "node:fs";
+import { compile } from "../../compiler/index.ts";
+import { customSection } from "../../compiler/emit/bundle.ts";
+import { loadBundle } from "../../runtime/host/loader.ts";
+import { makePeers, measureLatency } from "../../harness/bench/latency.ts";
+import { isWasm, progress, readInput, UsageError } from "../common.ts";
+
+export async function benchCommand(file: string, o: { peers: string; threads: string; runs: string; warmup: string; json?: boolean; output?: string; target: string }): Promise<void> {
+  const bytes = readInput(file);
+  const onnx = isWasm(bytes) ? undefined : bytes;
+  const res = onnx ? compile(onnx, { file, target: o.target as "simd" | "scalar" }) : undefined;
+  const wasm = res ? res.wasm : bytes;
+  const bundle = await loadBundle(wasm);
+  const peers = (o.peers || "").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const p of peers) if (p !== "ort-web" && p !== "ort-node") throw new UsageError(`unknown peer '${p}' (ort-web, ort-node)`);
+  if (peers.length && !onnx) throw new UsageError("peers need the ONNX file: pass the .onnx model instead of the bundle");
+  const threads = Number(o.threads);
+  const inShape = [1, ...bundle.info.input.shape.slice(1)];
+  const runners = onnx ? await makePeers(onnx, inShape, peers, 1) : [];
+  if (onnx && threads > 1) runners.push(...(await makePeers(onnx, inShape, peers, threads)).map((r) => ({ ...r, name: `${r.name} ${threads}thr` })));
+  const runs = Number(o.runs);
+  const bar = progress("bench", runs);
+  const lat = await measureLatency(bundle, runners, { warmup: Number(o.warmup), runs, onTick: () => bar.tick() });
+  bar.done();
+  const layers = bundle.info.layers;
+  const profile = (lat.profile ?? []).map((p, i) => ({ ...p, op: layers[i]?.op ?? "", node: layers[i]?.node ?? "" }));
+  const manifest = JSON.parse(new TextDecoder().decode(customSection(wasm, "mbn.manifest")!));
+  const record = {
+    model: file, date: new Date().toISOString(), machine: `${cpus()[0]?.model} ×${cpus().length}`, target: bundle.info.target,
+    latency: lat.stats, ratios: lat.ratios, profile, bundle_bytes: wasm.length, memory_bytes: manifest.memory_bytes, totals: manifest.totals,
+  };
+  if (o.output) writeFileSync(o.output, JSON.stringify(record, null, 2) + "\n");
+  if (o.json) return console.log(JSON.stringify(record));
+  for (const s of lat.stats) console.log(`${s.runner.padEnd(30)} median ${s.median_ms.toFixed(3)} ms  p90 ${s.p90_ms.toFixed(3)}  min ${s.min_ms.toFixed(3)}  (${s.runs} runs)`);
+  for (const [k, v] of Object.entries(lat.ratios)) console.log(`bundle vs ${k}: ${v.toFixed(2)}× (peer median / bundle median)`);
+  console.log(`bundle ${wasm.length} bytes, linear memory ${manifest.memory_bytes} bytes, BOPs ${manifest.totals.bops}, OPs ${Math.round(manifest.totals.ops)}`);
+  console.log("per-step profile (median ms):");
+  for (const p of profile) console.log(`  ${String(p.step).padStart(3)} ${p.op.padEnd(18)} ${p.node.slice(0, 44).padEnd(44)} ${p.ms.toFixed(3)}`);
+}
