@@ -55,6 +55,7 @@ program.command("attack <model.onnx>").description("adversarial accuracy of the 
   .option("--steps <k>", "PGD steps", "20")
   .option("--step-size <a>", "PGD step size (default 2.5·eps/steps)")
   .option("--restarts <r>", "PGD random restarts", "1")
+  .option("--no-random-start", "PGD: start from the clean input")
   .option("--queries <q>", "Square Attack query budget per sample", "1000")
   .option("--n <n>", "evaluate the first n samples", "1000")
   .option("--seed <s>", "random seed (same seed ⇒ same result)", "0")

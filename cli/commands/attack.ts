@@ -12,7 +12,7 @@ import { isWasm, progress, readInput, UsageError } from "../common.ts";
 
 export interface AttackOpts {
   data: string; attack: string; eps: string; steps: string; stepSize?: string; restarts: string; queries: string;
-  n: string; seed: string; batch: string; json?: boolean; saveAdv?: string; shard?: string; output?: string;
+  n: string; seed: string; batch: string; randomStart?: boolean; json?: boolean; saveAdv?: string; shard?: string; output?: string;
 }
 
 export async function attackCommand(file: string, o: AttackOpts): Promise<AttackRecord> {
@@ -43,7 +43,7 @@ export async function attackCommand(file: string, o: AttackOpts): Promise<Attack
   const bar = progress(`${o.attack} ε=${eps}`, subset.n);
   const { record, xadv } = await evaluateAttack({
     model: file, bundle, wasm: res.wasm, plan: res.plan, data: subset, offset, attack: o.attack, batch: Number(o.batch), shard: o.shard,
-    params: { eps, steps, stepSize: o.stepSize !== undefined ? Number(o.stepSize) : (2.5 * eps) / Math.max(1, steps), restarts: Number(o.restarts), queries: Number(o.queries), seed: Number(o.seed) },
+    params: { eps, steps, stepSize: o.stepSize !== undefined ? Number(o.stepSize) : (2.5 * eps) / Math.max(1, steps), restarts: Number(o.restarts), queries: Number(o.queries), seed: Number(o.seed), randomStart: o.randomStart !== false },
     onProgress: (k) => bar.tick(k),
   });
   bar.done();

@@ -22,6 +22,7 @@ export interface AttackRecord {
   steps: number;
   step_size: number;
   restarts: number;
+  random_start: boolean;
   queries: number;
   mean_queries: number;
   seed: number;
@@ -100,7 +101,7 @@ export async function evaluateAttack(o: EvaluateOptions): Promise<{ record: Atta
   const record: AttackRecord = {
     model: o.model, dataset: data.name, n, offset: o.offset ?? 0, attack: o.attack, norm: "Linf", eps: params.eps,
     steps: o.attack === "fgsm" ? 1 : o.attack === "pgd" ? params.steps : 0, step_size: o.attack === "pgd" ? params.stepSize : o.attack === "fgsm" ? params.eps : 0,
-    restarts: o.attack === "pgd" ? params.restarts : 1, queries: o.attack === "square" ? params.queries : 0,
+    restarts: o.attack === "pgd" ? params.restarts : 1, random_start: o.attack === "pgd" && params.randomStart !== false, queries: o.attack === "square" ? params.queries : 0,
     mean_queries: queries.reduce((a, b) => a + b, 0) / Math.max(1, todo.length), seed: params.seed,
     natural_acc: correct.reduce((a, b) => a + b, 0) / Math.max(1, n), adversarial_acc: robust.reduce((a, b) => a + b, 0) / Math.max(1, n),
     per_sample_success: success, per_sample_robust: robust, replica_agreement: replicaAgreement,

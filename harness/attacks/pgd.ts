@@ -54,5 +54,5 @@ export const fgsm: Attack = {
 export const pgd: Attack = {
   name: "pgd",
   needsGradient: true,
-  run: (ctx, x, y) => gradientSteps(ctx, x, y, true, ctx.params.steps, ctx.params.stepSize),
+  run: (ctx, x, y) => gradientSteps(ctx, x, y, ctx.params.randomStart !== false, ctx.params.steps, ctx.params.stepSize),
 };

@@ -11,6 +11,7 @@ export interface AttackParams {
   restarts: number;
   queries: number;
   seed: number;
+  randomStart?: boolean; // PGD: uniform start in the ε-ball (default true)
 }
 
 export interface AttackContext {
