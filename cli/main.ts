@@ -16,8 +16,8 @@ const program = new Command("mbn")
   .version("0.1.0");
 
 program.command("compile <model.onnx>").description("compile an ONNX model into a .wasm bundle")
-  .option("-o, --output <bundle.wasm>", "output file (default: <model>.wasm)")
-  .option("--target <target>", "simd | scalar", "simd")
+  .option("-o, --output <bundle.wasm|dir>", "output file (default: <model>.wasm); a directory for --target c")
+  .option("--target <target>", "simd | scalar | c (wasm2c sources + Makefile)", "simd")
   .option("--report <r.json>", "write the compile report as JSON")
   .option("--dump-after <pass>", "print the plan IR after a pass (lower, fuse) instead of the report")
   .action((file, o) => guard(() => compileCommand(file, o)));

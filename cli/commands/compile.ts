@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { compile, type Target } from "../../compiler/index.ts";
 import { readInput, UsageError } from "../common.ts";
 import { printReport } from "./inspect.ts";
+import { emitC } from "../../compiler/emit/c_target.ts";
 
 export interface CompileOpts {
   output?: string;
@@ -13,11 +14,19 @@ export interface CompileOpts {
 }
 
 export function parseTarget(t: string): Target {
-  if (t !== "simd" && t !== "scalar") throw new UsageError(`unknown target '${t}' (simd, scalar)`);
+  if (t !== "simd" && t !== "scalar") throw new UsageError(`unknown target '${t}' (simd, scalar, c)`);
   return t;
 }
 
 export function compileCommand(file: string, o: CompileOpts): void {
+  if (o.target === "c") {
+    if (!o.output) throw new UsageError("--target c needs -o <dir>");
+    const res = compile(readInput(file), { file, target: "scalar" });
+    const t = res.report.totals;
+    emitC(res.wasm, o.output, { model: file, input: res.plan.inputShape, output: res.plan.outputShape, memory_bytes: t.memoryBytes, bundle_bytes: t.bundleBytes, bops: t.bops });
+    if (!o.quiet) console.log(`wrote ${o.output}/ (wasm2c C, scalar bundle ${t.bundleBytes} bytes, linear memory ${t.memoryBytes} bytes): cd ${o.output} && make`);
+    return;
+  }
   const target = parseTarget(o.target);
   const out = o.output ?? file.replace(/\.onnx$/i, "") + ".wasm";
   const res = compile(readInput(file), {

@@ -1,0 +1,80 @@
+// Deploy targets: the scalar bundle has no SIMD instruction (disassembled with wabt), runs under
+// wabt's interpreter with the same result as V8, and the C target (wasm2c + make) builds an
+// executable that agrees with V8 bit for bit and with onnxruntime within the compiler's tolerance.
+// Needs wabt (wasm-objdump, wasm-interp, wasm2c) and a C compiler; .ci/run installs them.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as ort from "onnxruntime-node";
+import { describe, expect, it } from "vitest";
+import { compile } from "../../compiler/index.ts";
+import { emitC } from "../../compiler/emit/c_target.ts";
+import { loadBundle } from "../../runtime/host/loader.ts";
+import { agreement, uniformInputs } from "../helpers/oracle.ts";
+
+const has = (cmd: string) => spawnSync(cmd, ["--version"]).status === 0;
+const wabt = has("wasm-objdump") && has("wasm-interp") && has("wasm2c");
+const cc = has("cc") && has("make");
+const SIMD_OPS = /\b(v128|i8x16|i16x8|i32x4|i64x2|f32x4|f64x2)\./;
+const dir = mkdtempSync(join(tmpdir(), "mbn-deploy-"));
+const file = new URL("../../models/zoo/fmnist_resnet20_mbn3x1/model.onnx", import.meta.url).pathname;
+const onnx = readFileSync(file);
+const scalar = compile(onnx, { file, target: "scalar" });
+const simd = compile(onnx, { file, target: "simd" });
+
+/** The input mbn_selftest writes (xorshift32 → [0, 1)) and the FNV-1a hash of output bytes. */
+function selftestInput(n: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = 0x9e3779b9;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    x[i] = Math.fround((s >>> 8) * (1 / 16777216));
+  }
+  return x;
+}
+function fnv(y: Float32Array): number {
+  let h = 0x811c9dc5;
+  for (const b of new Uint8Array(y.buffer, y.byteOffset, y.byteLength)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h;
+}
+
+describe.runIf(wabt)("scalar target (wabt present)", () => {
+  it("the scalar bundle contains no SIMD instruction; the simd bundle does", () => {
+    writeFileSync(join(dir, "s.wasm"), scalar.wasm);
+    writeFileSync(join(dir, "v.wasm"), simd.wasm);
+    expect(execFileSync("wasm-objdump", ["-d", join(dir, "s.wasm")], { encoding: "utf8", maxBuffer: 1 << 28 })).not.toMatch(SIMD_OPS);
+    expect(execFileSync("wasm-objdump", ["-d", join(dir, "v.wasm")], { encoding: "utf8", maxBuffer: 1 << 28 })).toMatch(SIMD_OPS);
+  });
+  it("wasm-interp runs the scalar bundle to the same output as V8 (self-test hash), and V8 scalar = V8 simd", async () => {
+    const b = await loadBundle(scalar.wasm), v = await loadBundle(simd.wasm);
+    const x = selftestInput(b.inputLength);
+    const want = fnv(b.run(x));
+    expect(fnv(v.run(x))).toBe(want);
+    const out = execFileSync("wasm-interp", [join(dir, "s.wasm"), "--run-all-exports"], { encoding: "utf8" });
+    const m = /mbn_selftest\(\) => i32:(\d+)/.exec(out);
+    expect(m, out).not.toBeNull();
+    expect(Number(m![1]) >>> 0).toBe(want);
+  }, 300_000);
+});
+
+describe.runIf(wabt && cc)("C target via wasm2c (wabt and a C compiler present)", () => {
+  it("make builds one executable that agrees with V8 bit for bit and with onnxruntime", async () => {
+    const out = join(dir, "c");
+    emitC(scalar.wasm, out, { memory_bytes: scalar.report.totals.memoryBytes });
+    execFileSync("make", ["-s", "-C", out], { stdio: "pipe" });
+    const b = await loadBundle(scalar.wasm);
+    const n = 32, x = uniformInputs(n, b.inputLength, 3);
+    const got = execFileSync(join(out, "mbn_model"), { input: Buffer.from(x.buffer), maxBuffer: 1 << 24 });
+    const y = new Float32Array(got.buffer.slice(got.byteOffset, got.byteOffset + got.byteLength));
+    expect(Array.from(y)).toEqual(Array.from(b.run(x)));
+    expect(execFileSync(join(out, "mbn_model"), ["--selftest"], { encoding: "utf8" }).trim()).toBe(String(fnv(b.run(selftestInput(b.inputLength)))));
+    const sess = await ort.InferenceSession.create(file);
+    const o = await sess.run({ input: new ort.Tensor("float32", x, [n, 1, 28, 28]) });
+    const a = agreement(scalar, x, y, o[sess.outputNames[0]].data as Float32Array, n);
+    expect(a.unexplained).toEqual([]);
+    expect(a.maxRel).toBeLessThanOrEqual(1e-4);
+  }, 300_000);
+});
