@@ -38,8 +38,12 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
   };
   const inputPtr = dynAlloc(valueBytes(plan.values[plan.input]));
   const outputPtr = dynAlloc(valueBytes(plan.values[plan.output]));
+  // shared scratch rows: the widest per-pixel row any step uses (epilogue channels, output copy)
   let maxC = 16;
-  for (const v of plan.values) maxC = Math.max(maxC, v.shape[1] ?? 1, v.shape.reduce((p, d) => p * d, 1));
+  for (const s of plan.steps) {
+    if ("epi" in s) maxC = Math.max(maxC, s.epi.c);
+    if (s.op === "Output" || s.op === "BitQuantize") maxC = Math.max(maxC, s.op === "Output" ? s.hw : s.c);
+  }
   const acc = dynAlloc(maxC * 8);
   const qscratch = dynAlloc(maxC + 16);
   const arena = align(dyn, 64);

@@ -92,7 +92,7 @@ describe("CLI errors: exit code 1 and one line on stderr", () => {
   it("unknown target", () => {
     const r = cli("compile", "test/fixtures/qdq_int8.onnx", "--target", "gpu", "-o", join(dir, "o.wasm"));
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe("mbn: unknown target 'gpu' (simd, scalar)");
+    expect(r.stderr.trim()).toBe("mbn: unknown target 'gpu' (simd, scalar, c)");
   });
   it("compile → inspect → run round trip", () => {
     const out = join(dir, "q.wasm");
