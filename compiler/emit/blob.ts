@@ -5,7 +5,7 @@
 import { fail } from "../errors.ts";
 import type { Epilogue, Plan, QuantSpec, Step, ValueId } from "../ir/plan.ts";
 import { valueBytes } from "../ir/plan.ts";
-import { packBits, wordsFor } from "../pack/bits.ts";
+import { packBits, tapPack, tapPackable, wordsFor } from "../pack/bits.ts";
 import type { MemoryPlan } from "../passes/plan_memory.ts";
 import { KERNEL_ID, Layout, RECORDS } from "./layout.ts";
 
@@ -99,6 +99,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
           oh: g.oh, ow: g.ow, unipolar: s.act.unipolar ? 1 : 0, alpha: L.f32(s.alpha),
           beta: L.f32(s.act.planes ? s.act.scales : new Float32Array([0])), cw: f32(s.cw), ca: s.act.offset,
           wtap: f32(s.wtap), acc, epilogue: epiRec(s.epi, s.out, g.oh * g.ow),
+          wpk: tapPackable(g.cin, g.kh, g.kw) ? L.bytes(tapPack(s.wbits, s.m, g.cout, g.kh, g.kw, g.cin)) : 0,
         })];
       }
       case "BitQuantize":

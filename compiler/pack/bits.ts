@@ -42,3 +42,27 @@ export function unpackBits(bytes: Uint8Array, planes: number, rows: number, chan
       }
   return out;
 }
+
+/** Whether a binary conv qualifies for the runtime's tap-packed path (see bconv.ts). */
+export function tapPackable(cin: number, kh: number, kw: number): boolean {
+  return cin <= 64 && cin * kw <= 64 && kh <= 3;
+}
+
+/**
+ * Tap-packed weights for narrow layers: bits [M][cout][kh][kw][cin] (0/1) → one 64-bit word per
+ * (plane, output channel, kernel row) with tap kx's channel c at bit kx·cin + c; plus 16 bytes of
+ * padding for the kernel's fixed three-row loads.
+ */
+export function tapPack(bits: Uint8Array, m: number, cout: number, kh: number, kw: number, cin: number): Uint8Array {
+  const out = new Uint8Array(m * cout * kh * 8 + 16);
+  for (let p = 0; p < m; p++)
+    for (let o = 0; o < cout; o++)
+      for (let ky = 0; ky < kh; ky++)
+        for (let kx = 0; kx < kw; kx++)
+          for (let c = 0; c < cin; c++) {
+            if (!bits[((((p * cout + o) * kh + ky) * kw + kx) * cin) + c]) continue;
+            const bit = kx * cin + c, at = ((p * cout + o) * kh + ky) * 8;
+            out[at + (bit >> 3)] |= 1 << (bit & 7);
+          }
+  return out;
+}

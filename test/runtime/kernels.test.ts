@@ -95,7 +95,7 @@ for (const build of BUILDS) {
       const r = rng(11);
       const hws = [[1, 1], [2, 3], [5, 4], [7, 7], [6, 9], [3, 8]];
       let cases = 0;
-      for (const cin of [1, 31, 63, 64, 65, 200])
+      for (const cin of [1, 16, 21, 31, 63, 64, 65, 200])
         for (const kk of [1, 3, 5, 7])
           for (const stride of [1, 2])
             for (let pad = 0; pad < kk; pad++) {
@@ -121,17 +121,20 @@ for (const build of BUILDS) {
                 ? { c: cout, act: 0, lo: 0, hi: 0, bias: floats(r, cout, -3, 3), quant: randomQuant(r, cout, 3, 2) }
                 : { c: cout, act: (cases % 3) as 0 | 1 | 2, lo: -50, hi: 50,
                     scale: integer ? undefined : floats(r, cout, -2, 2), bias: integer ? ints(r, cout, -5, 5) : floats(r, cout) };
-              rt.reset();
-              const { params, out } = setupBconv(rt, a, e);
-              rt.load();
-              rt.call("bconv", params);
-              const got = readOut(rt, out), want = bconvRef(a, e);
-              const what = `bconv cin=${cin} k=${kk} s=${stride} p=${pad} ${h}x${w} M${m}K${k} ${unipolar ? "uni" : "bi"}`;
-              if (want.bits) expect(got.bits, what).toEqual(want.bits);
-              else if (integer) expect(Array.from(got.float!), what).toEqual(Array.from(want.float!));
-              else expectClose(got.float!, want.float!, 1e-5, what);
+              const want = bconvRef(a, e);
+              for (const tap of [true, false]) {
+                rt.reset();
+                const { params, out } = setupBconv(rt, a, e, tap);
+                rt.load();
+                rt.call("bconv", params);
+                const got = readOut(rt, out);
+                const what = `bconv cin=${cin} k=${kk} s=${stride} p=${pad} ${h}x${w} M${m}K${k} ${unipolar ? "uni" : "bi"} tap=${tap}`;
+                if (want.bits) expect(got.bits, what).toEqual(want.bits);
+                else if (integer) expect(Array.from(got.float!), what).toEqual(Array.from(want.float!));
+                else expectClose(got.float!, want.float!, 1e-5, what);
+              }
             }
-      expect(cases).toBeGreaterThan(150);
+      expect(cases).toBeGreaterThan(200);
     });
 
     it("bdense = bconv on a 1×1 image", () => {
