@@ -41,6 +41,9 @@ program.command("bench <model>").description("latency of the bundle and of onnxr
   .option("--target <target>", "simd | scalar (when compiling an .onnx)", "simd")
   .option("-o, --output <file.json>", "write the JSON record")
   .option("--json", "print the JSON record")
+  .option("--serve", "serve a page that runs this benchmark in any browser on the local network")
+  .option("--port <port>", "port for --serve", "8080")
+  .option("--host <addr>", "address to listen on for --serve", "0.0.0.0")
   .action((file, o) => guard(() => benchCommand(file, o)));
 
 program.command("bench-kernels").description("benchmark the runtime kernels (G binary-MAC/s)")

@@ -8,13 +8,24 @@ import { customSection } from "../../compiler/emit/bundle.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { makePeers, measureLatency } from "../../harness/bench/latency.ts";
 import { isWasm, progress, readInput, UsageError } from "../common.ts";
+import { serveBundle } from "../../harness/bench/serve.ts";
 
-export async function benchCommand(file: string, o: { peers: string; threads: string; runs: string; warmup: string; json?: boolean; output?: string; target: string }): Promise<void> {
+export async function benchCommand(file: string, o: { peers: string; threads: string; runs: string; warmup: string; json?: boolean; output?: string; target: string; serve?: boolean; port: string; host: string }): Promise<void> {
   const bytes = readInput(file);
   const onnx = isWasm(bytes) ? undefined : bytes;
   const res = onnx ? compile(onnx, { file, target: o.target as "simd" | "scalar" }) : undefined;
   const wasm = res ? res.wasm : bytes;
   const bundle = await loadBundle(wasm);
+  if (o.serve) {
+    const h = await serveBundle(wasm, {
+      port: Number(o.port), host: o.host, runs: Number(o.runs), warmup: Number(o.warmup), title: `mbn bench: ${file}`,
+      onResult: (r) => console.log(JSON.stringify(r)),
+    });
+    console.error(`serving the device benchmark for ${file} — open on any device of this network:`);
+    for (const u of h.urls) console.error(`  ${u}`);
+    console.error("results posted by the page are printed here as JSON lines; Ctrl-C to stop");
+    return new Promise(() => {});
+  }
   const peers = (o.peers || "").split(",").map((s) => s.trim()).filter(Boolean);
   for (const p of peers) if (p !== "ort-web" && p !== "ort-node") throw new UsageError(`unknown peer '${p}' (ort-web, ort-node)`);
   if (peers.length && !onnx) throw new UsageError("peers need the ONNX file: pass the .onnx model instead of the bundle");
