@@ -63,6 +63,7 @@ program.command("attack <model.onnx>").description("adversarial accuracy of the 
   .option("--n <n>", "evaluate the first n samples", "1000")
   .option("--seed <s>", "random seed (same seed ⇒ same result)", "0")
   .option("--batch <b>", "samples per gradient batch", "32")
+  .option("--workers <n>", "split the evaluation over n worker threads", "1")
   .option("--shard <i/n>", "evaluate shard i of n (merge the records with `mbn merge`)")
   .option("--save-adv <file.npy>", "write the adversarial inputs [n, C, H, W] float32")
   .option("-o, --output <record.json>", "write the JSON record to a file")

@@ -8,11 +8,12 @@ import { DataError, loadDataset, take } from "../../harness/data/datasets.ts";
 import { writeNpy } from "../../harness/data/npy.ts";
 import { evaluateAttack, mergeRecords, type AttackRecord } from "../../harness/attacks/evaluate.ts";
 import { ATTACKS } from "../../harness/attacks/index.ts";
+import { evaluateParallel } from "../../harness/attacks/parallel.ts";
 import { isWasm, progress, readInput, UsageError } from "../common.ts";
 
 export interface AttackOpts {
   data: string; attack: string; eps: string; steps: string; stepSize?: string; restarts: string; queries: string;
-  n: string; seed: string; batch: string; randomStart?: boolean; json?: boolean; saveAdv?: string; shard?: string; output?: string;
+  n: string; seed: string; batch: string; randomStart?: boolean; workers: string; json?: boolean; saveAdv?: string; shard?: string; output?: string;
 }
 
 export async function attackCommand(file: string, o: AttackOpts): Promise<AttackRecord> {
@@ -41,11 +42,12 @@ export async function attackCommand(file: string, o: AttackOpts): Promise<Attack
   }
   const subset = take(data, n, offset);
   const bar = progress(`${o.attack} ε=${eps}`, subset.n);
-  const { record, xadv } = await evaluateAttack({
-    model: file, bundle, wasm: res.wasm, plan: res.plan, data: subset, offset, attack: o.attack, batch: Number(o.batch), shard: o.shard,
-    params: { eps, steps, stepSize: o.stepSize !== undefined ? Number(o.stepSize) : (2.5 * eps) / Math.max(1, steps), restarts: Number(o.restarts), queries: Number(o.queries), seed: Number(o.seed), randomStart: o.randomStart !== false },
-    onProgress: (k) => bar.tick(k),
-  });
+  const params = { eps, steps, stepSize: o.stepSize !== undefined ? Number(o.stepSize) : (2.5 * eps) / Math.max(1, steps), restarts: Number(o.restarts), queries: Number(o.queries), seed: Number(o.seed), randomStart: o.randomStart !== false };
+  const workers = Number(o.workers);
+  const { record, xadv } = workers > 1
+    ? await evaluateParallel({ file, data: o.data, offset, n: subset.n, attack: o.attack, params, batch: Number(o.batch), workers, onProgress: (k) => bar.tick(k) })
+    : await evaluateAttack({ model: file, bundle, wasm: res.wasm, plan: res.plan, data: subset, offset, attack: o.attack, batch: Number(o.batch), shard: o.shard, params, onProgress: (k) => bar.tick(k) });
+  if (o.shard) record.shard = o.shard;
   bar.done();
   if (o.saveAdv) writeFileSync(o.saveAdv, writeNpy({ shape: [subset.n, ...subset.shape], data: xadv }));
   if (o.output) writeFileSync(o.output, JSON.stringify(record) + "\n");

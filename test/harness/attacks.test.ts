@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { loadDataset, take } from "../../harness/data/datasets.ts";
-import { evaluateAttack } from "../../harness/attacks/evaluate.ts";
+import { evaluateAttack, mergeRecords } from "../../harness/attacks/evaluate.ts";
 import { argmaxRows } from "../../harness/attacks/types.ts";
 
 const zoo = (name: string) => new URL(`../../models/zoo/${name}/`, import.meta.url).pathname;
@@ -58,6 +58,21 @@ describe("attacks on the MBN3x1 zoo model", async () => {
     const pred = argmaxRows(s.bundle.run(a.xadv), s.data.n);
     const acc = pred.reduce((p, v, i) => p + (v === s.data.y[i] ? 1 : 0), 0) / s.data.n;
     expect(acc).toBe(a.record.adversarial_acc);
+  });
+});
+
+describe("sharded evaluation", () => {
+  it("two shards merged with mergeRecords equal one run (FGSM, same seed)", async () => {
+    const s = await setup("fmnist_resnet20_mbn3x1", 32);
+    const whole = (await run(s, "fgsm", 0.03)).record;
+    const half = async (offset: number) => (await evaluateAttack({
+      model: "m", bundle: s.bundle, wasm: s.res.wasm, plan: s.res.plan, data: take(s.data, 16, offset), offset, attack: "fgsm", batch: 32,
+      params: { eps: 0.03, steps: 1, stepSize: 0.03, restarts: 1, queries: 0, seed: 1 },
+    })).record;
+    const merged = mergeRecords([await half(16), await half(0)]);
+    expect(merged.per_sample_robust).toEqual(whole.per_sample_robust);
+    expect(merged.adversarial_acc).toBeCloseTo(whole.adversarial_acc, 10);
+    expect(merged.n).toBe(32);
   });
 });
 
