@@ -42,6 +42,7 @@ export async function benchCommand(file: string, o: { peers: string; threads: st
   const manifest = JSON.parse(new TextDecoder().decode(customSection(wasm, "mbn.manifest")!));
   const record = {
     model: file, date: new Date().toISOString(), machine: `${cpus()[0]?.model} ×${cpus().length}`, target: bundle.info.target,
+    command: `mbn bench ${process.argv.slice(3).join(" ")}`,
     latency: lat.stats, ratios: lat.ratios, profile, bundle_bytes: wasm.length, memory_bytes: manifest.memory_bytes, totals: manifest.totals,
   };
   if (o.output) writeFileSync(o.output, JSON.stringify(record, null, 2) + "\n");
