@@ -128,15 +128,21 @@ export function bconv_impl(
           const tap = lowBits(kx1 * cin) ^ lowBits(kx0 * cin);
           const m0 = rows > 0 ? tap : 0, m1 = rows > 1 ? tap : 0, m2 = rows > 2 ? tap : 0;
           const base = unipolar ? hp : n;
-          for (let m = 0; m < M; m++) {
-            for (let o = 0; o < cout; o++) {
-              const wr = wpk + (<usize>((m * cout + o) * kh + ky0) << 3);
+          const mStride = <usize>(cout * kh) << 3;
+          for (let o = 0; o < cout; o++) {
+            // planes innermost: the channel's sum stays in a register (same addition order as before)
+            const q = acc + (<usize>o << 2);
+            let sum = load<f32>(q);
+            let wr = wpk + (<usize>(o * kh + ky0) << 3);
+            const al = alpha + (<usize>(o * M) << 2);
+            for (let m = 0; m < M; m++) {
               let p: u64;
               if (xor) p = popcnt<u64>((a0 ^ load<u64>(wr)) & m0) + popcnt<u64>((a1 ^ load<u64>(wr + 8)) & m1) + popcnt<u64>((a2 ^ load<u64>(wr + 16)) & m2);
               else p = popcnt<u64>(a0 & load<u64>(wr)) + popcnt<u64>(a1 & load<u64>(wr + 8)) + popcnt<u64>(a2 & load<u64>(wr + 16));
-              const q = acc + (<usize>o << 2);
-              store<f32>(q, load<f32>(q) + load<f32>(alpha + (<usize>(o * M + m) << 2)) * bk * <f32>(base - 2 * <i32>p));
+              sum += load<f32>(al + (<usize>m << 2)) * bk * <f32>(base - 2 * <i32>p);
+              wr += mStride;
             }
+            store<f32>(q, sum);
           }
         } else {
         // popcount of the activation plane over the valid window (Σh = n − 2·hp; Σu = hp)
