@@ -1,5 +1,6 @@
 // Compiler: exact plane decompositions of a set of quantization levels (DESIGN.md §3).
-// Given ascending levels v_0 < … < v_{L−1}, find planes s_p (±1, or {0,1} when unipolar) and scales
+// Given the level sequence v_0 … v_{L−1} (ascending for monotone quantizers; any order for a
+// non-monotone staircase, where only thermometer planes apply), find planes s_p (±1, or {0,1} when unipolar) and scales
 // with  v_i = c + Σ_p α_p·s_p(i)  for every level i, using the fewest planes:
 //  - thermometer, bipolar:  c = (v_0 + v_{L−1})/2, α_j = (v_j − v_{j−1})/2, s_j(i) = +1 iff i ≥ j (L−1 planes).
 //      Check: c + Σ_{j≤i} α_j − Σ_{j>i} α_j = c + (v_i − v_0)/2 − (v_{L−1} − v_i)/2 = v_i.
@@ -22,7 +23,7 @@ export interface LevelPlanes {
 const MAX_PLANES = 8;
 
 function lattice(levels: number[]): { delta: number; n: number[] } | undefined {
-  if (levels.length < 2) return undefined;
+  if (levels.length < 2 || levels.some((v, i) => i > 0 && v <= levels[i - 1])) return undefined;
   let delta = Infinity;
   for (let i = 1; i < levels.length; i++) delta = Math.min(delta, levels[i] - levels[i - 1]);
   const scale = Math.max(...levels.map(Math.abs));

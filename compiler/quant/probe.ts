@@ -98,38 +98,52 @@ export function probeStaircase(f: ProbeFn, C: number, maxLevels = 256, seed = 1)
     pending = next;
     if (jumps.reduce((p, j) => p + j.length, 0) > C * maxLevels * 2) return `the quantizer has more than ${maxLevels} levels`;
   }
-  // Levels shared by all channels; each channel a monotone staircase over a subset of them.
-  const all = new Set<number>(first);
-  for (const js of jumps) for (const j of js) all.add(j.to);
-  const levels = [...all].sort((a, b) => a - b);
+  // The level sequence shared by all channels. Each channel visits a sub-sequence of it, in order
+  // of increasing x (flip = 0) or of increasing −x (flip = 1); the level index is the number of
+  // thresholds passed. Monotone quantizers give an ascending sequence; a sum of signs with a negative
+  // scale (ABC-Net with a learned β_k < 0) gives a non-monotone one, handled alike by the index + table.
+  const seqs: number[][] = [];
+  for (let c = 0; c < C; c++) {
+    const js = jumps[c].sort((p, q) => p.key - q.key);
+    for (let i = 1; i < js.length; i++) if (js[i].from !== js[i - 1].to) return `channel ${c}: inconsistent jumps`;
+    if (js.length && js[0].from !== first[c]) return `channel ${c}: inconsistent jumps`;
+    seqs.push([first[c], ...js.map((q) => q.to)]);
+  }
+  let levels = seqs.reduce((a, b) => (b.length > a.length ? b : a), seqs[0] ?? []);
+  if (levels.length && levels[0] > levels[levels.length - 1]) levels = [...levels].reverse();
   if (levels.length > maxLevels) return `the quantizer has ${levels.length} levels (limit ${maxLevels})`;
   const L = levels.length;
+  /** Indices in `levels` visited by `seq` (a sub-sequence match), or undefined. */
+  const match = (seq: number[]): number[] | undefined => {
+    const idx: number[] = [];
+    let p = 0;
+    for (const v of seq) {
+      while (p < L && levels[p] !== v) p++;
+      if (p === L) return undefined;
+      idx.push(p);
+    }
+    return idx;
+  };
   const thr = new Float32Array(C * Math.max(L - 1, 0));
   const flip = new Uint8Array(C);
   for (let c = 0; c < C; c++) {
-    const js = jumps[c].sort((p, q) => p.key - q.key);
-    const up = js.every((j) => j.to > j.from), down = js.every((j) => j.to < j.from);
-    if (!up && !down) return `channel ${c} is not a monotone staircase (jumps up and down)`;
-    for (let i = 1; i < js.length; i++) if (js[i].from !== js[i - 1].to) return `channel ${c}: inconsistent jumps`;
-    if (js.length && js[0].from !== first[c]) return `channel ${c}: inconsistent jumps`;
-    flip[c] = down && js.length ? 1 : 0;
+    const js = jumps[c], J = js.length;
+    let idx = match(seqs[c]);
+    let pos: (m: number) => number; // threshold of the channel's m-th transition (in x, or in −x when flipped)
+    if (idx) pos = (m) => fromKey(js[m].key);
+    else {
+      idx = match([...seqs[c]].reverse());
+      if (!idx) return `channel ${c} visits levels [${seqs[c].join(", ")}] that no shared sequence explains`;
+      flip[c] = 1;
+      // going down in x, the m-th transition happens just below the jump key J−1−m: −x ≥ −prev(x)
+      pos = (m) => -fromKey(js[J - 1 - m].key - 1);
+    }
     for (let lv = 1; lv < L; lv++) {
-      const target = levels[lv];
       let t: number;
-      if (!flip[c]) {
-        // smallest x with f ≥ target
-        if (first[c] >= target) t = -Infinity;
-        else {
-          const j = js.find((q) => q.to >= target);
-          t = j ? fromKey(j.key) : Infinity;
-        }
-      } else {
-        // f ≥ target ⇔ x ≤ X (X = last float before the drop below target) ⇔ −x ≥ −X
-        if (first[c] < target) t = Infinity;
-        else {
-          const j = js.find((q) => q.to < target);
-          t = j ? -fromKey(j.key - 1) : -Infinity;
-        }
+      if (idx[0] >= lv) t = -Infinity;
+      else {
+        const m = idx.findIndex((v, k) => k > 0 && v >= lv);
+        t = m < 0 ? Infinity : pos(m - 1);
       }
       thr[c * (L - 1) + lv - 1] = t;
     }
