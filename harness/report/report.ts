@@ -21,24 +21,31 @@ function table(head: string[], rows: (string | number)[][]): string {
 
 export function renderReport(inp: ReportInput): string {
   const parts: string[] = [];
-  // design space: one point per model with a PGD record (largest eps ≤ 0.1 preferred)
+  // design space: one point per model, at the PGD ε that separates the models most
+  const pgd = inp.attacks.filter((r) => r.attack === "pgd");
+  const epsList = [...new Set(pgd.map((r) => r.eps))];
+  const spread = (e: number) => {
+    const v = pgd.filter((r) => r.eps === e).map((r) => r.adversarial_acc);
+    return v.length < 2 ? -1 : Math.max(...v) - Math.min(...v);
+  };
+  const eps = epsList.sort((a, b) => spread(b) - spread(a) || a - b)[0];
   const byModel = new Map<string, AttackRecord>();
-  for (const r of inp.attacks.filter((r) => r.attack === "pgd")) {
+  for (const r of pgd.filter((r) => r.eps === eps)) {
     const k = short(r.model), cur = byModel.get(k);
-    if (!cur || Math.abs(r.eps - 0.1) < Math.abs(cur.eps - 0.1) || (r.eps === cur.eps && r.n > cur.n)) byModel.set(k, r);
+    if (!cur || r.n > cur.n) byModel.set(k, r);
   }
   const pts = [...byModel.entries()].map(([k, r]) => {
     const z = inp.zoo.find((e) => e.name === k);
-    return { x: r.natural_acc, y: r.adversarial_acc, size: z ? Math.max(z.ops, 1) : 1, label: `${k} (ε=${r.eps})` };
+    return { x: r.natural_acc, y: r.adversarial_acc, size: z ? Math.max(z.ops, 1) : 1, label: k.replace(/^fmnist_resnet20_/, "") };
   });
   if (pts.length) {
-    parts.push(`<h2>Design space: accuracy vs robustness vs cost</h2><p>PGD on the deployed bundle; marker area ∝ OPs (BOPs/64 + float MACs).</p>`);
-    parts.push(scatter(pts, { w: 720, h: 420, xl: "natural accuracy", yl: "adversarial accuracy (PGD)" }));
+    parts.push(`<h2>Design space: accuracy vs robustness vs cost</h2><p>PGD-${byModel.values().next().value?.steps} at ε=${eps} on the deployed bundle (the ε that separates the models most); marker area ∝ OPs (BOPs/64 + float MACs).</p>`);
+    parts.push(scatter(pts, { w: 720, h: 420, xl: "natural accuracy", yl: `adversarial accuracy (PGD, ε=${eps})` }));
   }
   // accuracy vs eps per (model, attack)
   const curves = new Map<string, [number, number][]>();
   for (const r of inp.attacks) {
-    const k = `${short(r.model)} ${r.attack}`;
+    const k = `${short(r.model).replace(/^fmnist_resnet20_/, "")} ${r.attack}`;
     (curves.get(k) ?? curves.set(k, []).get(k)!).push([r.eps, r.adversarial_acc]);
   }
   if (curves.size) {

@@ -26,7 +26,7 @@ const wrap = (a: { w: number; h: number }, body: string[]) =>
 
 export function scatter(points: { x: number; y: number; size: number; label: string }[], a: Omit<Axes, "x0" | "x1" | "y0" | "y1">): string {
   const xs = points.map((p) => p.x), ys = points.map((p) => p.y);
-  const ax = { ...a, x0: Math.min(0, ...xs), x1: Math.max(1, ...xs), y0: Math.min(0, ...ys), y1: Math.max(1, ...ys) };
+  const ax = { ...a, x0: Math.max(0, Math.floor((Math.min(...xs) - 0.05) * 10) / 10), x1: 1, y0: 0, y1: Math.min(1, Math.ceil((Math.max(...ys) + 0.1) * 10) / 10) };
   const { sx, sy, body } = frame(ax);
   const maxS = Math.max(...points.map((p) => p.size), 1);
   points.forEach((p, i) => {
