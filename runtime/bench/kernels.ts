@@ -1,7 +1,8 @@
 // Runtime benchmark (a benchmark, not a test): G binary-MAC/s (= MACs·M·K per second) of the
 // binary kernels on one core, for both builds, over the shapes that matter for ResNets.
 import { BUILDS, RawRuntime, type Build } from "../host/raw.ts";
-import { setupBconv } from "../host/kernel_setup.ts";
+import { setupBconv, writeEpilogue } from "../host/kernel_setup.ts";
+import { packBits, wordsFor } from "../../compiler/pack/bits.ts";
 import type { BconvRef } from "../reference/kernels.ts";
 
 export interface BenchCase { name: string; cin: number; cout: number; k: number; hw: number; m: number; kk: number }
@@ -31,10 +32,21 @@ export function benchCase(build: Build, c: BenchCase, seconds: number): BenchRow
     x: rand(c.kk * c.hw * c.hw * c.cin, 1), k: c.kk, wbits: rand(c.m * c.cout * c.k * c.k * c.cin, 2), m: c.m, unipolar: false,
     alpha: new Float32Array(c.cout * c.m).fill(0.5), beta: new Float32Array(c.kk).fill(0.5), ca: 0,
   };
-  const { params } = setupBconv(rt, a, { c: c.cout, act: 1, lo: 0, hi: 0, bias: new Float32Array(c.cout) });
+  const epi = { c: c.cout, act: 1 as const, lo: 0, hi: 0, bias: new Float32Array(c.cout) };
+  let params: number;
+  if (c.name === "bdense") {
+    // the bdense entry point itself (same operands as a 1×1 bconv on a 1×1 image)
+    const L = rt.layout, words = wordsFor(c.cin);
+    const out = writeEpilogue(L, epi, 1);
+    params = rt.params("bdense", {
+      in: L.bytes(packBits(a.x, c.kk, 1, c.cin)), cin: c.cin, in_words: words, k: c.kk, in_plane_stride: words * 8,
+      weights: L.bytes(packBits(a.wbits, c.m, c.cout, c.cin)), m: c.m, cout: c.cout, unipolar: 0, alpha: L.f32(a.alpha),
+      beta: L.f32(a.beta), cw: 0, ca: 0, wtap: 0, acc: L.alloc(c.cout * 8), epilogue: out.epi,
+    });
+  } else params = setupBconv(rt, a, epi).params;
   rt.load();
   const macs = c.hw * c.hw * c.cout * c.cin * c.k * c.k * c.m * c.kk;
-  const call = () => rt.call("bconv", params);
+  const call = () => rt.call(c.name, params);
   call();
   let reps = 0;
   const t0 = performance.now();
