@@ -50,17 +50,7 @@ export function project(xadv: Float32Array, x: Float32Array, eps: number): void 
   }
 }
 
-/** Seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from "../rng.ts";
 
 export function argmaxRows(logits: Float32Array, n: number): Int32Array {
   const k = logits.length / n, out = new Int32Array(n);

@@ -6,16 +6,7 @@ import { compile, CompileError } from "../../compiler/index.ts";
 
 const { onnx } = onnxProto as unknown as { onnx: any };
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from "../../harness/rng.ts";
 
 const pick = <T>(r: () => number, a: T[]): T => a[Math.floor(r() * a.length)];
 

@@ -11,17 +11,7 @@ import {
 } from "../../runtime/reference/kernels.ts";
 import { packBits, unpackBits, wordsFor } from "../../compiler/pack/bits.ts";
 
-// Small deterministic PRNG (mulberry32) so every case is reproducible.
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "../../harness/rng.ts";
 const bitsOf = (r: () => number, n: number) => Uint8Array.from({ length: n }, () => (r() < 0.5 ? 1 : 0));
 const floats = (r: () => number, n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 const ints = (r: () => number, n: number, lo: number, hi: number) =>
