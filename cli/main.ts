@@ -82,7 +82,7 @@ program.command("report <results...>").description("render JSON result records i
 program.command("demo").description("the main job (npm start): compile the default zoo model, accuracy, latency vs peers")
   .option("--model <name>", "zoo model", "fmnist_resnet20_mbn3x1")
   .option("--n <n>", "test images for natural accuracy", "10000")
-  .option("--attack-n <n>", "test images for the PGD-20 evaluation", "100")
+  .option("--attack-n <n>", "test images for the PGD-20 evaluation", "500")
   .action((o) => guard(() => demoCommand(o)));
 
 await program.parseAsync(process.argv);
