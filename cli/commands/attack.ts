@@ -1,8 +1,7 @@
 // CLI: `mbn attack <bundle.wasm|model.onnx> --data <dataset> --attack fgsm|pgd|square --eps e …`
 // and `mbn merge <records.json…> -o merged.json` (for --shard i/n runs).
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { compile } from "../../compiler/index.ts";
-import { customSection } from "../../compiler/emit/bundle.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { DataError, loadDataset, take } from "../../harness/data/datasets.ts";
 import { writeNpy } from "../../harness/data/npy.ts";
@@ -57,7 +56,6 @@ export async function attackCommand(file: string, o: AttackOpts): Promise<Attack
     if (record.replica_agreement !== undefined) console.log(`replica agrees with the bundle on ${(record.replica_agreement * 100).toFixed(1)}% of clean inputs`);
     if (record.gradient) console.log(`input gradient L1: mean ${record.gradient.mean_l1.toExponential(2)}, zero on ${(record.gradient.zero_fraction * 100).toFixed(1)}% of samples${record.gradient.masking_suspected ? " — GRADIENT MASKING SUSPECTED" : ""}`);
   }
-  void customSection;
   return record;
 }
 
@@ -67,5 +65,4 @@ export function mergeCommand(files: string[], o: { output?: string }): void {
   const text = JSON.stringify(m) + "\n";
   if (o.output) writeFileSync(o.output, text);
   else process.stdout.write(text);
-  void readFileSync;
 }

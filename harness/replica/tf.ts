@@ -1,6 +1,5 @@
 // Harness replica: typed access to the bundled TensorFlow.js (tf_entry.ts → build/tf.mjs) with the
 // WebAssembly backend initialised once.
-import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import type * as TF from "@tensorflow/tfjs-core";
 // @ts-ignore -- generated at build time by runtime/build.mjs (npm ci runs it)
@@ -20,4 +19,3 @@ export function tfReady(): Promise<void> {
   })();
   return ready;
 }
-void fileURLToPath;
