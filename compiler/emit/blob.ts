@@ -20,7 +20,6 @@ export interface Blob {
   outputPtr: number;
   memEnd: number; // bytes of linear memory the plan needs
   arenaBytes: number;
-  weightBytes: number; // packed weight planes + float weights stored
 }
 
 const align = (n: number, a = 64) => Math.ceil(n / a) * a;
@@ -48,7 +47,6 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
   const qscratch = dynAlloc(maxC + 16);
   const arena = align(dyn, 64);
   const memEnd = arena + mem.arenaBytes;
-  let weightBytes = 0;
 
   const addr = (v: ValueId): number => {
     const val = plan.values[v];
@@ -79,20 +77,17 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
         return ["channel_affine_f32", L.params("channel_affine_f32", { in: addr(s.in), npix: 1, acc, epilogue: epiRec({ c: s.hw, act: 0, lo: 0, hi: 0 }, s.out, 1) })];
       case "Conv": {
         const g = s.geom;
-        weightBytes += s.weights.length * 4;
         return ["conv2d_f32", L.params("conv2d_f32", {
           in: addr(s.in), h: g.h, w: g.w, cin: g.cin, weights: L.f32(s.weights), cout: g.cout, kh: g.kh, kw: g.kw,
           stride: g.sh, pad_t: g.padT, pad_l: g.padL, oh: g.oh, ow: g.ow, acc, epilogue: epiRec(s.epi, s.out, g.oh * g.ow),
         })];
       }
       case "Gemm":
-        weightBytes += s.weights.length * 4;
         return ["dense_f32", L.params("dense_f32", { in: addr(s.in), cin: s.cin, weights: L.f32(s.weights), cout: s.cout, acc, epilogue: epiRec(s.epi, s.out, 1) })];
       case "BitConv": {
         const g = s.geom;
         const words = wordsFor(g.cin);
         const packed = packBits(s.wbits, s.m, g.cout * g.kh * g.kw, g.cin);
-        weightBytes += packed.length;
         return ["bconv", L.params("bconv", {
           in: addr(s.in), h: g.h, w: g.w, cin: g.cin, in_words: words, k: Math.max(1, s.act.planes), in_plane_stride: g.h * g.w * words * 8,
           weights: L.bytes(packed), m: s.m, cout: g.cout, kh: g.kh, kw: g.kw, stride: g.sh, pad_t: g.padT, pad_l: g.padL,
@@ -127,7 +122,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
   values.forEach((v, i) => L.setI32(header + 4 * i, v));
   const image = new Uint8Array(imageEnd - base);
   image.set(L.image());
-  return { image, base, inputPtr, outputPtr, memEnd, arenaBytes: mem.arenaBytes, weightBytes };
+  return { image, base, inputPtr, outputPtr, memEnd, arenaBytes: mem.arenaBytes };
 }
 
 /** Two passes: the first measures the constant image, the second places the dynamic region after it. */

@@ -67,8 +67,6 @@ export type Step =
   | (StepBase & { op: "MaxPool" | "AveragePool"; geom: Geom2d & { c: number; h: number; w: number }; countIncludePad: boolean })
   | (StepBase & { op: "GlobalAveragePool"; c: number; hw: number });
 
-export type StepOp = Step["op"];
-
 export interface Plan {
   values: Value[];
   steps: Step[];

@@ -327,10 +327,6 @@ function pool(ctx: Ctx, n: Node, op: "MaxPool" | "AveragePool"): ValueId {
   });
 }
 
-export function supportedOps(): string[] {
-  return Object.keys(LOWER);
-}
-
 export function lower(g: Graph, shapes: Map<string, Tensor>, inputShape: number[]): Plan {
   if (g.outputs.length !== 1) fail(`the model has ${g.outputs.length} outputs; mbn compiles single-output models`, { file: g.file });
   const order = new Map(g.nodes.map((n, i) => [n, i]));

@@ -1,7 +1,7 @@
 // Reference interpreter: the definition of every ONNX op mbn accepts, as a table op → function.
 // Float results are float32 (rounded after every op, as ONNX runtimes do); integer results exact.
 // Used for constant folding, quantizer probing and shape inference; never on a hot path.
-import { attrFloat, attrInt, attrInts, attrStr, type Node } from "../ir/graph.ts";
+import { attrFloat, attrInt, attrInts, type Node } from "../ir/graph.ts";
 import { alloc, sizeOf, tensor, type DType, type Tensor } from "../ir/tensor.ts";
 import { mapN } from "./broadcast.ts";
 import { nnOps } from "./nn.ts";
@@ -297,4 +297,3 @@ export const OPS: Record<string, OpFn> = {
   ...quantOps,
 };
 
-export { attrStr };
