@@ -5,7 +5,7 @@
 import { fail } from "../errors.ts";
 import type { Epilogue, Plan, QuantSpec, Step, ValueId } from "../ir/plan.ts";
 import { valueBytes } from "../ir/plan.ts";
-import { packBits, tapPack, tapPackable, wordsFor } from "../pack/bits.ts";
+import { packBits, windowPack, windowPackable, windowScratchBytes, wordsFor } from "../pack/bits.ts";
 import type { MemoryPlan } from "../passes/plan_memory.ts";
 import { KERNEL_ID, Layout, RECORDS } from "./layout.ts";
 
@@ -44,6 +44,12 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
     if (s.op === "Output" || s.op === "BitQuantize") maxC = Math.max(maxC, s.op === "Output" ? s.hw : s.c);
   }
   const acc = dynAlloc(maxC * 8);
+  // scratch of the bconv window path (the largest any window-packed step needs)
+  let windowBytes = 0;
+  for (const s of plan.steps)
+    if (s.op === "BitConv" && windowPackable(s.geom.cin, s.geom.kh, s.geom.kw))
+      windowBytes = Math.max(windowBytes, windowScratchBytes(s.geom.cin, s.geom.kh, s.geom.kw, s.geom.cout, s.m, Math.max(1, s.act.planes)));
+  const bscratch = windowBytes ? dynAlloc(windowBytes) : 0;
   const qscratch = dynAlloc(maxC + 16);
   const arena = align(dyn, 64);
   const memEnd = arena + mem.arenaBytes;
@@ -87,14 +93,15 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
       case "BitConv": {
         const g = s.geom;
         const words = wordsFor(g.cin);
-        const packed = packBits(s.wbits, s.m, g.cout * g.kh * g.kw, g.cin);
+        // narrow layers carry only window-packed weights (bconv_window.ts), the others the general layout
+        const window = windowPackable(g.cin, g.kh, g.kw);
         return ["bconv", L.params("bconv", {
           in: addr(s.in), h: g.h, w: g.w, cin: g.cin, in_words: words, k: Math.max(1, s.act.planes), in_plane_stride: g.h * g.w * words * 8,
-          weights: L.bytes(packed), m: s.m, cout: g.cout, kh: g.kh, kw: g.kw, stride: g.sh, pad_t: g.padT, pad_l: g.padL,
+          weights: window ? 0 : L.bytes(packBits(s.wbits, s.m, g.cout * g.kh * g.kw, g.cin)), m: s.m, cout: g.cout, kh: g.kh, kw: g.kw, stride: g.sh, pad_t: g.padT, pad_l: g.padL,
           oh: g.oh, ow: g.ow, unipolar: s.act.unipolar ? 1 : 0, alpha: L.f32(s.alpha),
           beta: L.f32(s.act.planes ? s.act.scales : new Float32Array([0])), cw: f32(s.cw), ca: s.act.offset,
           wtap: f32(s.wtap), acc, epilogue: epiRec(s.epi, s.out, g.oh * g.ow),
-          wpk: tapPackable(g.cin, g.kh, g.kw) ? L.bytes(tapPack(s.wbits, s.m, g.cout, g.kh, g.kw, g.cin)) : 0,
+          wpk: window ? L.bytes(windowPack(s.wbits, s.m, g.cout, g.kh, g.kw, g.cin)) : 0, scratch: window ? bscratch : 0,
         })];
       }
       case "BitQuantize":

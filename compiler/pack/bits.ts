@@ -43,26 +43,47 @@ export function unpackBits(bytes: Uint8Array, planes: number, rows: number, chan
   return out;
 }
 
-/** Whether a binary conv qualifies for the runtime's tap-packed path (see bconv.ts). */
-export function tapPackable(cin: number, kh: number, kw: number): boolean {
-  return cin <= 64 && cin * kw <= 64 && kh <= 3;
+// Window-packed weights for narrow layers (runtime/assembly/kernels/bconv_window.ts): with Cin ≤ 64
+// the kw taps of a kernel row share words — T = ⌊64/Cin⌋ taps per word, tap kx in word ⌊kx/T⌋ at bit
+// (kx mod T)·Cin + c — so a 3×3 window of 16 channels is 3 words, of 32 channels 6 words.
+
+/** Words per (output channel, weight plane) in the window layout: kh·⌈kw/T⌉, rounded up to 3 or 6 (zero-filled). */
+export function windowStride(cin: number, kh: number, kw: number): number {
+  const t = Math.floor(WORD_BITS / cin);
+  const nw = kh * Math.ceil(kw / t);
+  return nw <= 3 ? 3 : nw <= 6 ? 6 : nw;
 }
 
 /**
- * Tap-packed weights for narrow layers: bits [M][cout][kh][kw][cin] (0/1) → one 64-bit word per
- * (plane, output channel, kernel row) with tap kx's channel c at bit kx·cin + c; plus 16 bytes of
- * padding for the kernel's fixed three-row loads.
+ * Whether a binary conv takes the window path: one channel word per pixel, a window of at most 6
+ * words (3×3 with Cin ≤ 32, 5×5 with Cin ≤ 21, …) and more than one tap. Wider windows (3×3 × 64
+ * channels = 9 words) and 1×1 kernels run faster on the general path, whose 4-output-channel tiles
+ * reuse each activation word (A/B-measured, see README "Runtime kernels").
  */
-export function tapPack(bits: Uint8Array, m: number, cout: number, kh: number, kw: number, cin: number): Uint8Array {
-  const out = new Uint8Array(m * cout * kh * 8 + 16);
+export function windowPackable(cin: number, kh: number, kw: number): boolean {
+  if (cin > WORD_BITS || kh * kw === 1) return false;
+  const t = Math.floor(WORD_BITS / cin);
+  return kh * Math.ceil(kw / t) <= 6;
+}
+
+/** Window-packed weights: bits [M][cout][kh][kw][cin] (0/1) → words [cout][M][windowStride]. */
+export function windowPack(bits: Uint8Array, m: number, cout: number, kh: number, kw: number, cin: number): Uint8Array {
+  const t = Math.floor(WORD_BITS / cin), r = Math.ceil(kw / t), s = windowStride(cin, kh, kw);
+  const out = new Uint8Array(cout * m * s * 8);
   for (let p = 0; p < m; p++)
     for (let o = 0; o < cout; o++)
       for (let ky = 0; ky < kh; ky++)
         for (let kx = 0; kx < kw; kx++)
           for (let c = 0; c < cin; c++) {
             if (!bits[((((p * cout + o) * kh + ky) * kw + kx) * cin) + c]) continue;
-            const bit = kx * cin + c, at = ((p * cout + o) * kh + ky) * 8;
-            out[at + (bit >> 3)] |= 1 << (bit & 7);
+            const word = (o * m + p) * s + ky * r + Math.floor(kx / t), bit = (kx % t) * cin + c;
+            out[word * 8 + (bit >> 3)] |= 1 << (bit & 7);
           }
   return out;
+}
+
+/** Bytes of per-call scratch the window path needs (α·β table, window words, masks, per-plane sums). */
+export function windowScratchBytes(cin: number, kh: number, kw: number, cout: number, m: number, k: number): number {
+  const s = windowStride(cin, kh, kw);
+  return cout * m * k * 4 + 8 + (k + 2) * s * 8 + k * 8;
 }

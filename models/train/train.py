@@ -34,6 +34,18 @@ def attack(model, x, y, eps, steps, alpha, rand=True):
     return (x + delta).detach()
 
 
+def previous_stages(a):
+    """The stages already recorded in <out>/meta.json when --init continues the model in <out>; else []."""
+    meta_path = os.path.join(a.out, "meta.json")
+    if not a.init or os.path.abspath(os.path.dirname(a.init)) != os.path.abspath(a.out) or not os.path.exists(meta_path):
+        return []
+    prev = json.load(open(meta_path))
+    if "stages" in prev:
+        return prev["stages"]
+    return [dict(epochs=prev["epochs"], train_images=prev["train_subset"], command=prev["command"],
+                 torch_acc=prev["torch_acc"], train_seconds=prev["train_seconds"])]
+
+
 def evaluate(model, x, y, bs=1000):
     model.eval()
     correct = 0
@@ -66,6 +78,11 @@ def main():
     np.random.seed(a.seed)
     torch.set_num_threads(a.threads)
     os.makedirs(os.path.join(a.out, "test_data"), exist_ok=True)
+    # Continuing a model in its own folder (--init <out>/state_dict.pt) is a further training stage:
+    # the earlier stages' record is kept in meta.json and their log moves to log_stage<N>.txt.
+    stages = previous_stages(a)
+    if stages and os.path.exists(os.path.join(a.out, "log.txt")):
+        os.replace(os.path.join(a.out, "log.txt"), os.path.join(a.out, f"log_stage{len(stages)}.txt"))
     logf = open(os.path.join(a.out, "log.txt"), "w")
 
     def log(msg):
@@ -128,10 +145,17 @@ def main():
         xs = xte[:16].numpy()
         np.save(os.path.join(a.out, "test_data", "input.npy"), xs)
         np.save(os.path.join(a.out, "test_data", "output.npy"), model(xte[:16]).numpy())
-    meta = dict(kind=a.kind, depth=a.depth, dataset=a.dataset, epochs=a.epochs, adversarial_training=a.at,
-                eps=a.eps if a.at != "none" else 0, seed=a.seed, train_subset=a.train_subset or len(xtr),
-                torch_acc=acc, train_seconds=round(train_seconds, 1), threads=a.threads,
-                command=" ".join(["python3", "models/train/train.py"] + sys.argv[1:]))
+    command = " ".join(["python3", "models/train/train.py"] + sys.argv[1:])
+    stage = dict(epochs=a.epochs, train_images=len(xtr), lr=a.lr, command=command, torch_acc=acc,
+                 train_seconds=round(train_seconds, 1))
+    stages = stages + [stage]
+    meta = dict(kind=a.kind, depth=a.depth, dataset=a.dataset, epochs=sum(st["epochs"] for st in stages),
+                adversarial_training=a.at, eps=a.eps if a.at != "none" else 0, seed=a.seed,
+                train_subset=len(xtr), torch_acc=acc,
+                train_seconds=round(sum(st.get("train_seconds", 0) for st in stages), 1), threads=a.threads,
+                command=" && ".join(st["command"] for st in stages))
+    if len(stages) > 1:
+        meta["stages"] = stages
     json.dump(meta, open(os.path.join(a.out, "meta.json"), "w"), indent=2)
     log(f"exported {onnx_path}: test_acc (export mode) {acc:.4f}, {train_seconds:.0f}s")
 

@@ -1,6 +1,6 @@
 // Runtime host (tests and benchmarks only): writes a kernel's operands and parameter records for
 // one call, from the same unpacked operands the TypeScript reference takes, and reads results back.
-import { packBits, tapPack, tapPackable, unpackBits, wordsFor } from "../../compiler/pack/bits.ts";
+import { packBits, unpackBits, windowPack, windowPackable, windowScratchBytes, wordsFor } from "../../compiler/pack/bits.ts";
 import type { Layout } from "../../compiler/emit/layout.ts";
 import { RECORDS } from "../../compiler/emit/layout.ts";
 import type { BconvRef, ConvGeom, EpilogueRef, OutRef, QuantRef } from "../reference/kernels.ts";
@@ -36,7 +36,7 @@ export function readOut(rt: RawRuntime, a: EpiAddrs): OutRef {
 }
 
 /** Lay out one bconv call; returns the params address and the epilogue output addresses. */
-export function setupBconv(rt: RawRuntime, a: BconvRef, e: EpilogueRef, tapPacked = true): { params: number; out: EpiAddrs } {
+export function setupBconv(rt: RawRuntime, a: BconvRef, e: EpilogueRef, windowPath = true): { params: number; out: EpiAddrs } {
   const L = rt.layout;
   const inWords = wordsFor(a.cin);
   const x = L.bytes(packBits(a.x, a.k, a.h * a.w, a.cin));
@@ -47,7 +47,8 @@ export function setupBconv(rt: RawRuntime, a: BconvRef, e: EpilogueRef, tapPacke
     weights, m: a.m, cout: a.cout, kh: a.kh, kw: a.kw, stride: a.stride, pad_t: a.padT, pad_l: a.padL,
     oh: a.oh, ow: a.ow, unipolar: a.unipolar ? 1 : 0, alpha: L.f32(a.alpha), beta: L.f32(a.beta),
     cw: a.cw ? L.f32(a.cw) : 0, ca: a.ca, wtap: a.wtap ? L.f32(a.wtap) : 0, acc: L.alloc(a.cout * 8), epilogue: out.epi,
-    wpk: tapPacked && tapPackable(a.cin, a.kh, a.kw) ? L.bytes(tapPack(a.wbits, a.m, a.cout, a.kh, a.kw, a.cin)) : 0,
+    wpk: windowPath && windowPackable(a.cin, a.kh, a.kw) ? L.bytes(windowPack(a.wbits, a.m, a.cout, a.kh, a.kw, a.cin)) : 0,
+    scratch: L.alloc(windowScratchBytes(Math.min(a.cin, 64), a.kh, a.kw, a.cout, a.m, a.k) + 16),
   });
   return { params, out };
 }

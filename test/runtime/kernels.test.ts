@@ -1,7 +1,7 @@
 // Kernel grid: both runtime builds (scalar, simd) against the TypeScript reference
-// (runtime/reference/kernels.ts). Integer parts are checked bit-exact (integer scales make every
-// output an exact integer), float outputs within 1e-5 relative (in practice they are bit-equal,
-// since kernels and reference round to float32 after every operation in the same order).
+// (runtime/reference/kernels.ts). bconv (both its general and window paths) is checked bit-exact:
+// kernels and reference round to float32 after every operation in the same order. Other float
+// kernels are checked within 1e-5 relative.
 import { describe, expect, it } from "vitest";
 import { BUILDS, RawRuntime } from "../../runtime/host/raw.ts";
 import { readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
@@ -85,7 +85,7 @@ for (const build of BUILDS) {
       const r = rng(11);
       const hws = [[1, 1], [2, 3], [5, 4], [7, 7], [6, 9], [3, 8]];
       let cases = 0;
-      for (const cin of [1, 16, 21, 31, 63, 64, 65, 200])
+      for (const cin of [1, 16, 21, 31, 32, 63, 64, 65, 200])
         for (const kk of [1, 3, 5, 7])
           for (const stride of [1, 2])
             for (let pad = 0; pad < kk; pad++) {
@@ -112,16 +112,16 @@ for (const build of BUILDS) {
                 : { c: cout, act: (cases % 3) as 0 | 1 | 2, lo: -50, hi: 50,
                     scale: integer ? undefined : floats(r, cout, -2, 2), bias: integer ? ints(r, cout, -5, 5) : floats(r, cout) };
               const want = bconvRef(a, e);
-              for (const tap of [true, false]) {
+              for (const win of [true, false]) {
                 rt.reset();
-                const { params, out } = setupBconv(rt, a, e, tap);
+                const { params, out } = setupBconv(rt, a, e, win);
                 rt.load();
                 rt.call("bconv", params);
                 const got = readOut(rt, out);
-                const what = `bconv cin=${cin} k=${kk} s=${stride} p=${pad} ${h}x${w} M${m}K${k} ${unipolar ? "uni" : "bi"} tap=${tap}`;
+                const what = `bconv cin=${cin} k=${kk} s=${stride} p=${pad} ${h}x${w} M${m}K${k} ${unipolar ? "uni" : "bi"} window=${win}`;
+                // both paths sum in the reference's float32 order: equal, not just close
                 if (want.bits) expect(got.bits, what).toEqual(want.bits);
-                else if (integer) expect(Array.from(got.float!), what).toEqual(Array.from(want.float!));
-                else expectClose(got.float!, want.float!, 1e-5, what);
+                else expect(Array.from(got.float!), what).toEqual(Array.from(want.float!));
               }
             }
       expect(cases).toBeGreaterThan(200);

@@ -15,6 +15,7 @@
 // so they never count; n uses the true Cin.
 import { pi, pu, pf } from "../params";
 import { epilogue } from "./epilogue";
+import { bconv_window } from "./bconv_window";
 
 // Accumulate Σ_o' α[o][m]·β_k·(base − 2·popcount) into acc for four output channels o..o+3:
 // popcount(a ⊕ w) (bipolar) or popcount(a ∧ w) (unipolar) over the clipped tap window, rows ky0..ky1
@@ -76,29 +77,17 @@ import { epilogue } from "./epilogue";
   return <i32>p;
 }
 
-// Tap-packed path for narrow layers (one channel word per pixel and cin·kw ≤ 64, kh ≤ 3): the kw
-// taps of one kernel row are packed side by side into one 64-bit word — tap kx at bit kx·cin — for
-// both activations (built per output pixel) and weights (`wpk`, [M][cout][kh] words, laid out by
-// the compiler). One popcount then covers a whole kernel row instead of one tap: for 16-channel
-// layers 3× fewer popcounts. Taps outside the image are masked off (bipolar: (a ⊕ w) ∧ mask; unipolar
-// needs no mask since a = 0 there), so the sums are exactly those of the general path.
-@inline function lowBits(n: i32): u64 {
-  return n >= 64 ? <u64>-1 : (<u64>1 << <u64>n) - 1;
-}
-
-@inline function rowWord(x: usize, iy: i32, W: i32, ix0: i32, kx0: i32, kx1: i32, cin: i32): u64 {
-  let a: u64 = 0;
-  for (let kx = kx0; kx < kx1; kx++) a |= load<u64>(x + (<usize>(iy * W + ix0 + kx) << 3)) << <u64>(kx * cin);
-  return a;
-}
-
 // Shared body of bconv and bdense (bdense = 1×1 conv on a 1×1 image).
 export function bconv_impl(
   x: usize, H: i32, W: i32, cin: i32, words: i32, K: i32, xPlane: usize,
   wts: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
-  unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize,
+  unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
 ): void {
-  const tapPacked = wpk != 0 && words == 1 && cin * kw <= 64 && kh <= 3;
+  if (wpk != 0) {
+    // narrow layer: the compiler packed the weights for the window path (bconv_window.ts)
+    bconv_window(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
+    return;
+  }
   const wso = <usize>(kh * kw * words) << 3; // bytes per output channel in one weight plane
   const wPlane = <usize>cout * wso;
   const pixStride = <usize>words << 3;
@@ -120,31 +109,6 @@ export function bconv_impl(
         const bk = load<f32>(beta + (<usize>k << 2));
         const xa0 = xk + <usize>((iy0 + ky0) * W + ix0 + kx0) * pixStride;
         let hp = 0;
-        if (tapPacked) {
-          const a0 = rows > 0 ? rowWord(xk, iy0 + ky0, W, ix0, kx0, kx1, cin) : 0;
-          const a1 = rows > 1 ? rowWord(xk, iy0 + ky0 + 1, W, ix0, kx0, kx1, cin) : 0;
-          const a2 = rows > 2 ? rowWord(xk, iy0 + ky0 + 2, W, ix0, kx0, kx1, cin) : 0;
-          hp = <i32>(popcnt<u64>(a0) + popcnt<u64>(a1) + popcnt<u64>(a2));
-          const tap = lowBits(kx1 * cin) ^ lowBits(kx0 * cin);
-          const m0 = rows > 0 ? tap : 0, m1 = rows > 1 ? tap : 0, m2 = rows > 2 ? tap : 0;
-          const base = unipolar ? hp : n;
-          const mStride = <usize>(cout * kh) << 3;
-          for (let o = 0; o < cout; o++) {
-            // planes innermost: the channel's sum stays in a register (same addition order as before)
-            const q = acc + (<usize>o << 2);
-            let sum = load<f32>(q);
-            let wr = wpk + (<usize>(o * kh + ky0) << 3);
-            const al = alpha + (<usize>(o * M) << 2);
-            for (let m = 0; m < M; m++) {
-              let p: u64;
-              if (xor) p = popcnt<u64>((a0 ^ load<u64>(wr)) & m0) + popcnt<u64>((a1 ^ load<u64>(wr + 8)) & m1) + popcnt<u64>((a2 ^ load<u64>(wr + 16)) & m2);
-              else p = popcnt<u64>(a0 & load<u64>(wr)) + popcnt<u64>(a1 & load<u64>(wr + 8)) + popcnt<u64>(a2 & load<u64>(wr + 16));
-              sum += load<f32>(al + (<usize>m << 2)) * bk * <f32>(base - 2 * <i32>p);
-              wr += mStride;
-            }
-            store<f32>(q, sum);
-          }
-        } else {
         // popcount of the activation plane over the valid window (Σh = n − 2·hp; Σu = hp)
         for (let r = 0; r < rows; r++) hp += popa(xa0 + <usize>r * rowStride, len);
         const base = unipolar ? hp : n; // dot = base − 2·popcount
@@ -153,7 +117,6 @@ export function bconv_impl(
           let o = 0;
           for (; o + 4 <= cout; o += 4) tile4(xa0, rowStride, w0 + <usize>o * wso, wRow, wso, rows, len, xor, base, alpha, M, m, o, bk, acc);
           for (; o < cout; o++) tile1(xa0, rowStride, w0 + <usize>o * wso, wRow, rows, len, xor, base, alpha, M, m, o, bk, acc);
-        }
         }
         if (cw) {
           const s = bk * <f32>(unipolar ? hp : n - 2 * hp);
@@ -182,6 +145,6 @@ export function bconv(p: usize): void {
   bconv_impl(
     pu(p, 0), pi(p, 1), pi(p, 2), pi(p, 3), pi(p, 4), pi(p, 5), pu(p, 6),
     pu(p, 7), pi(p, 8), pi(p, 9), pi(p, 10), pi(p, 11), pi(p, 12), pi(p, 13), pi(p, 14), pi(p, 15), pi(p, 16),
-    pi(p, 17) != 0, pu(p, 18), pu(p, 19), pu(p, 20), pf(p, 21), pu(p, 22), pu(p, 23), pu(p, 24), pu(p, 25),
+    pi(p, 17) != 0, pu(p, 18), pu(p, 19), pu(p, 20), pf(p, 21), pu(p, 22), pu(p, 23), pu(p, 24), pu(p, 25), pu(p, 26),
   );
 }

@@ -1,0 +1,186 @@
+// Runtime kernel path: window-packed multi-bit binary conv for narrow layers (Cin ≤ 64, so each
+// pixel's channels fit one 64-bit word). Same maths and the same float summation order as the
+// general path in bconv.ts (and runtime/reference/kernels.ts), so results are identical.
+//
+// Why: with Cin = 16 or 32 the general layout fills a quarter or half of every channel word, so
+// most popcount work counts zero pad bits. Here the kw taps of one kernel row are packed side by
+// side: T = ⌊64/Cin⌋ taps per word, tap kx in word ⌊kx/T⌋ at bit (kx mod T)·Cin, R = ⌈kw/T⌉ words
+// per kernel row, NW = kh·R words per window (3×3: Cin 16 → 3 words instead of 9, Cin 32 → 6).
+// Weights come pre-packed by the compiler (`wpk`, [cout][M][S] words, S = NW rounded up to 3 or 6,
+// zero-filled); activation words are built once per output pixel and plane into `scratch`.
+//
+// Loop order: per output pixel, output channel outermost, then plane k, then weight plane m — the
+// per-channel sum stays in a register and sees the terms in the reference order (k outer, m inner,
+// then the c_w term of plane k). α_om·β_k is tabulated once per call (the reference also rounds the
+// product to float32 before multiplying by the integer dot).
+// Taps outside the image: activation words hold 0 there; bipolar (XOR) counts are masked with the
+// valid-tap bits of each word (`mk`), unipolar (AND) counts need no mask.
+import { epilogue } from "./epilogue";
+
+@inline function lowBits(n: i32): u64 {
+  return n >= 64 ? <u64>-1 : (<u64>1 << <u64>n) - 1;
+}
+
+/** Words per (output channel, weight plane) in the window-packed layout: kh·⌈kw/⌊64/cin⌋⌉ rounded up to 3 or 6. */
+export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
+  const t = 64 / cin;
+  const nw = kh * ((kw + t - 1) / t);
+  return nw <= 3 ? 3 : nw <= 6 ? 6 : nw;
+}
+
+// Bit count of three window words against weights at w: XOR (bipolar) or AND (unipolar). Only border
+// windows need the valid-tap masks: in a full window the bits outside the taps are pad bits, 0 in
+// both operands, so they never count.
+@inline function pop3(a0: u64, a1: u64, a2: u64, m0: u64, m1: u64, m2: u64, w: usize, xor: bool, masked: bool): i32 {
+  if (xor && !masked) return <i32>(popcnt<u64>(a0 ^ load<u64>(w)) + popcnt<u64>(a1 ^ load<u64>(w, 8)) + popcnt<u64>(a2 ^ load<u64>(w, 16)));
+  if (xor, masked) return <i32>(popcnt<u64>((a0 ^ load<u64>(w)) & m0) + popcnt<u64>((a1 ^ load<u64>(w, 8)) & m1) + popcnt<u64>((a2 ^ load<u64>(w, 16)) & m2));
+  return <i32>(popcnt<u64>(a0 & load<u64>(w)) + popcnt<u64>(a1 & load<u64>(w, 8)) + popcnt<u64>(a2 & load<u64>(w, 16)));
+}
+
+// Σ of output channel o's per-tap weight sums over the valid taps (the c_a term), in reference order.
+@inline function tapSum(wtap: usize, o: i32, kh: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32): f32 {
+  let sw: f32 = 0;
+  const t = wtap + (<usize>(o * kh * kw) << 2);
+  for (let ky = ky0; ky < ky1; ky++)
+    for (let kx = kx0; kx < kx1; kx++) sw += load<f32>(t + (<usize>(ky * kw + kx) << 2));
+  return sw;
+}
+
+export function bconv_window(
+  x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
+  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
+  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
+): void {
+  const T = 64 / cin, R = (kw + T - 1) / T, NW = kh * R;
+  const S = windowStride(cin, kh, kw);
+  // scratch: ab [cout][M][K] f32 | aw [K][S] u64 | bm [S] u64 (border masks) | fm [S] u64 (full-window
+  // masks) | sk [K] f32 (β_k·Σh, for c_w) | hk [K] i32
+  const ab = scratch;
+  const aw = (ab + (<usize>(cout * M * K) << 2) + 7) & ~<usize>7;
+  const bm = aw + (<usize>(K * S) << 3);
+  const fm = bm + (<usize>S << 3);
+  const sk = fm + (<usize>S << 3);
+  const hk = sk + (<usize>K << 2);
+  for (let i = 0; i < cout * M; i++) {
+    const a = load<f32>(alpha + (<usize>i << 2));
+    for (let k = 0; k < K; k++) store<f32>(ab + (<usize>(i * K + k) << 2), a * load<f32>(beta + (<usize>k << 2)));
+  }
+  memory.fill(aw, 0, <usize>((K + 2) * S) << 3); // words NW..S stay 0 (and masked off)
+  for (let r = 0; r < kh; r++)
+    for (let q = 0; q < R; q++) store<u64>(fm + (<usize>(r * R + q) << 3), lowBits(min(T, kw - q * T) * cin));
+  const rowBytes = <usize>W << 3;
+  const xor = !unipolar;
+  const wo = <usize>(M * S) << 3; // bytes per output channel
+  const ws = <usize>S << 3; // bytes per weight plane of one output channel
+  for (let oy = 0; oy < OH; oy++) {
+    const iy0 = oy * stride - padT;
+    const ky0 = max(0, -iy0), ky1 = min(kh, H - iy0);
+    for (let ox = 0; ox < OW; ox++) {
+      const ix0 = ox * stride - padL;
+      const kx0 = max(0, -ix0), kx1 = min(kw, W - ix0);
+      const n = (ky1 - ky0) * (kx1 - kx0) * cin;
+      const full = ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw;
+      const mk = full ? fm : bm;
+      const masked = xor && !full;
+      if (full) {
+        // interior pixel (most of them): every tap valid, masks precomputed
+        for (let k = 0; k < K; k++) {
+          const xk = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3);
+          for (let r = 0; r < kh; r++) {
+            const row = xk + <usize>r * rowBytes;
+            for (let q = 0; q < R; q++) {
+              let word: u64 = 0;
+              const tn = min(T, kw - q * T);
+              for (let t = 0; t < tn; t++) word |= load<u64>(row + (<usize>(q * T + t) << 3)) << <u64>(t * cin);
+              store<u64>(aw + (<usize>(k * S + r * R + q) << 3), word);
+            }
+          }
+        }
+      } else {
+        // border pixel: clip the window, mask off the taps outside the image
+        for (let r = 0; r < kh; r++) {
+          const rowOk = r >= ky0 && r < ky1;
+          for (let q = 0; q < R; q++) {
+            const lo = max(kx0 - q * T, 0), hi = min(kx1 - q * T, T);
+            const j = r * R + q;
+            store<u64>(bm + (<usize>j << 3), rowOk && hi > lo ? lowBits(hi * cin) ^ lowBits(lo * cin) : 0);
+            for (let k = 0; k < K; k++) {
+              let word: u64 = 0;
+              if (rowOk) {
+                const row = x + <usize>k * xPlane + (<usize>((iy0 + r) * W + ix0 + q * T) << 3);
+                for (let t = lo; t < hi; t++) word |= load<u64>(row + (<usize>t << 3)) << <u64>(t * cin);
+              }
+              store<u64>(aw + (<usize>(k * S + j) << 3), word);
+            }
+          }
+        }
+      }
+      for (let k = 0; k < K; k++) {
+        let hp: u64 = 0;
+        const a = aw + (<usize>(k * S) << 3);
+        for (let j = 0; j < NW; j++) hp += popcnt<u64>(load<u64>(a + (<usize>j << 3)));
+        store<i32>(hk + (<usize>k << 2), unipolar ? <i32>hp : n);
+        store<f32>(sk + (<usize>k << 2), load<f32>(beta + (<usize>k << 2)) * <f32>(unipolar ? <i32>hp : n - 2 * <i32>hp));
+      }
+      if (K == 1 && S == 3) {
+        // one activation plane, window of ≤ 3 words (3×3 with Cin ≤ 21): everything in registers
+        const a0 = load<u64>(aw), a1 = load<u64>(aw, 8), a2 = load<u64>(aw, 16);
+        const m0 = load<u64>(mk), m1 = load<u64>(mk, 8), m2 = load<u64>(mk, 16);
+        const base = load<i32>(hk), s0 = load<f32>(sk);
+        for (let o = 0; o < cout; o++) {
+          let sum: f32 = 0;
+          const wb = wpk + <usize>o * wo;
+          const abo = ab + (<usize>(o * M) << 2);
+          for (let m = 0; m < M; m++)
+            sum += load<f32>(abo + (<usize>m << 2)) * <f32>(base - 2 * pop3(a0, a1, a2, m0, m1, m2, wb + <usize>m * ws, xor, masked));
+          if (cw) sum += load<f32>(cw + (<usize>o << 2)) * s0;
+          if (ca != 0) sum += ca * tapSum(wtap, o, kh, kw, ky0, ky1, kx0, kx1);
+          store<f32>(acc + (<usize>o << 2), sum);
+        }
+      } else {
+        for (let o = 0; o < cout; o++) {
+          let sum: f32 = 0;
+          const wb = wpk + <usize>o * wo;
+          const abo = ab + (<usize>(o * M * K) << 2);
+          for (let k = 0; k < K; k++) {
+            const a = aw + (<usize>(k * S) << 3);
+            const base = load<i32>(hk + (<usize>k << 2));
+            if (S == 3) {
+              const a0 = load<u64>(a), a1 = load<u64>(a, 8), a2 = load<u64>(a, 16);
+              const m0 = load<u64>(mk), m1 = load<u64>(mk, 8), m2 = load<u64>(mk, 16);
+              for (let m = 0; m < M; m++) {
+                const p = pop3(a0, a1, a2, m0, m1, m2, wb + <usize>m * ws, xor, masked);
+                sum += load<f32>(abo + (<usize>(m * K + k) << 2)) * <f32>(base - 2 * p);
+              }
+            } else if (S == 6) {
+              const a0 = load<u64>(a), a1 = load<u64>(a, 8), a2 = load<u64>(a, 16);
+              const a3 = load<u64>(a, 24), a4 = load<u64>(a, 32), a5 = load<u64>(a, 40);
+              const m0 = load<u64>(mk), m1 = load<u64>(mk, 8), m2 = load<u64>(mk, 16);
+              const m3 = load<u64>(mk, 24), m4 = load<u64>(mk, 32), m5 = load<u64>(mk, 40);
+              for (let m = 0; m < M; m++) {
+                const w = wb + <usize>m * ws;
+                const p = pop3(a0, a1, a2, m0, m1, m2, w, xor, masked) + pop3(a3, a4, a5, m3, m4, m5, w + 24, xor, masked);
+                sum += load<f32>(abo + (<usize>(m * K + k) << 2)) * <f32>(base - 2 * p);
+              }
+            } else {
+              for (let m = 0; m < M; m++) {
+                const w = wb + <usize>m * ws;
+                let p: u64 = 0;
+                for (let j = 0; j < NW; j++) {
+                  const off = <usize>j << 3;
+                  const d = load<u64>(a + off);
+                  p += xor ? popcnt<u64>((d ^ load<u64>(w + off)) & load<u64>(mk + off)) : popcnt<u64>(d & load<u64>(w + off));
+                }
+                sum += load<f32>(abo + (<usize>(m * K + k) << 2)) * <f32>(base - 2 * <i32>p);
+              }
+            }
+            if (cw) sum += load<f32>(cw + (<usize>o << 2)) * load<f32>(sk + (<usize>k << 2));
+          }
+          if (ca != 0) sum += ca * tapSum(wtap, o, kh, kw, ky0, ky1, kx0, kx1);
+          store<f32>(acc + (<usize>o << 2), sum);
+        }
+      }
+      epilogue(e, acc, oy * OW + ox);
+    }
+  }
+}
