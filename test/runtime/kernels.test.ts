@@ -35,6 +35,7 @@ function randomQuant(r: () => number, c: number, L: number, planes: number): Qua
     thr.set(t, ch * (L - 1));
   }
   const lut = Uint8Array.from({ length: L }, (_, i) => (planes >= L - 1 ? (1 << i) - 1 : i) & ((1 << planes) - 1));
+  if (L === 2 && r() < 0.5) lut.reverse(); // bipolar binary activations: level 1 (+1) is bit 0
   return { levels: L, thr, flip: Uint8Array.from({ length: c }, () => (r() < 0.3 ? 1 : 0)), planes, lut };
 }
 
@@ -66,7 +67,7 @@ for (const build of BUILDS) {
     it("quantize_pack matches the reference (runtime packing = compiler packing)", () => {
       const r = rng(7);
       for (const c of [1, 31, 63, 64, 65, 200])
-        for (const [L, P] of [[2, 1], [3, 2], [4, 2], [4, 3], [9, 8]]) {
+        for (const [L, P] of [[2, 1], [2, 1], [2, 2], [3, 2], [4, 2], [4, 3], [9, 8]]) {
           rt.reset();
           const npix = 7;
           const q = randomQuant(r, c, L, P);

@@ -103,7 +103,7 @@ export function bconv_impl(
       const kx0 = max(0, -ix0), kx1 = min(kw, W - ix0);
       const len = (kx1 - kx0) * words;
       const n = rows * (kx1 - kx0) * cin;
-      memory.fill(acc, 0, <usize>cout << 2);
+      for (let o = 0; o < cout; o++) store<f32>(acc + (<usize>o << 2), 0); // (memory.fill is a call in V8)
       for (let k = 0; k < K; k++) {
         const xk = x + <usize>k * xPlane;
         const bk = load<f32>(beta + (<usize>k << 2));

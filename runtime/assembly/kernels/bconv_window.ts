@@ -37,6 +37,23 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   return <i32>(popcnt<u64>(a0 & load<u64>(w)) + popcnt<u64>(a1 & load<u64>(w, 8)) + popcnt<u64>(a2 & load<u64>(w, 16)));
 }
 
+// Bit count of the window (words a0..a5 = a[0..6), masks at mk) against one channel-plane's weights.
+@inline function popWindow(
+  a: usize, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64, mk: usize, w: usize, S: i32, NW: i32, xor: bool, masked: bool,
+): i32 {
+  if (S == 3) return pop3(a0, a1, a2, load<u64>(mk), load<u64>(mk, 8), load<u64>(mk, 16), w, xor, masked);
+  if (S == 6)
+    return pop3(a0, a1, a2, load<u64>(mk), load<u64>(mk, 8), load<u64>(mk, 16), w, xor, masked) +
+      pop3(a3, a4, a5, load<u64>(mk, 24), load<u64>(mk, 32), load<u64>(mk, 40), w + 24, xor, masked);
+  let p: u64 = 0;
+  for (let j = 0; j < NW; j++) {
+    const off = <usize>j << 3;
+    const d = load<u64>(a + off);
+    p += xor ? (masked ? popcnt<u64>((d ^ load<u64>(w + off)) & load<u64>(mk + off)) : popcnt<u64>(d ^ load<u64>(w + off))) : popcnt<u64>(d & load<u64>(w + off));
+  }
+  return <i32>p;
+}
+
 // Σ of output channel o's per-tap weight sums over the valid taps (the c_a term), in reference order.
 @inline function tapSum(wtap: usize, o: i32, kh: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32): f32 {
   let sw: f32 = 0;
@@ -53,7 +70,7 @@ export function bconv_window(
 ): void {
   const T = 64 / cin, R = (kw + T - 1) / T, NW = kh * R;
   const S = windowStride(cin, kh, kw);
-  // scratch: ab [cout][M][K] f32 | aw [K][S] u64 | bm [S] u64 (border masks) | fm [S] u64 (full-window
+  // scratch: ab [K][M][cout] f32 (α_om·β_k) | aw [K][S] u64 | bm [S] u64 (border masks) | fm [S] u64 (full-window
   // masks) | sk [K] f32 (β_k·Σh, for c_w) | hk [K] i32
   const ab = scratch;
   const aw = (ab + (<usize>(cout * M * K) << 2) + 7) & ~<usize>7;
@@ -61,10 +78,10 @@ export function bconv_window(
   const fm = bm + (<usize>S << 3);
   const sk = fm + (<usize>S << 3);
   const hk = sk + (<usize>K << 2);
-  for (let i = 0; i < cout * M; i++) {
-    const a = load<f32>(alpha + (<usize>i << 2));
-    for (let k = 0; k < K; k++) store<f32>(ab + (<usize>(i * K + k) << 2), a * load<f32>(beta + (<usize>k << 2)));
-  }
+  for (let k = 0; k < K; k++)
+    for (let m = 0; m < M; m++)
+      for (let o = 0; o < cout; o++)
+        store<f32>(ab + (<usize>((k * M + m) * cout + o) << 2), load<f32>(alpha + (<usize>(o * M + m) << 2)) * load<f32>(beta + (<usize>k << 2)));
   memory.fill(aw, 0, <usize>((K + 2) * S) << 3); // words NW..S stay 0 (and masked off)
   for (let r = 0; r < kh; r++)
     for (let q = 0; q < R; q++) store<u64>(fm + (<usize>(r * R + q) << 3), lowBits(min(T, kw - q * T) * cin));
@@ -122,63 +139,53 @@ export function bconv_window(
         store<i32>(hk + (<usize>k << 2), unipolar ? <i32>hp : n);
         store<f32>(sk + (<usize>k << 2), load<f32>(beta + (<usize>k << 2)) * <f32>(unipolar ? <i32>hp : n - 2 * <i32>hp));
       }
-      if (K == 1 && S == 3) {
-        // one activation plane, window of ≤ 3 words (3×3 with Cin ≤ 21): everything in registers
-        const a0 = load<u64>(aw), a1 = load<u64>(aw, 8), a2 = load<u64>(aw, 16);
-        const m0 = load<u64>(mk), m1 = load<u64>(mk, 8), m2 = load<u64>(mk, 16);
-        const base = load<i32>(hk), s0 = load<f32>(sk);
-        for (let o = 0; o < cout; o++) {
-          let sum: f32 = 0;
+      let o = 0;
+      if (ASC_FEATURE_SIMD) {
+        // four output channels at a time: scalar popcounts, the float part in f32x4 lanes (each lane
+        // does exactly the scalar operations, so SIMD and scalar builds agree bit for bit)
+        for (; o + 4 <= cout; o += 4) {
+          let sum = f32x4.splat(0);
           const wb = wpk + <usize>o * wo;
-          const abo = ab + (<usize>(o * M) << 2);
-          for (let m = 0; m < M; m++)
-            sum += load<f32>(abo + (<usize>m << 2)) * <f32>(base - 2 * pop3(a0, a1, a2, m0, m1, m2, wb + <usize>m * ws, xor, masked));
-          if (cw) sum += load<f32>(cw + (<usize>o << 2)) * s0;
-          if (ca != 0) sum += ca * tapSum(wtap, o, kh, kw, ky0, ky1, kx0, kx1);
-          store<f32>(acc + (<usize>o << 2), sum);
-        }
-      } else {
-        for (let o = 0; o < cout; o++) {
-          let sum: f32 = 0;
-          const wb = wpk + <usize>o * wo;
-          const abo = ab + (<usize>(o * M * K) << 2);
           for (let k = 0; k < K; k++) {
             const a = aw + (<usize>(k * S) << 3);
-            const base = load<i32>(hk + (<usize>k << 2));
-            if (S == 3) {
-              const a0 = load<u64>(a), a1 = load<u64>(a, 8), a2 = load<u64>(a, 16);
-              const m0 = load<u64>(mk), m1 = load<u64>(mk, 8), m2 = load<u64>(mk, 16);
-              for (let m = 0; m < M; m++) {
-                const p = pop3(a0, a1, a2, m0, m1, m2, wb + <usize>m * ws, xor, masked);
-                sum += load<f32>(abo + (<usize>(m * K + k) << 2)) * <f32>(base - 2 * p);
-              }
-            } else if (S == 6) {
-              const a0 = load<u64>(a), a1 = load<u64>(a, 8), a2 = load<u64>(a, 16);
-              const a3 = load<u64>(a, 24), a4 = load<u64>(a, 32), a5 = load<u64>(a, 40);
-              const m0 = load<u64>(mk), m1 = load<u64>(mk, 8), m2 = load<u64>(mk, 16);
-              const m3 = load<u64>(mk, 24), m4 = load<u64>(mk, 32), m5 = load<u64>(mk, 40);
-              for (let m = 0; m < M; m++) {
-                const w = wb + <usize>m * ws;
-                const p = pop3(a0, a1, a2, m0, m1, m2, w, xor, masked) + pop3(a3, a4, a5, m3, m4, m5, w + 24, xor, masked);
-                sum += load<f32>(abo + (<usize>(m * K + k) << 2)) * <f32>(base - 2 * p);
-              }
-            } else {
-              for (let m = 0; m < M; m++) {
-                const w = wb + <usize>m * ws;
-                let p: u64 = 0;
-                for (let j = 0; j < NW; j++) {
-                  const off = <usize>j << 3;
-                  const d = load<u64>(a + off);
-                  p += xor ? popcnt<u64>((d ^ load<u64>(w + off)) & load<u64>(mk + off)) : popcnt<u64>(d & load<u64>(w + off));
-                }
-                sum += load<f32>(abo + (<usize>(m * K + k) << 2)) * <f32>(base - 2 * <i32>p);
-              }
+            const a0 = load<u64>(a), a1 = load<u64>(a, 8), a2 = load<u64>(a, 16);
+            const a3 = load<u64>(a, 24), a4 = load<u64>(a, 32), a5 = load<u64>(a, 40);
+            const base = i32x4.splat(load<i32>(hk + (<usize>k << 2)));
+            for (let m = 0; m < M; m++) {
+              const w = wb + <usize>m * ws;
+              let pv = i32x4.splat(popWindow(a, a0, a1, a2, a3, a4, a5, mk, w, S, NW, xor, masked));
+              pv = i32x4.replace_lane(pv, 1, popWindow(a, a0, a1, a2, a3, a4, a5, mk, w + wo, S, NW, xor, masked));
+              pv = i32x4.replace_lane(pv, 2, popWindow(a, a0, a1, a2, a3, a4, a5, mk, w + 2 * wo, S, NW, xor, masked));
+              pv = i32x4.replace_lane(pv, 3, popWindow(a, a0, a1, a2, a3, a4, a5, mk, w + 3 * wo, S, NW, xor, masked));
+              const dot = f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pv, 1)));
+              sum = f32x4.add(sum, f32x4.mul(v128.load(ab + (<usize>((k * M + m) * cout + o) << 2)), dot));
             }
-            if (cw) sum += load<f32>(cw + (<usize>o << 2)) * load<f32>(sk + (<usize>k << 2));
+            if (cw) sum = f32x4.add(sum, f32x4.mul(v128.load(cw + (<usize>o << 2)), f32x4.splat(load<f32>(sk + (<usize>k << 2)))));
           }
-          if (ca != 0) sum += ca * tapSum(wtap, o, kh, kw, ky0, ky1, kx0, kx1);
-          store<f32>(acc + (<usize>o << 2), sum);
+          v128.store(acc + (<usize>o << 2), sum);
+          if (ca != 0)
+            for (let i = 0; i < 4; i++) {
+              const q = acc + (<usize>(o + i) << 2);
+              store<f32>(q, load<f32>(q) + ca * tapSum(wtap, o + i, kh, kw, ky0, ky1, kx0, kx1));
+            }
         }
+      }
+      for (; o < cout; o++) {
+        let sum: f32 = 0;
+        const wb = wpk + <usize>o * wo;
+        for (let k = 0; k < K; k++) {
+          const a = aw + (<usize>(k * S) << 3);
+          const a0 = load<u64>(a), a1 = load<u64>(a, 8), a2 = load<u64>(a, 16);
+          const a3 = load<u64>(a, 24), a4 = load<u64>(a, 32), a5 = load<u64>(a, 40);
+          const base = load<i32>(hk + (<usize>k << 2));
+          for (let m = 0; m < M; m++) {
+            const p = popWindow(a, a0, a1, a2, a3, a4, a5, mk, wb + <usize>m * ws, S, NW, xor, masked);
+            sum += load<f32>(ab + (<usize>((k * M + m) * cout + o) << 2)) * <f32>(base - 2 * p);
+          }
+          if (cw) sum += load<f32>(cw + (<usize>o << 2)) * load<f32>(sk + (<usize>k << 2));
+        }
+        if (ca != 0) sum += ca * tapSum(wtap, o, kh, kw, ky0, ky1, kx0, kx1);
+        store<f32>(acc + (<usize>o << 2), sum);
       }
       epilogue(e, acc, oy * OW + ox);
     }

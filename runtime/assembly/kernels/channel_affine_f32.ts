@@ -10,7 +10,8 @@ export function channel_affine_f32(p: usize): void {
   const x = pu(p, 0), npix = pi(p, 1), acc = pu(p, 2), e = pu(p, 3);
   const c = pi(e, E_C);
   for (let pix = 0; pix < npix; pix++) {
-    memory.copy(acc, x + (<usize>(pix * c) << 2), <usize>c << 2);
+    const row = x + (<usize>(pix * c) << 2);
+    for (let ch = 0; ch < c; ch++) store<f32>(acc + (<usize>ch << 2), load<f32>(row + (<usize>ch << 2)));
     epilogue(e, acc, pix);
   }
 }
