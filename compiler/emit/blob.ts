@@ -5,7 +5,7 @@
 import { fail } from "../errors.ts";
 import type { Epilogue, Plan, QuantSpec, Step, ValueId } from "../ir/plan.ts";
 import { valueBytes } from "../ir/plan.ts";
-import { packBits, windowPack, windowPackable, windowScratchBytes, wordsFor } from "../pack/bits.ts";
+import { packBits, transposeThresholds, windowPack, windowPackable, windowScratchBytes, wordsFor } from "../pack/bits.ts";
 import type { MemoryPlan } from "../passes/plan_memory.ts";
 import { KERNEL_ID, Layout, RECORDS } from "./layout.ts";
 
@@ -67,6 +67,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
     L.record(RECORDS.quant, {
       levels: q.levels.length, thr: q.thr.length ? L.f32(q.thr) : L.alloc(4), flip: L.bytes(q.flip.length ? q.flip : new Uint8Array(1)),
       planes: Math.max(1, q.planes), lut: L.bytes(q.lut), words: wordsFor(c), plane_stride: npix * wordsFor(c) * 8, scratch: qscratch,
+      thr_t: q.thr.length ? L.f32(transposeThresholds(q.thr, c, q.levels.length)) : L.alloc(4),
     }, "quant");
   const epiRec = (e: Epilogue, out: ValueId, npix: number): number =>
     L.record(RECORDS.epilogue, {

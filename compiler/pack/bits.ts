@@ -87,3 +87,10 @@ export function windowScratchBytes(cin: number, kh: number, kw: number, cout: nu
   const s = windowStride(cin, kh, kw);
   return cout * m * k * 4 + 8 + (k + 2) * s * 8 + k * 8;
 }
+
+/** Thresholds [C][L−1] → [L−1][C] (the runtime's SIMD quantizer compares four channels per level). */
+export function transposeThresholds(thr: Float32Array, c: number, levels: number): Float32Array {
+  const nt = levels - 1, out = new Float32Array(thr.length);
+  for (let ch = 0; ch < c; ch++) for (let j = 0; j < nt; j++) out[j * c + ch] = thr[ch * nt + j];
+  return out;
+}

@@ -1,6 +1,6 @@
 // Runtime host (tests and benchmarks only): writes a kernel's operands and parameter records for
 // one call, from the same unpacked operands the TypeScript reference takes, and reads results back.
-import { packBits, unpackBits, windowPack, windowPackable, windowScratchBytes, wordsFor } from "../../compiler/pack/bits.ts";
+import { packBits, transposeThresholds, unpackBits, windowPack, windowPackable, windowScratchBytes, wordsFor } from "../../compiler/pack/bits.ts";
 import type { Layout } from "../../compiler/emit/layout.ts";
 import { RECORDS } from "../../compiler/emit/layout.ts";
 import type { BconvRef, ConvGeom, EpilogueRef, OutRef, QuantRef } from "../reference/kernels.ts";
@@ -12,6 +12,7 @@ export function writeQuant(L: Layout, q: QuantRef, c: number, npix: number): num
   return L.record(RECORDS.quant, {
     levels: q.levels, thr: L.f32(q.thr), flip: L.bytes(q.flip.length ? q.flip : new Uint8Array(1)),
     planes: q.planes, lut: L.bytes(q.lut), words, plane_stride: npix * words * 8, scratch: L.alloc(c + 16),
+    thr_t: L.f32(transposeThresholds(q.thr, c, q.levels)),
   }, "quant");
 }
 

@@ -7,7 +7,7 @@ import { pi, pu, pf } from "../params";
 // Epilogue record slots (runtime/kernels.json "records.epilogue").
 const E_C = 0, E_SCALE = 1, E_BIAS = 2, E_RES = 3, E_ACT = 4, E_LO = 5, E_HI = 6, E_OUT = 7, E_QUANT = 8;
 // Quantizer record slots (runtime/kernels.json "records.quant").
-const Q_LEVELS = 0, Q_THR = 1, Q_FLIP = 2, Q_PLANES = 3, Q_LUT = 4, Q_WORDS = 5, Q_PLANE_STRIDE = 6, Q_SCRATCH = 7;
+const Q_LEVELS = 0, Q_THR = 1, Q_FLIP = 2, Q_PLANES = 3, Q_LUT = 4, Q_WORDS = 5, Q_PLANE_STRIDE = 6, Q_SCRATCH = 7, Q_THR_T = 8;
 
 // Quantize one pixel's float row x[0..c) and pack it into the planes at `dst`, pixel `pix`.
 // Level index q = #{j : x ≥ thr[ch][j]} (thresholds ascending; the compiler stores the smallest
@@ -27,6 +27,10 @@ export function pack_pixel(q: usize, x: usize, c: i32, dst: usize, pix: i32): vo
   const bits = pu(q, Q_SCRATCH);
   if (nt == 1 && words == 1) {
     pack_binary(x, c, thr, flip, planes, lut, dst + (<usize>pix << 3), planeStride);
+    return;
+  }
+  if (ASC_FEATURE_SIMD && words == 1 && planes <= 4 && nt < 16) {
+    pack_levels(x, c, nt, thr, pu(q, Q_THR_T), flip, planes, lut, dst + (<usize>pix << 3), planeStride);
     return;
   }
   for (let ch = 0; ch < c; ch++) {
@@ -60,8 +64,7 @@ export function pack_pixel(q: usize, x: usize, c: i32, dst: usize, pix: i32): vo
   let ch = 0;
   if (ASC_FEATURE_SIMD) {
     for (; ch + 4 <= c; ch += 4) {
-      const f = i32x4.shl(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(flip + <usize>ch))), 31);
-      const ge = f32x4.ge(v128.xor(v128.load(x + (<usize>ch << 2)), f), v128.load(thr + (<usize>ch << 2)));
+      const ge = f32x4.ge(v128.xor(v128.load(x + (<usize>ch << 2)), flipSigns(flip + <usize>ch)), v128.load(thr + (<usize>ch << 2)));
       m |= <u64>i32x4.bitmask(ge) << <u64>ch;
     }
   }
@@ -76,6 +79,72 @@ export function pack_pixel(q: usize, x: usize, c: i32, dst: usize, pix: i32): vo
     const on1: u64 = (l1 >> <u64>p) & 1 ? all : 0, on0: u64 = (l0 >> <u64>p) & 1 ? all : 0;
     store<u64>(dst + <usize>p * planeStride, (m & on1) | (~m & on0));
   }
+}
+
+// Bit of plane p for level lv (scalar tail of pack_levels).
+@inline function lutBit(lut: usize, lv: i32, p: i32): u64 {
+  return <u64>((load<u8>(lut + <usize>lv) >> <u8>p) & 1);
+}
+
+// SIMD case of pack_pixel for multi-level quantizers (2 ≤ levels ≤ 16, ≤ 4 planes, one channel
+// word): sixteen channels at a time. Level counts come from f32x4 compares against the transposed
+// thresholds thrT[j][ch] (the same `>=` on the same values as the scalar loop), are narrowed to
+// bytes, mapped through the LUT with one i8x16.swizzle, and plane p's 16 bits are the bitmask of
+// the LUT bytes shifted so that bit p is on top.
+@inline function pack_levels(
+  x: usize, c: i32, nt: i32, thr: usize, thrT: usize, flip: usize, planes: i32, lut: usize, dst: usize, planeStride: usize,
+): void {
+  let lo: u64 = 0, hi: u64 = 0; // the LUT (≤ 16 bytes) without reading past it
+  for (let i = 0; i <= nt; i++) {
+    const b = <u64>load<u8>(lut + <usize>i);
+    if (i < 8) lo |= b << <u64>(i << 3);
+    else hi |= b << <u64>((i - 8) << 3);
+  }
+  const lutv = i64x2.replace_lane(i64x2.splat(lo), 1, hi);
+  let w0: u64 = 0, w1: u64 = 0, w2: u64 = 0, w3: u64 = 0;
+  let g = 0;
+  for (; g + 16 <= c; g += 16) {
+    let lv0 = i32x4.splat(0), lv1 = i32x4.splat(0), lv2 = i32x4.splat(0), lv3 = i32x4.splat(0);
+    const v0 = v128.xor(v128.load(x + (<usize>g << 2)), flipSigns(flip + <usize>g));
+    const v1 = v128.xor(v128.load(x + (<usize>(g + 4) << 2)), flipSigns(flip + <usize>(g + 4)));
+    const v2 = v128.xor(v128.load(x + (<usize>(g + 8) << 2)), flipSigns(flip + <usize>(g + 8)));
+    const v3 = v128.xor(v128.load(x + (<usize>(g + 12) << 2)), flipSigns(flip + <usize>(g + 12)));
+    for (let j = 0; j < nt; j++) {
+      const t = thrT + (<usize>(j * c + g) << 2);
+      lv0 = i32x4.sub(lv0, f32x4.ge(v0, v128.load(t)));
+      lv1 = i32x4.sub(lv1, f32x4.ge(v1, v128.load(t, 16)));
+      lv2 = i32x4.sub(lv2, f32x4.ge(v2, v128.load(t, 32)));
+      lv3 = i32x4.sub(lv3, f32x4.ge(v3, v128.load(t, 48)));
+    }
+    const lvb = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(lv0, lv1), i16x8.narrow_i32x4_u(lv2, lv3));
+    const bytes = i8x16.swizzle(lutv, lvb);
+    const sh = <u64>g;
+    w0 |= <u64>i8x16.bitmask(i8x16.shl(bytes, 7)) << sh;
+    if (planes > 1) w1 |= <u64>i8x16.bitmask(i8x16.shl(bytes, 6)) << sh;
+    if (planes > 2) w2 |= <u64>i8x16.bitmask(i8x16.shl(bytes, 5)) << sh;
+    if (planes > 3) w3 |= <u64>i8x16.bitmask(i8x16.shl(bytes, 4)) << sh;
+  }
+  for (let ch = g; ch < c; ch++) {
+    let v = load<f32>(x + (<usize>ch << 2));
+    if (load<u8>(flip + <usize>ch)) v = -v;
+    const t = thr + (<usize>(ch * nt) << 2);
+    let lv = 0;
+    for (let j = 0; j < nt; j++) lv += i32(v >= load<f32>(t + (<usize>j << 2)));
+    const sh = <u64>ch;
+    w0 |= lutBit(lut, lv, 0) << sh;
+    w1 |= lutBit(lut, lv, 1) << sh;
+    w2 |= lutBit(lut, lv, 2) << sh;
+    w3 |= lutBit(lut, lv, 3) << sh;
+  }
+  store<u64>(dst, w0);
+  if (planes > 1) store<u64>(dst + planeStride, w1);
+  if (planes > 2) store<u64>(dst + 2 * planeStride, w2);
+  if (planes > 3) store<u64>(dst + 3 * planeStride, w3);
+}
+
+// Sign masks (bit 31 set where flip[ch] = 1) for four channels: x ^ mask = flip ? −x : x.
+@inline function flipSigns(f: usize): v128 {
+  return i32x4.shl(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(f))), 31);
 }
 
 // Apply the output transform to acc[0..c) (modified in place) and store pixel `pix`.
