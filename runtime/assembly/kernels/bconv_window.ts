@@ -38,13 +38,14 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
 }
 
 // Bit count of the window (words a0..a5 = a[0..6), masks at mk) against one channel-plane's weights.
+// (Mask words m0..m5 are loaded once per pixel by the caller: a wasm load may trap, so V8 cannot
+// drop or hoist it — loading them here cost three loads per call even where they go unused.)
 @inline function popWindow(
-  a: usize, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64, mk: usize, w: usize, S: i32, NW: i32, xor: bool, masked: bool,
+  a: usize, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64,
+  m0: u64, m1: u64, m2: u64, m3: u64, m4: u64, m5: u64, mk: usize, w: usize, S: i32, NW: i32, xor: bool, masked: bool,
 ): i32 {
-  if (S == 3) return pop3(a0, a1, a2, load<u64>(mk), load<u64>(mk, 8), load<u64>(mk, 16), w, xor, masked);
-  if (S == 6)
-    return pop3(a0, a1, a2, load<u64>(mk), load<u64>(mk, 8), load<u64>(mk, 16), w, xor, masked) +
-      pop3(a3, a4, a5, load<u64>(mk, 24), load<u64>(mk, 32), load<u64>(mk, 40), w + 24, xor, masked);
+  if (S == 3) return pop3(a0, a1, a2, m0, m1, m2, w, xor, masked);
+  if (S == 6) return pop3(a0, a1, a2, m0, m1, m2, w, xor, masked) + pop3(a3, a4, a5, m3, m4, m5, w + 24, xor, masked);
   let p: u64 = 0;
   for (let j = 0; j < NW; j++) {
     const off = <usize>j << 3;
@@ -139,6 +140,8 @@ export function bconv_window(
         store<i32>(hk + (<usize>k << 2), unipolar ? <i32>hp : n);
         store<f32>(sk + (<usize>k << 2), load<f32>(beta + (<usize>k << 2)) * <f32>(unipolar ? <i32>hp : n - 2 * <i32>hp));
       }
+      const m0 = load<u64>(mk), m1 = load<u64>(mk, 8), m2 = load<u64>(mk, 16);
+      const m3 = load<u64>(mk, 24), m4 = load<u64>(mk, 32), m5 = load<u64>(mk, 40);
       let o = 0;
       if (ASC_FEATURE_SIMD) {
         // four output channels at a time: scalar popcounts, the float part in f32x4 lanes (each lane
@@ -153,10 +156,10 @@ export function bconv_window(
             const base = i32x4.splat(load<i32>(hk + (<usize>k << 2)));
             for (let m = 0; m < M; m++) {
               const w = wb + <usize>m * ws;
-              let pv = i32x4.splat(popWindow(a, a0, a1, a2, a3, a4, a5, mk, w, S, NW, xor, masked));
-              pv = i32x4.replace_lane(pv, 1, popWindow(a, a0, a1, a2, a3, a4, a5, mk, w + wo, S, NW, xor, masked));
-              pv = i32x4.replace_lane(pv, 2, popWindow(a, a0, a1, a2, a3, a4, a5, mk, w + 2 * wo, S, NW, xor, masked));
-              pv = i32x4.replace_lane(pv, 3, popWindow(a, a0, a1, a2, a3, a4, a5, mk, w + 3 * wo, S, NW, xor, masked));
+              let pv = i32x4.splat(popWindow(a, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, mk, w, S, NW, xor, masked));
+              pv = i32x4.replace_lane(pv, 1, popWindow(a, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, mk, w + wo, S, NW, xor, masked));
+              pv = i32x4.replace_lane(pv, 2, popWindow(a, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, mk, w + 2 * wo, S, NW, xor, masked));
+              pv = i32x4.replace_lane(pv, 3, popWindow(a, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, mk, w + 3 * wo, S, NW, xor, masked));
               const dot = f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pv, 1)));
               sum = f32x4.add(sum, f32x4.mul(v128.load(ab + (<usize>((k * M + m) * cout + o) << 2)), dot));
             }
@@ -179,7 +182,7 @@ export function bconv_window(
           const a3 = load<u64>(a, 24), a4 = load<u64>(a, 32), a5 = load<u64>(a, 40);
           const base = load<i32>(hk + (<usize>k << 2));
           for (let m = 0; m < M; m++) {
-            const p = popWindow(a, a0, a1, a2, a3, a4, a5, mk, wb + <usize>m * ws, S, NW, xor, masked);
+            const p = popWindow(a, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, mk, wb + <usize>m * ws, S, NW, xor, masked);
             sum += load<f32>(ab + (<usize>((k * M + m) * cout + o) << 2)) * <f32>(base - 2 * p);
           }
           if (cw) sum += load<f32>(cw + (<usize>o << 2)) * load<f32>(sk + (<usize>k << 2));
