@@ -51,7 +51,7 @@ export function unpackBits(bytes: Uint8Array, planes: number, rows: number, chan
 export function windowStride(cin: number, kh: number, kw: number): number {
   const t = Math.floor(WORD_BITS / cin);
   const nw = kh * Math.ceil(kw / t);
-  return nw <= 3 ? 3 : nw <= 6 ? 6 : nw;
+  return nw <= 3 ? 3 : 6;
 }
 
 /**

@@ -6,7 +6,7 @@
 // most popcount work counts zero pad bits. Here the kw taps of one kernel row are packed side by
 // side: T = ⌊64/Cin⌋ taps per word, tap kx in word ⌊kx/T⌋ at bit (kx mod T)·Cin, R = ⌈kw/T⌉ words
 // per kernel row, NW = kh·R words per window (3×3: Cin 16 → 3 words instead of 9, Cin 32 → 6).
-// Weights come pre-packed by the compiler (`wpk`, [cout][M][S] words, S = NW rounded up to 3 or 6,
+// Weights come pre-packed by the compiler (`wpk`, [cout][M][S] words, S = NW ≤ 6 rounded up to 3 or 6,
 // zero-filled); activation words are built once per output pixel and plane into `scratch`.
 //
 // Loop order: per output pixel, output channel outermost, then plane k, then weight plane m — the
@@ -21,11 +21,10 @@ import { epilogue } from "./epilogue";
   return n >= 64 ? <u64>-1 : (<u64>1 << <u64>n) - 1;
 }
 
-/** Words per (output channel, weight plane) in the window-packed layout: kh·⌈kw/⌊64/cin⌋⌉ rounded up to 3 or 6. */
+/** Words per (output channel, weight plane) in the window-packed layout: kh·⌈kw/⌊64/cin⌋⌉ ≤ 6, rounded up to 3 or 6. */
 export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   const t = 64 / cin;
-  const nw = kh * ((kw + t - 1) / t);
-  return nw <= 3 ? 3 : nw <= 6 ? 6 : nw;
+  return kh * ((kw + t - 1) / t) <= 3 ? 3 : 6;
 }
 
 // Bit count of three window words against weights at w: XOR (bipolar) or AND (unipolar). Only border
@@ -33,26 +32,17 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
 // both operands, so they never count.
 @inline function pop3(a0: u64, a1: u64, a2: u64, m0: u64, m1: u64, m2: u64, w: usize, xor: bool, masked: bool): i32 {
   if (xor && !masked) return <i32>(popcnt<u64>(a0 ^ load<u64>(w)) + popcnt<u64>(a1 ^ load<u64>(w, 8)) + popcnt<u64>(a2 ^ load<u64>(w, 16)));
-  if (xor, masked) return <i32>(popcnt<u64>((a0 ^ load<u64>(w)) & m0) + popcnt<u64>((a1 ^ load<u64>(w, 8)) & m1) + popcnt<u64>((a2 ^ load<u64>(w, 16)) & m2));
+  if (xor) return <i32>(popcnt<u64>((a0 ^ load<u64>(w)) & m0) + popcnt<u64>((a1 ^ load<u64>(w, 8)) & m1) + popcnt<u64>((a2 ^ load<u64>(w, 16)) & m2));
   return <i32>(popcnt<u64>(a0 & load<u64>(w)) + popcnt<u64>(a1 & load<u64>(w, 8)) + popcnt<u64>(a2 & load<u64>(w, 16)));
 }
 
-// Bit count of the window (words a0..a5 = a[0..6), masks at mk) against one channel-plane's weights.
-// (Mask words m0..m5 are loaded once per pixel by the caller: a wasm load may trap, so V8 cannot
-// drop or hoist it — loading them here cost three loads per call even where they go unused.)
+// Bit count of the window (3 words a0..a2, or 6 when s6) against one channel-plane's weights at w.
 @inline function popWindow(
-  a: usize, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64,
-  m0: u64, m1: u64, m2: u64, m3: u64, m4: u64, m5: u64, mk: usize, w: usize, S: i32, NW: i32, xor: bool, masked: bool,
+  s6: bool, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64,
+  m0: u64, m1: u64, m2: u64, m3: u64, m4: u64, m5: u64, w: usize, xor: bool, masked: bool,
 ): i32 {
-  if (S == 3) return pop3(a0, a1, a2, m0, m1, m2, w, xor, masked);
-  if (S == 6) return pop3(a0, a1, a2, m0, m1, m2, w, xor, masked) + pop3(a3, a4, a5, m3, m4, m5, w + 24, xor, masked);
-  let p: u64 = 0;
-  for (let j = 0; j < NW; j++) {
-    const off = <usize>j << 3;
-    const d = load<u64>(a + off);
-    p += xor ? (masked ? popcnt<u64>((d ^ load<u64>(w + off)) & load<u64>(mk + off)) : popcnt<u64>(d ^ load<u64>(w + off))) : popcnt<u64>(d & load<u64>(w + off));
-  }
-  return <i32>p;
+  const p = pop3(a0, a1, a2, m0, m1, m2, w, xor, masked);
+  return s6 ? p + pop3(a3, a4, a5, m3, m4, m5, w + 24, xor, masked) : p;
 }
 
 // Σ of output channel o's per-tap weight sums over the valid taps (the c_a term), in reference order.
@@ -62,6 +52,64 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   for (let ky = ky0; ky < ky1; ky++)
     for (let kx = kx0; kx < kx1; kx++) sw += load<f32>(t + (<usize>(ky * kw + kx) << 2));
   return sw;
+}
+
+// The output channels of one pixel: Σ over planes k (outer) and weight planes m (inner) of
+// α_om·β_k·(base_k − 2·popcount), then the c_w and c_a terms, into acc[0..cout).
+@inline function channels(
+  s6: bool, K: i32, M: i32, cout: i32, aw: usize, mk: usize, hk: usize, sk: usize, ab: usize, wpk: usize, wo: usize, ws: usize,
+  cw: usize, ca: f32, wtap: usize, acc: usize, kh: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32, xor: bool, masked: bool,
+): void {
+  const m0 = load<u64>(mk), m1 = load<u64>(mk, 8), m2 = load<u64>(mk, 16);
+  const m3 = s6 ? load<u64>(mk, 24) : 0, m4 = s6 ? load<u64>(mk, 32) : 0, m5 = s6 ? load<u64>(mk, 40) : 0;
+  let o = 0;
+  if (ASC_FEATURE_SIMD) {
+    // four output channels at a time: scalar popcounts, the float part in f32x4 lanes (each lane
+    // does exactly the scalar operations, so SIMD and scalar builds agree bit for bit)
+    for (; o + 4 <= cout; o += 4) {
+      let sum = f32x4.splat(0);
+      const wb = wpk + <usize>o * wo;
+      for (let k = 0; k < K; k++) {
+        const a = aw + (<usize>(k * (s6 ? 6 : 3)) << 3);
+        const a0 = load<u64>(a), a1 = load<u64>(a, 8), a2 = load<u64>(a, 16);
+        const a3 = s6 ? load<u64>(a, 24) : 0, a4 = s6 ? load<u64>(a, 32) : 0, a5 = s6 ? load<u64>(a, 40) : 0;
+        const base = i32x4.splat(load<i32>(hk + (<usize>k << 2)));
+        for (let m = 0; m < M; m++) {
+          const w = wb + <usize>m * ws;
+          let pv = i32x4.splat(popWindow(s6, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w, xor, masked));
+          pv = i32x4.replace_lane(pv, 1, popWindow(s6, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + wo, xor, masked));
+          pv = i32x4.replace_lane(pv, 2, popWindow(s6, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 2 * wo, xor, masked));
+          pv = i32x4.replace_lane(pv, 3, popWindow(s6, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 3 * wo, xor, masked));
+          const dot = f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pv, 1)));
+          sum = f32x4.add(sum, f32x4.mul(v128.load(ab + (<usize>((k * M + m) * cout + o) << 2)), dot));
+        }
+        if (cw) sum = f32x4.add(sum, f32x4.mul(v128.load(cw + (<usize>o << 2)), f32x4.splat(load<f32>(sk + (<usize>k << 2)))));
+      }
+      v128.store(acc + (<usize>o << 2), sum);
+      if (ca != 0)
+        for (let i = 0; i < 4; i++) {
+          const q = acc + (<usize>(o + i) << 2);
+          store<f32>(q, load<f32>(q) + ca * tapSum(wtap, o + i, kh, kw, ky0, ky1, kx0, kx1));
+        }
+    }
+  }
+  for (; o < cout; o++) {
+    let sum: f32 = 0;
+    const wb = wpk + <usize>o * wo;
+    for (let k = 0; k < K; k++) {
+      const a = aw + (<usize>(k * (s6 ? 6 : 3)) << 3);
+      const a0 = load<u64>(a), a1 = load<u64>(a, 8), a2 = load<u64>(a, 16);
+      const a3 = s6 ? load<u64>(a, 24) : 0, a4 = s6 ? load<u64>(a, 32) : 0, a5 = s6 ? load<u64>(a, 40) : 0;
+      const base = load<i32>(hk + (<usize>k << 2));
+      for (let m = 0; m < M; m++) {
+        const p = popWindow(s6, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wb + <usize>m * ws, xor, masked);
+        sum += load<f32>(ab + (<usize>((k * M + m) * cout + o) << 2)) * <f32>(base - 2 * p);
+      }
+      if (cw) sum += load<f32>(cw + (<usize>o << 2)) * load<f32>(sk + (<usize>k << 2));
+    }
+    if (ca != 0) sum += ca * tapSum(wtap, o, kh, kw, ky0, ky1, kx0, kx1);
+    store<f32>(acc + (<usize>o << 2), sum);
+  }
 }
 
 export function bconv_window(
@@ -140,56 +188,10 @@ export function bconv_window(
         store<i32>(hk + (<usize>k << 2), unipolar ? <i32>hp : n);
         store<f32>(sk + (<usize>k << 2), load<f32>(beta + (<usize>k << 2)) * <f32>(unipolar ? <i32>hp : n - 2 * <i32>hp));
       }
-      const m0 = load<u64>(mk), m1 = load<u64>(mk, 8), m2 = load<u64>(mk, 16);
-      const m3 = load<u64>(mk, 24), m4 = load<u64>(mk, 32), m5 = load<u64>(mk, 40);
-      let o = 0;
-      if (ASC_FEATURE_SIMD) {
-        // four output channels at a time: scalar popcounts, the float part in f32x4 lanes (each lane
-        // does exactly the scalar operations, so SIMD and scalar builds agree bit for bit)
-        for (; o + 4 <= cout; o += 4) {
-          let sum = f32x4.splat(0);
-          const wb = wpk + <usize>o * wo;
-          for (let k = 0; k < K; k++) {
-            const a = aw + (<usize>(k * S) << 3);
-            const a0 = load<u64>(a), a1 = load<u64>(a, 8), a2 = load<u64>(a, 16);
-            const a3 = load<u64>(a, 24), a4 = load<u64>(a, 32), a5 = load<u64>(a, 40);
-            const base = i32x4.splat(load<i32>(hk + (<usize>k << 2)));
-            for (let m = 0; m < M; m++) {
-              const w = wb + <usize>m * ws;
-              let pv = i32x4.splat(popWindow(a, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, mk, w, S, NW, xor, masked));
-              pv = i32x4.replace_lane(pv, 1, popWindow(a, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, mk, w + wo, S, NW, xor, masked));
-              pv = i32x4.replace_lane(pv, 2, popWindow(a, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, mk, w + 2 * wo, S, NW, xor, masked));
-              pv = i32x4.replace_lane(pv, 3, popWindow(a, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, mk, w + 3 * wo, S, NW, xor, masked));
-              const dot = f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pv, 1)));
-              sum = f32x4.add(sum, f32x4.mul(v128.load(ab + (<usize>((k * M + m) * cout + o) << 2)), dot));
-            }
-            if (cw) sum = f32x4.add(sum, f32x4.mul(v128.load(cw + (<usize>o << 2)), f32x4.splat(load<f32>(sk + (<usize>k << 2)))));
-          }
-          v128.store(acc + (<usize>o << 2), sum);
-          if (ca != 0)
-            for (let i = 0; i < 4; i++) {
-              const q = acc + (<usize>(o + i) << 2);
-              store<f32>(q, load<f32>(q) + ca * tapSum(wtap, o + i, kh, kw, ky0, ky1, kx0, kx1));
-            }
-        }
-      }
-      for (; o < cout; o++) {
-        let sum: f32 = 0;
-        const wb = wpk + <usize>o * wo;
-        for (let k = 0; k < K; k++) {
-          const a = aw + (<usize>(k * S) << 3);
-          const a0 = load<u64>(a), a1 = load<u64>(a, 8), a2 = load<u64>(a, 16);
-          const a3 = load<u64>(a, 24), a4 = load<u64>(a, 32), a5 = load<u64>(a, 40);
-          const base = load<i32>(hk + (<usize>k << 2));
-          for (let m = 0; m < M; m++) {
-            const p = popWindow(a, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, mk, wb + <usize>m * ws, S, NW, xor, masked);
-            sum += load<f32>(ab + (<usize>((k * M + m) * cout + o) << 2)) * <f32>(base - 2 * p);
-          }
-          if (cw) sum += load<f32>(cw + (<usize>o << 2)) * load<f32>(sk + (<usize>k << 2));
-        }
-        if (ca != 0) sum += ca * tapSum(wtap, o, kh, kw, ky0, ky1, kx0, kx1);
-        store<f32>(acc + (<usize>o << 2), sum);
-      }
+      // two instances of the channel loop, so that 3-word windows never touch words 3..5
+      // (fewer loads and live registers; `s6` is a constant in each after inlining)
+      if (S == 6) channels(true, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor, masked);
+      else channels(false, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor, masked);
       epilogue(e, acc, oy * OW + ox);
     }
   }
