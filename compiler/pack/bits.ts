@@ -47,21 +47,21 @@ export function unpackBits(bytes: Uint8Array, planes: number, rows: number, chan
 // the kw taps of a kernel row share words — T = ⌊64/Cin⌋ taps per word, tap kx in word ⌊kx/T⌋ at bit
 // (kx mod T)·Cin + c — so a 3×3 window of 16 channels is 3 words, of 32 channels 6 words.
 
-/** Words per (output channel, weight plane) in the window layout: kh·⌈kw/T⌉, rounded up to 3 or 6 (zero-filled). */
+/** Words per (output channel, weight plane) in the window layout: kh·⌈kw/T⌉, rounded up to 1, 3 or 6 (zero-filled). */
 export function windowStride(cin: number, kh: number, kw: number): number {
   const t = Math.floor(WORD_BITS / cin);
   const nw = kh * Math.ceil(kw / t);
-  return nw <= 3 ? 3 : 6;
+  return nw === 1 ? 1 : nw <= 3 ? 3 : 6;
 }
 
 /**
- * Whether a binary conv takes the window path: one channel word per pixel, a window of at most 6
- * words (3×3 with Cin ≤ 32, 5×5 with Cin ≤ 21, …) and more than one tap. Wider windows (3×3 × 64
- * channels = 9 words) and 1×1 kernels run faster on the general path, whose 4-output-channel tiles
- * reuse each activation word (A/B-measured, see README "Runtime kernels").
+ * Whether a binary conv takes the window path: one channel word per pixel and a window of at most 6
+ * words (3×3 with Cin ≤ 32, 5×5 with Cin ≤ 21, 1×1 with Cin ≤ 64, …). Wider windows (3×3 × 64
+ * channels = 9 words) run faster on the general path, whose 4-output-channel tiles reuse each
+ * activation word (A/B-measured, see the closing note of issue 3).
  */
 export function windowPackable(cin: number, kh: number, kw: number): boolean {
-  if (cin > WORD_BITS || kh * kw === 1) return false;
+  if (cin > WORD_BITS) return false;
   const t = Math.floor(WORD_BITS / cin);
   return kh * Math.ceil(kw / t) <= 6;
 }

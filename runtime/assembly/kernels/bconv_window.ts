@@ -21,10 +21,10 @@ import { epilogue } from "./epilogue";
   return n >= 64 ? <u64>-1 : (<u64>1 << <u64>n) - 1;
 }
 
-/** Words per (output channel, weight plane) in the window-packed layout: kh·⌈kw/⌊64/cin⌋⌉ ≤ 6, rounded up to 3 or 6. */
+/** Words per (output channel, weight plane) in the window-packed layout: kh·⌈kw/⌊64/cin⌋⌉ ≤ 6, rounded up to 1, 3 or 6. */
 export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
-  const t = 64 / cin;
-  return kh * ((kw + t - 1) / t) <= 3 ? 3 : 6;
+  const t = 64 / cin, nw = kh * ((kw + t - 1) / t);
+  return nw == 1 ? 1 : nw <= 3 ? 3 : 6;
 }
 
 // Bit count of three window words against weights at w: XOR (bipolar) or AND (unipolar). Only border
@@ -36,13 +36,17 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   return <i32>(popcnt<u64>(a0 & load<u64>(w)) + popcnt<u64>(a1 & load<u64>(w, 8)) + popcnt<u64>(a2 & load<u64>(w, 16)));
 }
 
-// Bit count of the window (3 words a0..a2, or 6 when s6) against one channel-plane's weights at w.
+// Bit count of the window (S = 1, 3 or 6 words a0..) against one channel-plane's weights at w.
 @inline function popWindow(
-  s6: bool, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64,
+  S: i32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64,
   m0: u64, m1: u64, m2: u64, m3: u64, m4: u64, m5: u64, w: usize, xor: bool, masked: bool,
 ): i32 {
+  if (S == 1) {
+    const d = xor ? a0 ^ load<u64>(w) : a0 & load<u64>(w);
+    return <i32>popcnt<u64>(masked ? d & m0 : d);
+  }
   const p = pop3(a0, a1, a2, m0, m1, m2, w, xor, masked);
-  return s6 ? p + pop3(a3, a4, a5, m3, m4, m5, w + 24, xor, masked) : p;
+  return S == 6 ? p + pop3(a3, a4, a5, m3, m4, m5, w + 24, xor, masked) : p;
 }
 
 // Σ of output channel o's per-tap weight sums over the valid taps (the c_a term), in reference order.
@@ -57,11 +61,11 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
 // The output channels of one pixel: Σ over planes k (outer) and weight planes m (inner) of
 // α_om·β_k·(base_k − 2·popcount), then the c_w and c_a terms, into acc[0..cout).
 @inline function channels(
-  s6: bool, K: i32, M: i32, cout: i32, aw: usize, mk: usize, hk: usize, sk: usize, ab: usize, wpk: usize, wo: usize, ws: usize,
+  S: i32, K: i32, M: i32, cout: i32, aw: usize, mk: usize, hk: usize, sk: usize, ab: usize, wpk: usize, wo: usize, ws: usize,
   cw: usize, ca: f32, wtap: usize, acc: usize, kh: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32, xor: bool, masked: bool,
 ): void {
-  const m0 = load<u64>(mk), m1 = load<u64>(mk, 8), m2 = load<u64>(mk, 16);
-  const m3 = s6 ? load<u64>(mk, 24) : 0, m4 = s6 ? load<u64>(mk, 32) : 0, m5 = s6 ? load<u64>(mk, 40) : 0;
+  const m0 = load<u64>(mk), m1 = S >= 3 ? load<u64>(mk, 8) : 0, m2 = S >= 3 ? load<u64>(mk, 16) : 0;
+  const m3 = S == 6 ? load<u64>(mk, 24) : 0, m4 = S == 6 ? load<u64>(mk, 32) : 0, m5 = S == 6 ? load<u64>(mk, 40) : 0;
   let o = 0;
   if (ASC_FEATURE_SIMD) {
     // four output channels at a time: scalar popcounts, the float part in f32x4 lanes (each lane
@@ -70,16 +74,16 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
       let sum = f32x4.splat(0);
       const wb = wpk + <usize>o * wo;
       for (let k = 0; k < K; k++) {
-        const a = aw + (<usize>(k * (s6 ? 6 : 3)) << 3);
-        const a0 = load<u64>(a), a1 = load<u64>(a, 8), a2 = load<u64>(a, 16);
-        const a3 = s6 ? load<u64>(a, 24) : 0, a4 = s6 ? load<u64>(a, 32) : 0, a5 = s6 ? load<u64>(a, 40) : 0;
+        const a = aw + (<usize>(k * S) << 3);
+        const a0 = load<u64>(a), a1 = S >= 3 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
+        const a3 = S == 6 ? load<u64>(a, 24) : 0, a4 = S == 6 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
         const base = i32x4.splat(load<i32>(hk + (<usize>k << 2)));
         for (let m = 0; m < M; m++) {
           const w = wb + <usize>m * ws;
-          let pv = i32x4.splat(popWindow(s6, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w, xor, masked));
-          pv = i32x4.replace_lane(pv, 1, popWindow(s6, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + wo, xor, masked));
-          pv = i32x4.replace_lane(pv, 2, popWindow(s6, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 2 * wo, xor, masked));
-          pv = i32x4.replace_lane(pv, 3, popWindow(s6, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 3 * wo, xor, masked));
+          let pv = i32x4.splat(popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w, xor, masked));
+          pv = i32x4.replace_lane(pv, 1, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + wo, xor, masked));
+          pv = i32x4.replace_lane(pv, 2, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 2 * wo, xor, masked));
+          pv = i32x4.replace_lane(pv, 3, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 3 * wo, xor, masked));
           const dot = f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pv, 1)));
           sum = f32x4.add(sum, f32x4.mul(v128.load(ab + (<usize>((k * M + m) * cout + o) << 2)), dot));
         }
@@ -97,12 +101,12 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
     let sum: f32 = 0;
     const wb = wpk + <usize>o * wo;
     for (let k = 0; k < K; k++) {
-      const a = aw + (<usize>(k * (s6 ? 6 : 3)) << 3);
-      const a0 = load<u64>(a), a1 = load<u64>(a, 8), a2 = load<u64>(a, 16);
-      const a3 = s6 ? load<u64>(a, 24) : 0, a4 = s6 ? load<u64>(a, 32) : 0, a5 = s6 ? load<u64>(a, 40) : 0;
+      const a = aw + (<usize>(k * S) << 3);
+      const a0 = load<u64>(a), a1 = S >= 3 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
+      const a3 = S == 6 ? load<u64>(a, 24) : 0, a4 = S == 6 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
       const base = load<i32>(hk + (<usize>k << 2));
       for (let m = 0; m < M; m++) {
-        const p = popWindow(s6, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wb + <usize>m * ws, xor, masked);
+        const p = popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wb + <usize>m * ws, xor, masked);
         sum += load<f32>(ab + (<usize>((k * M + m) * cout + o) << 2)) * <f32>(base - 2 * p);
       }
       if (cw) sum += load<f32>(cw + (<usize>o << 2)) * load<f32>(sk + (<usize>k << 2));
@@ -188,10 +192,11 @@ export function bconv_window(
         store<i32>(hk + (<usize>k << 2), unipolar ? <i32>hp : n);
         store<f32>(sk + (<usize>k << 2), load<f32>(beta + (<usize>k << 2)) * <f32>(unipolar ? <i32>hp : n - 2 * <i32>hp));
       }
-      // two instances of the channel loop, so that 3-word windows never touch words 3..5
-      // (fewer loads and live registers; `s6` is a constant in each after inlining)
-      if (S == 6) channels(true, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor, masked);
-      else channels(false, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor, masked);
+      // one instance of the channel loop per window size, so that each loads only its own words
+      // (fewer loads and live registers; S is a constant in each after inlining)
+      if (S == 1) channels(1, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor, masked);
+      else if (S == 3) channels(3, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor, masked);
+      else channels(6, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor, masked);
       epilogue(e, acc, oy * OW + ox);
     }
   }
