@@ -58,6 +58,25 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   return sw;
 }
 
+// Bit counts of four output channels (weights at w, w + wo, w + 2·wo, w + 3·wo) as i32x4 lanes.
+@inline function pop4(
+  S: i32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64,
+  m0: u64, m1: u64, m2: u64, m3: u64, m4: u64, m5: u64, w: usize, wo: usize, xor: bool, masked: bool,
+): v128 {
+  let pv = i32x4.splat(popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w, xor, masked));
+  pv = i32x4.replace_lane(pv, 1, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + wo, xor, masked));
+  pv = i32x4.replace_lane(pv, 2, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 2 * wo, xor, masked));
+  return i32x4.replace_lane(pv, 3, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 3 * wo, xor, masked));
+}
+
+// acc[o..o+n) += c_a·(per-tap weight sums over the valid taps), the last term in reference order.
+@inline function addTapTerms(acc: usize, o: i32, n: i32, ca: f32, wtap: usize, kh: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32): void {
+  for (let i = 0; i < n; i++) {
+    const q = acc + (<usize>(o + i) << 2);
+    store<f32>(q, load<f32>(q) + ca * tapSum(wtap, o + i, kh, kw, ky0, ky1, kx0, kx1));
+  }
+}
+
 // The output channels of one pixel: Σ over planes k (outer) and weight planes m (inner) of
 // α_om·β_k·(base_k − 2·popcount), then the c_w and c_a terms, into acc[0..cout).
 @inline function channels(
@@ -70,6 +89,32 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   if (ASC_FEATURE_SIMD) {
     // four output channels at a time: scalar popcounts, the float part in f32x4 lanes (each lane
     // does exactly the scalar operations, so SIMD and scalar builds agree bit for bit)
+    if (S <= 3)
+      // eight channels per step where registers allow: twice the independent work per loaded window
+      for (; o + 8 <= cout; o += 8) {
+        let sumA = f32x4.splat(0), sumB = f32x4.splat(0);
+        const wb = wpk + <usize>o * wo;
+        for (let k = 0; k < K; k++) {
+          const a = aw + (<usize>(k * S) << 3);
+          const a0 = load<u64>(a), a1 = S >= 3 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
+          const base = i32x4.splat(load<i32>(hk + (<usize>k << 2)));
+          for (let m = 0; m < M; m++) {
+            const w = wb + <usize>m * ws, t = ab + (<usize>((k * M + m) * cout + o) << 2);
+            const pa = pop4(S, a0, a1, a2, 0, 0, 0, m0, m1, m2, 0, 0, 0, w, wo, xor, masked);
+            const pb = pop4(S, a0, a1, a2, 0, 0, 0, m0, m1, m2, 0, 0, 0, w + 4 * wo, wo, xor, masked);
+            sumA = f32x4.add(sumA, f32x4.mul(v128.load(t), f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pa, 1)))));
+            sumB = f32x4.add(sumB, f32x4.mul(v128.load(t, 16), f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pb, 1)))));
+          }
+          if (cw) {
+            const sv = f32x4.splat(load<f32>(sk + (<usize>k << 2)));
+            sumA = f32x4.add(sumA, f32x4.mul(v128.load(cw + (<usize>o << 2)), sv));
+            sumB = f32x4.add(sumB, f32x4.mul(v128.load(cw + (<usize>o << 2), 16), sv));
+          }
+        }
+        v128.store(acc + (<usize>o << 2), sumA);
+        v128.store(acc + (<usize>o << 2), sumB, 16);
+        if (ca != 0) addTapTerms(acc, o, 8, ca, wtap, kh, kw, ky0, ky1, kx0, kx1);
+      }
     for (; o + 4 <= cout; o += 4) {
       let sum = f32x4.splat(0);
       const wb = wpk + <usize>o * wo;
@@ -79,22 +124,14 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
         const a3 = S == 6 ? load<u64>(a, 24) : 0, a4 = S == 6 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
         const base = i32x4.splat(load<i32>(hk + (<usize>k << 2)));
         for (let m = 0; m < M; m++) {
-          const w = wb + <usize>m * ws;
-          let pv = i32x4.splat(popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w, xor, masked));
-          pv = i32x4.replace_lane(pv, 1, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + wo, xor, masked));
-          pv = i32x4.replace_lane(pv, 2, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 2 * wo, xor, masked));
-          pv = i32x4.replace_lane(pv, 3, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 3 * wo, xor, masked));
+          const pv = pop4(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wb + <usize>m * ws, wo, xor, masked);
           const dot = f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pv, 1)));
           sum = f32x4.add(sum, f32x4.mul(v128.load(ab + (<usize>((k * M + m) * cout + o) << 2)), dot));
         }
         if (cw) sum = f32x4.add(sum, f32x4.mul(v128.load(cw + (<usize>o << 2)), f32x4.splat(load<f32>(sk + (<usize>k << 2)))));
       }
       v128.store(acc + (<usize>o << 2), sum);
-      if (ca != 0)
-        for (let i = 0; i < 4; i++) {
-          const q = acc + (<usize>(o + i) << 2);
-          store<f32>(q, load<f32>(q) + ca * tapSum(wtap, o + i, kh, kw, ky0, ky1, kx0, kx1));
-        }
+      if (ca != 0) addTapTerms(acc, o, 4, ca, wtap, kh, kw, ky0, ky1, kx0, kx1);
     }
   }
   for (; o < cout; o++) {
