@@ -80,16 +80,16 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
 // The output channels of one pixel: Σ over planes k (outer) and weight planes m (inner) of
 // α_om·β_k·(base_k − 2·popcount), then the c_w and c_a terms, into acc[0..cout).
 @inline function channels(
-  S: i32, K: i32, M: i32, cout: i32, aw: usize, mk: usize, hk: usize, sk: usize, ab: usize, wpk: usize, wo: usize, ws: usize,
-  cw: usize, ca: f32, wtap: usize, acc: usize, kh: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32, xor: bool, masked: bool,
+  S: i32, masked: bool, K: i32, M: i32, cout: i32, aw: usize, mk: usize, hk: usize, sk: usize, ab: usize, wpk: usize, wo: usize, ws: usize,
+  cw: usize, ca: f32, wtap: usize, acc: usize, kh: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32, xor: bool,
 ): void {
-  const m0 = load<u64>(mk), m1 = S >= 3 ? load<u64>(mk, 8) : 0, m2 = S >= 3 ? load<u64>(mk, 16) : 0;
-  const m3 = S == 6 ? load<u64>(mk, 24) : 0, m4 = S == 6 ? load<u64>(mk, 32) : 0, m5 = S == 6 ? load<u64>(mk, 40) : 0;
+  const m0 = masked ? load<u64>(mk) : 0, m1 = masked && S >= 3 ? load<u64>(mk, 8) : 0, m2 = masked && S >= 3 ? load<u64>(mk, 16) : 0;
+  const m3 = masked && S == 6 ? load<u64>(mk, 24) : 0, m4 = masked && S == 6 ? load<u64>(mk, 32) : 0, m5 = masked && S == 6 ? load<u64>(mk, 40) : 0;
   let o = 0;
   if (ASC_FEATURE_SIMD) {
     // four output channels at a time: scalar popcounts, the float part in f32x4 lanes (each lane
     // does exactly the scalar operations, so SIMD and scalar builds agree bit for bit)
-    if (S <= 3)
+    if (S <= 3 || !masked)
       // eight channels per step where registers allow: twice the independent work per loaded window
       for (; o + 8 <= cout; o += 8) {
         let sumA = f32x4.splat(0), sumB = f32x4.splat(0);
@@ -97,11 +97,12 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
         for (let k = 0; k < K; k++) {
           const a = aw + (<usize>(k * S) << 3);
           const a0 = load<u64>(a), a1 = S >= 3 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
+          const a3 = S == 6 ? load<u64>(a, 24) : 0, a4 = S == 6 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
           const base = i32x4.splat(load<i32>(hk + (<usize>k << 2)));
           for (let m = 0; m < M; m++) {
             const w = wb + <usize>m * ws, t = ab + (<usize>((k * M + m) * cout + o) << 2);
-            const pa = pop4(S, a0, a1, a2, 0, 0, 0, m0, m1, m2, 0, 0, 0, w, wo, xor, masked);
-            const pb = pop4(S, a0, a1, a2, 0, 0, 0, m0, m1, m2, 0, 0, 0, w + 4 * wo, wo, xor, masked);
+            const pa = pop4(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w, wo, xor, masked);
+            const pb = pop4(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 4 * wo, wo, xor, masked);
             sumA = f32x4.add(sumA, f32x4.mul(v128.load(t), f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pa, 1)))));
             sumB = f32x4.add(sumB, f32x4.mul(v128.load(t, 16), f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pb, 1)))));
           }
@@ -229,11 +230,18 @@ export function bconv_window(
         store<i32>(hk + (<usize>k << 2), unipolar ? <i32>hp : n);
         store<f32>(sk + (<usize>k << 2), load<f32>(beta + (<usize>k << 2)) * <f32>(unipolar ? <i32>hp : n - 2 * <i32>hp));
       }
-      // one instance of the channel loop per window size, so that each loads only its own words
-      // (fewer loads and live registers; S is a constant in each after inlining)
-      if (S == 1) channels(1, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor, masked);
-      else if (S == 3) channels(3, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor, masked);
-      else channels(6, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor, masked);
+      // one instance of the channel loop per window size and border/interior, so that each loads
+      // only its own words and interior pixels never touch the masks (fewer loads and live
+      // registers; S and masked are constants in each instance after inlining)
+      if (masked) {
+        if (S == 1) channels(1, true, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else if (S == 3) channels(3, true, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else channels(6, true, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+      } else {
+        if (S == 1) channels(1, false, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else if (S == 3) channels(3, false, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else channels(6, false, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+      }
       epilogue(e, acc, oy * OW + ox);
     }
   }
