@@ -25,10 +25,11 @@ if (existsSync("models/zoo/manifest.json")) {
   lines.push("", `Natural accuracy: full 10 000-image Fashion-MNIST test split through the compiled bundle (\`npx tsx models/zoo/build_manifest.ts\`); attacks: first n test images, predictions from the bundle, gradients from the tfjs replica (\`npx tsx models/zoo/build_manifest.ts --attacks\`)${any ? `, ${any.date.slice(0, 10)}, ${any.machine}` : ""}.`);
 }
 if (existsSync("results")) {
+  lines.push("", "Latency ratios are paired: the median over rounds of (peer time / bundle time) within one round of the interleaved benchmark, which cancels this VM's speed drift (up to 2× over seconds); the medians and minima are per runner.");
   for (const f of readdirSync("results").filter((f) => /^bench-.*\.json$/.test(f)).sort()) {
     const b = JSON.parse(readFileSync(`results/${f}`, "utf8"));
     lines.push("", `**Latency, ${b.model.replace(/^.*\/(fmnist_[^/]+|[^/]+)\/model\.onnx$/, "$1").replace(/^.*\//, "")}** (batch 1, 1 thread, interleaved in one process; ${b.date.slice(0, 10)}, ${b.machine}; \`${b.command ?? "mbn bench"}\`):`, "");
-    lines.push("| runner | median ms | p90 ms | min ms | peer / bundle |", "|---|---|---|---|---|");
+    lines.push("| runner | median ms | p90 ms | min ms | peer / bundle (paired) |", "|---|---|---|---|---|");
     for (const s of b.latency) lines.push(`| ${s.runner} | ${s.median_ms.toFixed(2)} | ${s.p90_ms.toFixed(2)} | ${s.min_ms.toFixed(2)} | ${s.runner === "mbn bundle" ? "1.00" : (b.ratios[s.runner] ?? 0).toFixed(2) + "×"} |`);
   }
 }

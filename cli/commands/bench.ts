@@ -48,7 +48,7 @@ export async function benchCommand(file: string, o: { peers: string; threads: st
   if (o.output) writeFileSync(o.output, JSON.stringify(record, null, 2) + "\n");
   if (o.json) return console.log(JSON.stringify(record));
   for (const s of lat.stats) console.log(`${s.runner.padEnd(30)} median ${s.median_ms.toFixed(3)} ms  p90 ${s.p90_ms.toFixed(3)}  min ${s.min_ms.toFixed(3)}  (${s.runs} runs)`);
-  for (const [k, v] of Object.entries(lat.ratios)) console.log(`bundle vs ${k}: ${v.toFixed(2)}× (peer median / bundle median)`);
+  for (const [k, v] of Object.entries(lat.ratios)) console.log(`bundle vs ${k}: ${v.toFixed(2)}× (median over rounds of peer time / bundle time, interleaved)`);
   console.log(`bundle ${wasm.length} bytes, linear memory ${manifest.memory_bytes} bytes, BOPs ${manifest.totals.bops}, OPs ${Math.round(manifest.totals.ops)}`);
   console.log("per-step profile (median ms):");
   for (const p of profile) console.log(`  ${String(p.step).padStart(3)} ${p.op.padEnd(18)} ${p.node.slice(0, 44).padEnd(44)} ${p.ms.toFixed(3)}`);

@@ -48,7 +48,7 @@ export async function demoCommand(o: { model: string; n: string; attackN?: strin
   const lat = await measureLatency(bundle, peers, { warmup: 10, runs: 60, onTick: () => lbar.tick() });
   lbar.done();
   for (const s of lat.stats) console.log(`  ${s.runner.padEnd(24)} median ${s.median_ms.toFixed(2)} ms  p90 ${s.p90_ms.toFixed(2)} ms  min ${s.min_ms.toFixed(2)} ms`);
-  for (const [k, v] of Object.entries(lat.ratios)) console.log(`  bundle is ${v.toFixed(2)}× faster than ${k} (median, same run, 1 thread)`);
+  for (const [k, v] of Object.entries(lat.ratios)) console.log(`  bundle is ${v.toFixed(2)}× faster than ${k} (median of paired per-round ratios, same run, 1 thread)`);
   const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}`;
   const latencyRecord = { model: o.model, date: new Date().toISOString(), machine, latency: lat.stats, ratios: lat.ratios };
 

@@ -1,7 +1,7 @@
 // Harness latency: the bundle and its peers on the same ONNX file in the same process, interleaved
 // (one run of each per round, so machine noise hits all alike): onnxruntime-web (wasm backend,
 // SIMD, 1 thread by default) and onnxruntime-node (CPU, 1 thread by default). Warm-up, then N
-// timed rounds; median, p90, min per runner; ratios against the bundle's median.
+// timed rounds; median, p90, min per runner; paired ratios against the bundle (median over rounds).
 import type { Bundle } from "../../runtime/host/loader.ts";
 
 export interface LatencyStats { runner: string; median_ms: number; p90_ms: number; min_ms: number; runs: number; threads: number }
@@ -40,16 +40,24 @@ export async function measureLatency(bundle: Bundle, peers: Runner[], o: { warmu
   for (let i = 0; i < o.warmup; i++) for (const r of runners) await r.run();
   const times = runners.map(() => [] as number[]);
   for (let i = 0; i < o.runs; i++) {
-    for (let k = 0; k < runners.length; k++) {
+    // alternate the order each round, so that no runner always follows the same one
+    for (let j = 0; j < runners.length; j++) {
+      const k = i % 2 ? runners.length - 1 - j : j;
       const t = performance.now();
       await runners[k].run();
-      times[k].push(performance.now() - t);
+      times[k][i] = performance.now() - t;
     }
     o.onTick?.();
   }
   const st = runners.map((r, k) => stats(r.name, r.threads, times[k]));
+  // Paired ratios: the median over rounds of (peer time / bundle time in the same round). The VM's
+  // speed drifts by up to 2× over seconds (noisy neighbours); a round's runs are adjacent in time,
+  // so their ratio cancels the drift that a ratio of two separate medians would keep.
   const ratios: Record<string, number> = {};
-  for (const s of st.slice(1)) ratios[s.runner] = s.median_ms / st[0].median_ms;
+  for (let k = 1; k < runners.length; k++) {
+    const r = times[k].map((t, i) => t / times[0][i]).sort((a, b) => a - b);
+    ratios[runners[k].name] = r[r.length >> 1];
+  }
   // per-step profile: median over a few runs
   const reps = 15, per: number[][] = [];
   for (let i = 0; i < reps; i++) per.push(bundle.profile(x, () => performance.now()));
