@@ -55,6 +55,8 @@ function layer(plan: Plan, s: Step, i: number): LayerReport {
       return { ...base, detail: `${s.quant.levels.length} levels → ${s.quant.planes} planes` };
     case "Affine":
       return { ...base, flops: s.c * s.npix * 2, detail: [s.epi.scale && "scale", s.epi.bias && "bias", s.epi.res !== undefined && "residual", ["", "relu", "clip"][s.epi.act], s.epi.quant && "→ packed"].filter(Boolean).join(" ") };
+    case "Elementwise":
+      return { ...base, flops: s.c * s.npix * (s.prog.code.length / 5), detail: `float fallback: ${s.prog.ops.join(" → ")}` };
     default:
       return { ...base, flops: valueBytes(plan.values[s.out]) / 4 };
   }

@@ -50,6 +50,10 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
     if (s.op === "BitConv" && windowPackable(s.geom.cin, s.geom.kh, s.geom.kw))
       windowBytes = Math.max(windowBytes, windowScratchBytes(s.geom.cin, s.geom.kh, s.geom.kw, s.geom.cout, s.m, Math.max(1, s.act.planes)));
   const bscratch = windowBytes ? dynAlloc(windowBytes) : 0;
+  // register rows of the elementwise programs (the largest any step needs)
+  let regBytes = 0;
+  for (const s of plan.steps) if (s.op === "Elementwise") regBytes = Math.max(regBytes, s.prog.regs * s.c * 4);
+  const eregs = regBytes ? dynAlloc(regBytes) : 0;
   const qscratch = dynAlloc(maxC + 16);
   const arena = align(dyn, 64);
   const memEnd = arena + mem.arenaBytes;
@@ -107,6 +111,11 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
       }
       case "BitQuantize":
         return ["quantize_pack", L.params("quantize_pack", { in: addr(s.in), npix: s.npix, c: s.c, out: addr(s.out), quant: quantRec(s.quant, s.c, s.npix) })];
+      case "Elementwise":
+        return ["elementwise_f32", L.params("elementwise_f32", {
+          in: addr(s.in), npix: s.npix, c: s.c, out: addr(s.out), prog: L.bytes(new Uint8Array(s.prog.code.buffer)),
+          n: s.prog.code.length / 5, consts: s.prog.consts.length ? L.f32(s.prog.consts) : L.alloc(4), regs: eregs, result: s.prog.result,
+        })];
       case "Affine":
         return ["channel_affine_f32", L.params("channel_affine_f32", { in: addr(s.in), npix: s.npix, acc, epilogue: epiRec(s.epi, s.out, s.npix) })];
       case "MaxPool":

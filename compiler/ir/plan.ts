@@ -28,6 +28,19 @@ export interface QuantSpec {
   encoding: "thermometer" | "binary";
 }
 
+/**
+ * A float elementwise region compiled to a register program (runtime kernels/elementwise_f32.ts):
+ * five i32 per instruction — op (kernels.json "elementwise_ops"), dst, a, b, c; operand r ≥ 0 is
+ * register r (register 0 = the region's input), r < 0 is constant row −1 − r of `consts` ([slots][C]).
+ */
+export interface ElemProgram {
+  code: Int32Array;
+  consts: Float32Array;
+  regs: number;
+  result: number;
+  ops: string[]; // the ONNX ops it evaluates, for reports
+}
+
 export interface Epilogue {
   c: number;
   scale?: Float32Array;
@@ -64,6 +77,7 @@ export type Step =
     })
   | (StepBase & { op: "BitQuantize"; c: number; npix: number; quant: QuantSpec })
   | (StepBase & { op: "Affine"; c: number; npix: number; epi: Epilogue })
+  | (StepBase & { op: "Elementwise"; c: number; npix: number; prog: ElemProgram })
   | (StepBase & { op: "MaxPool" | "AveragePool"; geom: Geom2d & { c: number; h: number; w: number }; countIncludePad: boolean })
   | (StepBase & { op: "GlobalAveragePool"; c: number; hw: number });
 

@@ -28,6 +28,7 @@ function step(plan: Plan, s: Step): string {
     case "BitConv": return `${head} k=${s.geom.kh}x${s.geom.kw} s=${s.geom.sh} p=${s.geom.padT} M=${s.m} K=${s.act.planes} α(Σ=${sum(s.alpha)}) bits(Σ=${sum(s.wbits)}) ${epi(s.epi)}`;
     case "BitQuantize": return `${head} L=${s.quant.levels.length} P=${s.quant.planes} levels=[${s.quant.levels.map((x) => x.toPrecision(4)).join(",")}] thr(Σ=${sum(s.quant.thr.filter(Number.isFinite))})`;
     case "Affine": return `${head} ${epi(s.epi)}`;
+    case "Elementwise": return `${head} c=${s.c} prog[${s.prog.ops.join(",")}] ${s.prog.code.length / 5} instr, ${s.prog.regs} regs, consts(Σ=${sum(s.prog.consts.filter(Number.isFinite))})`;
     default: return head;
   }
 }

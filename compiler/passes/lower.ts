@@ -12,6 +12,7 @@ import { bnScaleShift, geom2d } from "../reference/nn.ts";
 import { decomposeLevels } from "../quant/levels.ts";
 import { probeStaircase } from "../quant/probe.ts";
 import { findRegion, regionProbe } from "../quant/region.ts";
+import { compileElementwise, FLOAT_ELEMENTWISE } from "./elementwise.ts";
 import { decomposeWeights } from "../quant/weights.ts";
 
 const f = Math.fround;
@@ -86,8 +87,8 @@ function floatValue(ctx: Ctx, name: string): ValueId {
       : ctx.plan.input;
   } else {
     const n = ctx.producer.get(name)!;
-    const lower = LOWER[n.op];
-    if (!lower) fail(`operator '${n.op}' is not supported outside a quantizer (supported: ${Object.keys(LOWER).join(", ")})`, where(ctx, n));
+    const lower = LOWER[n.op] ?? (FLOAT_ELEMENTWISE.has(n.op) ? lowerElementwise : undefined);
+    if (!lower) fail(`operator '${n.op}' is not supported outside a quantizer (supported: ${[...Object.keys(LOWER), ...FLOAT_ELEMENTWISE].join(", ")})`, where(ctx, n));
     id = lower(ctx, n);
   }
   ctx.floatOf.set(name, id);
@@ -101,6 +102,24 @@ function affine(ctx: Ctx, n: Node, x: string, epi: Partial<Epilogue>): ValueId {
   const C = shape[1] ?? 1;
   const inp = floatValue(ctx, x);
   return push(ctx, { op: "Affine", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shape), c: C, npix: hw(shape), epi: { ...noEpi(C), ...epi } });
+}
+
+/**
+ * Float fallback: the smallest elementwise region ending at this node's output with a single float
+ * source, run by the elementwise_f32 kernel (passes/elementwise.ts); plan.notes records it.
+ */
+function lowerElementwise(ctx: Ctx, n: Node): ValueId {
+  const target = n.outputs[0];
+  const r = findRegion(ctx.g, target, ctx.producer, ctx.order, ctx.consumers, { ops: FLOAT_ELEMENTWISE, nearest: true });
+  if (!r) return fail("elementwise op whose inputs are not one float tensor and constants (e.g. two activations combined) is not supported", where(ctx, n));
+  const shape = shapeOf(ctx, target);
+  const C = shape.length > 1 ? shape[1] : 1;
+  const srcShape = shapeOf(ctx, r.source);
+  if (srcShape.join() !== shape.join()) fail(`elementwise region changes the shape [${srcShape}] → [${shape}] (broadcasting is not supported)`, where(ctx, n));
+  const prog = compileElementwise(ctx.g, r, C, shape.length);
+  const inp = floatValue(ctx, r.source);
+  ctx.plan.notes.push(`${n.name} runs as a float elementwise program (${prog.ops.join(" → ")} on '${r.source}'): it is not a quantizer in front of a binary layer`);
+  return push(ctx, { op: "Elementwise", node: n.name, in: inp, out: newValue(ctx, target, "float", shape), c: C, npix: hw(shape), prog });
 }
 
 /** Flatten/Reshape/Squeeze/Identity: the same storage under a new ONNX name (no step). */
@@ -279,25 +298,25 @@ const LOWER: Record<string, Lower> = {
     if (bc) return affine(ctx, n, bc.x, { bias: bc.k });
     const [a, b] = n.inputs;
     const sa = shapeOf(ctx, a), sb = shapeOf(ctx, b);
-    if (sa.join() !== sb.join()) fail(`Add of tensors with shapes [${sa}] and [${sb}] (broadcasting between activations) is not supported`, where(ctx, n));
+    if (sa.join() !== sb.join()) return lowerElementwise(ctx, n);
     const res = floatValue(ctx, b);
     return affine(ctx, n, a, { res });
   },
   Sub: (ctx, n) => {
     const bc = binaryConst(ctx, n);
-    if (!bc) fail("Sub is supported with a per-channel constant operand", where(ctx, n));
+    if (!bc) return lowerElementwise(ctx, n);
     return bc.constFirst
       ? affine(ctx, n, bc.x, { scale: ones(bc.k.length).fill(-1), bias: bc.k })
       : affine(ctx, n, bc.x, { bias: bc.k.map((v) => -v) });
   },
   Mul: (ctx, n) => {
     const bc = binaryConst(ctx, n);
-    if (!bc) fail("Mul is supported with a per-channel constant operand", where(ctx, n));
+    if (!bc) return lowerElementwise(ctx, n);
     return affine(ctx, n, bc.x, { scale: bc.k });
   },
   Div: (ctx, n) => {
     const bc = binaryConst(ctx, n);
-    if (!bc || bc.constFirst) fail("Div is supported as activation / per-channel constant", where(ctx, n));
+    if (!bc || bc.constFirst) return lowerElementwise(ctx, n);
     return affine(ctx, n, bc.x, { scale: bc.k.map((v) => f(1 / v)) });
   },
   MaxPool: (ctx, n) => pool(ctx, n, "MaxPool"),

@@ -28,9 +28,15 @@ export interface Region {
   nodes: Node[]; // topological order
 }
 
+/**
+ * The quantizer region ending at `target` (furthest valid source; must contain a quantizing op), or
+ * with `nearest` the smallest elementwise region over `ops` (the float fallback's, passes/elementwise.ts).
+ */
 export function findRegion(
   g: Graph, target: string, producer: Map<string, Node>, order: Map<Node, number>, consumers: Map<string, Node[]>,
+  opts: { ops?: Set<string>; nearest?: boolean } = {},
 ): Region | undefined {
+  const ops = opts.ops ?? ELEMENTWISE;
   const frontier = new Set<string>([target]);
   const taken: Node[] = [];
   let best: Region | undefined;
@@ -38,6 +44,7 @@ export function findRegion(
     if (frontier.size === 1 && taken.length) {
       const source = [...frontier][0];
       best = { source, target, nodes: [...taken].sort((a, b) => order.get(a)! - order.get(b)!) };
+      if (opts.nearest) return best;
       const readers = consumers.get(source) ?? [];
       if (readers.some((n) => !taken.includes(n)) || g.outputs.some((o) => o.name === source)) break;
     }
@@ -49,7 +56,7 @@ export function findRegion(
       if (at > pickAt) [pick, pickAt] = [t, at];
     }
     const p = pick !== undefined ? producer.get(pick) : undefined;
-    if (!p || !ELEMENTWISE.has(p.op)) break;
+    if (!p || !ops.has(p.op)) break;
     frontier.delete(pick!);
     if (!taken.includes(p)) taken.push(p);
     const dataInputs = p.op === "BatchNormalization" ? p.inputs.slice(0, 1) : p.inputs;

@@ -2,7 +2,11 @@
 // data (bits as 0/1 bytes, exact integer popcounts), with float arithmetic rounded to float32 after
 // every operation in the same order as the AssemblyScript kernels, so results are bit-exact.
 // Used only by tests and the compiler's self-checks; never on a hot path.
+import kernelList from "../kernels.json" with { type: "json" };
+import type { ElemProgram } from "../../compiler/ir/plan.ts";
+
 const f = Math.fround;
+const ELEM_OPS: string[] = kernelList.elementwise_ops;
 
 export interface QuantRef {
   levels: number; // L
@@ -187,4 +191,66 @@ export function globalAvgPoolRef(x: Float32Array, hw: number, c: number): Float3
     y[ch] = f(s / hw);
   }
   return y;
+}
+
+/**
+ * Float elementwise program (kernels/elementwise_f32.ts): instructions [op, dst, a, b, c] over
+ * registers (rows of C floats; register 0 = the input pixel) and constant rows (operand −1 − slot).
+ * exp/log/tanh/pow/sigmoid here use JavaScript's double-precision functions rounded to float32,
+ * so they may differ from the runtime's float32 math by an ulp; every other op is bit-exact.
+ */
+export function elementwiseRef(x: Float32Array, npix: number, c: number, p: ElemProgram): Float32Array {
+  const out = new Float32Array(npix * c);
+  const regs = Array.from({ length: p.regs }, () => new Float32Array(c));
+  const rowOf = (v: number) => (v >= 0 ? regs[v] : p.consts.subarray((-1 - v) * c, (-v) * c));
+  for (let pix = 0; pix < npix; pix++) {
+    regs[0].set(x.subarray(pix * c, (pix + 1) * c));
+    for (let i = 0; i < p.code.length; i += 5) {
+      const op = ELEM_OPS[p.code[i]], d = regs[p.code[i + 1]], A = rowOf(p.code[i + 2]), B = rowOf(p.code[i + 3]), C3 = rowOf(p.code[i + 4]);
+      for (let ch = 0; ch < c; ch++) d[ch] = elemOp(op, A[ch], B[ch], C3[ch]);
+    }
+    out.set(regs[p.result], pix * c);
+  }
+  return out;
+}
+
+function elemOp(op: string, x: number, y: number, z: number): number {
+  const b = (v: boolean) => (v ? 1 : 0);
+  switch (op) {
+    case "copy": return x;
+    case "add": return f(x + y);
+    case "sub": return f(x - y);
+    case "mul": return f(x * y);
+    case "div": return f(x / y);
+    case "max": return Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y);
+    case "min": return Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y);
+    case "pow": return f(Math.pow(x, y));
+    case "neg": return -x;
+    case "abs": return Math.abs(x);
+    case "sign": return x > 0 ? 1 : x < 0 ? -1 : x;
+    case "sqrt": return f(Math.sqrt(x));
+    case "exp": return f(Math.exp(x));
+    case "log": return f(Math.log(x));
+    case "reciprocal": return f(1 / x);
+    case "floor": return Math.floor(x);
+    case "ceil": return Math.ceil(x);
+    case "round": { const r = Math.round(x); return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : r; }
+    case "trunc": return Math.trunc(x);
+    case "tanh": return f(Math.tanh(x));
+    case "sigmoid": return f(1 / f(1 + f(Math.exp(-x))));
+    case "relu": return x > 0 ? x : Number.isNaN(x) ? x : 0;
+    case "eq": return b(x === y);
+    case "gt": return b(x > y);
+    case "ge": return b(x >= y);
+    case "lt": return b(x < y);
+    case "le": return b(x <= y);
+    case "and": return b(x !== 0 && y !== 0);
+    case "or": return b(x !== 0 || y !== 0);
+    case "not": return b(x === 0);
+    case "where": return x !== 0 ? y : z;
+    case "leaky_relu": return x >= 0 ? x : f(x * y);
+    case "clip": return Math.min(Math.max(x, y), z);
+    case "hard_sigmoid": return Math.max(0, Math.min(1, f(f(y * x) + z)));
+    default: throw new Error(`elementwiseRef: unknown op '${op}'`);
+  }
 }

@@ -12,7 +12,7 @@ import { readNpy } from "../../harness/data/npy.ts";
 import { agreement, uniformInputs } from "../helpers/oracle.ts";
 
 const dir = new URL("../fixtures/", import.meta.url).pathname;
-interface Case { name: string; binaryLayers: number; planes?: string }
+interface Case { name: string; binaryLayers: number; planes?: string; elementwise?: number }
 const CASES: Case[] = [
   { name: "resnet20_cifar_fp32", binaryLayers: 0 },
   { name: "resnet20_cifar_fxp2", binaryLayers: 20, planes: "2×2" },
@@ -21,6 +21,7 @@ const CASES: Case[] = [
   { name: "resnet20_cifar_mbn3x3", binaryLayers: 20, planes: "3×3" },
   { name: "xnornet_nonsquare", binaryLayers: 3 },
   { name: "qdq_int8", binaryLayers: 1, planes: "8×8" },
+  { name: "float_fallback", binaryLayers: 0, elementwise: 5 },
 ];
 const N = 64;
 
@@ -33,6 +34,7 @@ describe("compiled bundles agree with onnxruntime-node on the same ONNX file", (
         const bits = res.report.layers.filter((l) => l.op === "BitConv");
         expect(bits.length).toBe(c.binaryLayers);
         if (c.planes) expect(bits.every((l) => l.planes === c.planes), bits.map((l) => l.planes).join()).toBe(true);
+        if (c.elementwise) expect(res.report.layers.filter((l) => l.op === "Elementwise").length).toBe(c.elementwise);
         const bundle = await loadBundle(res.wasm);
         const x = uniformInputs(N, bundle.inputLength);
         const got = bundle.run(x);

@@ -34,6 +34,15 @@ describe("compile errors name the file, node, op and reason", () => {
     expect(errorLine(buildModel({ nodes: [{ op: "Softplus", inputs: ["x"], outputs: ["y"], name: "sp" }] })))
       .toBe("bad.onnx: node 'sp' (Softplus): operator 'Softplus' is not supported by mbn");
   });
+  it("elementwise op combining two different activations (no single float source)", () => {
+    const nodes = [
+      { op: "Relu", inputs: ["x"], outputs: ["a"], name: "r" },
+      { op: "AveragePool", inputs: ["x"], outputs: ["b"], name: "p", attrs: { kernel_shape: [1, 1] } },
+      { op: "Mul", inputs: ["a", "b"], outputs: ["y"], name: "m" },
+    ];
+    expect(errorLine(buildModel({ nodes })))
+      .toBe("bad.onnx: node 'm' (Mul): elementwise op whose inputs are not one float tensor and constants (e.g. two activations combined) is not supported");
+  });
   it("unsupported opset", () => {
     expect(errorLine(buildModel({ nodes: [relu], opset: 7 }))).toBe("bad.onnx: ONNX opset 7 is not supported (supported: 11–21)");
   });

@@ -6,12 +6,15 @@ import { describe, expect, it } from "vitest";
 import { BUILDS, RawRuntime } from "../../runtime/host/raw.ts";
 import { readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
 import {
-  bconvRef, conv2dRef, globalAvgPoolRef, poolRef, quantizePackRef,
+  bconvRef, conv2dRef, elementwiseRef, globalAvgPoolRef, poolRef, quantizePackRef,
   type BconvRef, type EpilogueRef, type QuantRef,
 } from "../../runtime/reference/kernels.ts";
 import { packBits, unpackBits, wordsFor } from "../../compiler/pack/bits.ts";
 
 import { rng } from "../../harness/rng.ts";
+import kernelList from "../../runtime/kernels.json" with { type: "json" };
+import type { ElemProgram } from "../../compiler/ir/plan.ts";
+const ELEM_OPS: string[] = kernelList.elementwise_ops;
 const bitsOf = (r: () => number, n: number) => Uint8Array.from({ length: n }, () => (r() < 0.5 ? 1 : 0));
 const floats = (r: () => number, n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 const ints = (r: () => number, n: number, lo: number, hi: number) =>
@@ -126,6 +129,32 @@ for (const build of BUILDS) {
               }
             }
       expect(cases).toBeGreaterThan(200);
+    });
+
+    it("elementwise_f32 runs every opcode as the reference does (the float fallback)", () => {
+      const r = rng(13);
+      const c = 9, npix = 6;
+      const special = [0, -0, 0.5, -0.5, 1.5, 2.5, -2.5, 3, -7.25, 1e-3, 40, -40];
+      const x = Float32Array.from({ length: npix * c }, (_, i) => (i < special.length ? special[i] : Math.fround(r() * 8 - 4)));
+      const consts = Float32Array.from({ length: 2 * c }, (_, i) => (i % 4 === 0 ? 0 : Math.fround(r() * 4 - 2)));
+      const APPROX = new Set(["pow", "exp", "log", "tanh", "sigmoid"]); // float32 math vs JS double math rounded
+      ELEM_OPS.forEach((op, id) => {
+        rt.reset();
+        const L = rt.layout;
+        // register 1 = op(register 0, constant row 0, constant row 1)
+        const prog: ElemProgram = { code: Int32Array.from([id, 1, 0, -1, -2]), consts, regs: 2, result: 1, ops: [op] };
+        const out = L.alloc(npix * c * 4);
+        const params = rt.params("elementwise_f32", {
+          in: L.f32(x), npix, c, out, prog: L.bytes(new Uint8Array(prog.code.buffer)), n: 1, consts: L.f32(consts), regs: L.alloc(2 * c * 4), result: 1,
+        });
+        rt.load();
+        rt.call("elementwise_f32", params);
+        const got = rt.f32(out, npix * c), want = elementwiseRef(x, npix, c, prog);
+        for (let i = 0; i < got.length; i++) {
+          const ok = APPROX.has(op) ? Object.is(got[i], want[i]) || Math.abs(got[i] - want[i]) <= 4e-7 * Math.abs(want[i]) : Object.is(got[i], want[i]);
+          expect(ok, `${op}(${x[i]}, ${consts[i % c]}, ${consts[c + (i % c)]}) = ${got[i]}, reference ${want[i]}`).toBe(true);
+        }
+      });
     });
 
     it("bdense = bconv on a 1×1 image", () => {

@@ -11,7 +11,8 @@ import { maxpool_f32 } from "./pool";
 import { avgpool_f32 } from "./pool";
 import { global_avgpool_f32 } from "./pool";
 import { channel_affine_f32 } from "./channel_affine_f32";
-export const KERNEL_COUNT = 11;
+import { elementwise_f32 } from "./elementwise_f32";
+export const KERNEL_COUNT = 12;
 export function dispatch(id: i32, p: usize): void {
   switch (id) {
     case 0: nchw_to_nhwc(p); break;
@@ -25,5 +26,6 @@ export function dispatch(id: i32, p: usize): void {
     case 8: avgpool_f32(p); break;
     case 9: global_avgpool_f32(p); break;
     case 10: channel_affine_f32(p); break;
+    case 11: elementwise_f32(p); break;
   }
 }

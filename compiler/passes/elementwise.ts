@@ -1,0 +1,151 @@
+// Lowering helper: the float fallback for elementwise regions. A region (quant/region.ts: the
+// elementwise subgraph between one float source tensor and a target) that the plan needs as a float
+// tensor — a smooth activation (SiLU, Tanh, HardSwish…), a Sign or QDQ pair feeding a layer whose
+// weights do not decompose — becomes a register program for the runtime's elementwise_f32 kernel.
+// Each ONNX node becomes one or a few instructions in float32, as the ONNX operator defines it:
+//   QuantizeLinear(x, s, zp) = clip(round_half_even(x / s) + zp, qmin, qmax)
+//   DequantizeLinear(q, s, zp) = (q − zp)·s,  BatchNormalization = x·scale + shift,
+//   Cast to bool = (x ≠ 0), to an integer type = trunc(x), booleans as 0/1.
+// Operands are the region's source (register 0), earlier nodes' registers, or constants that
+// broadcast per channel (constant rows). Anything else is refused with the node named.
+import kernelList from "../../runtime/kernels.json" with { type: "json" };
+import { fail } from "../errors.ts";
+import { attrFloat, attrInt, type Graph, type Node } from "../ir/graph.ts";
+import type { ElemProgram } from "../ir/plan.ts";
+import type { Tensor } from "../ir/tensor.ts";
+import type { Region } from "../quant/region.ts";
+import { bnScaleShift } from "../reference/nn.ts";
+
+const OPS: string[] = kernelList.elementwise_ops;
+const UNARY: Record<string, string> = {
+  Neg: "neg", Abs: "abs", Sign: "sign", Sqrt: "sqrt", Exp: "exp", Log: "log", Reciprocal: "reciprocal", Floor: "floor",
+  Ceil: "ceil", Round: "round", Tanh: "tanh", Sigmoid: "sigmoid", Relu: "relu", Not: "not",
+};
+const BINARY: Record<string, string> = {
+  Add: "add", Sub: "sub", Mul: "mul", Div: "div", Pow: "pow", Equal: "eq", Greater: "gt", GreaterOrEqual: "ge",
+  Less: "lt", LessOrEqual: "le", And: "and", Or: "or",
+};
+const NARY: Record<string, string> = { Max: "max", Min: "min", Sum: "add" };
+const OTHER = ["Identity", "Dropout", "Cast", "Where", "LeakyRelu", "Clip", "HardSigmoid", "BatchNormalization",
+  "QuantizeLinear", "DequantizeLinear", "Shape", "ConstantOfShape"];
+/** ONNX ops the float fallback evaluates. */
+export const FLOAT_ELEMENTWISE = new Set([...Object.keys(UNARY), ...Object.keys(BINARY), ...Object.keys(NARY), ...OTHER]);
+
+const INT_RANGE: Record<number, [number, number]> = { 2: [0, 255], 3: [-128, 127], 4: [0, 65535], 5: [-32768, 32767], 6: [-(2 ** 31), 2 ** 31 - 1] };
+const FLOAT_TYPES = new Set([1, 10, 11, 16]); // float, float16, double, bfloat16
+const BOOL_TYPE = 9;
+
+export function compileElementwise(g: Graph, r: Region, C: number, rank: number): ElemProgram {
+  const where = (n: Node) => ({ file: g.file, node: n.name, op: n.op });
+  const regOf = new Map<string, number>([[r.source, 0]]);
+  const code: number[] = [];
+  const consts: number[] = [];
+  let regs = 1;
+
+  const constRow = (values: ArrayLike<number>): number => {
+    const slot = consts.length / C;
+    for (let c = 0; c < C; c++) consts.push(values.length === 1 ? values[0] : values[c]);
+    return -1 - slot;
+  };
+  const k = (v: number) => constRow([v]);
+  /** A constant's C per-channel values, if it broadcasts per channel against [1, C, …] (else undefined). */
+  const perChannel = (t: Tensor): ArrayLike<number> | undefined => {
+    const n = t.data.length;
+    if (n === 1) return t.data;
+    if (n !== C) return undefined;
+    const s = t.shape, axis = rank - s.length + s.findIndex((d) => d === C);
+    if (s.length === 1 && rank > 2) return undefined; // a trailing [C] broadcasts along the last axis, not channels
+    return axis === 1 && s.every((d, i) => d === 1 || rank - s.length + i === 1) ? t.data : undefined;
+  };
+  const operand = (n: Node, i: number): number => {
+    const name = n.inputs[i];
+    if (!name) return fail(`input ${i} is missing`, where(n));
+    const reg = regOf.get(name);
+    if (reg !== undefined) return reg;
+    const t = g.consts.get(name);
+    if (!t) return fail(`reads '${name}', which is neither the region's input '${r.source}' nor a constant`, where(n));
+    const v = perChannel(t);
+    if (!v) return fail(`constant '${name}' of shape [${t.shape}] does not broadcast per channel (C=${C})`, where(n));
+    return constRow(v);
+  };
+  const emit = (op: string, a: number, b = 0, c = 0): number => {
+    const d = regs++;
+    code.push(OPS.indexOf(op), d, a, b, c);
+    return d;
+  };
+  /** Per-axis QDQ parameters (axis 1 = channels, or a scalar). */
+  const qdqParam = (n: Node, i: number): number => {
+    const t = n.inputs[i] ? g.consts.get(n.inputs[i]) : undefined;
+    if (!t) return fail(`QDQ parameter ${i} must be a constant`, where(n));
+    if (t.data.length !== 1 && (t.data.length !== C || attrInt(n, "axis", 1) !== 1)) fail("QDQ parameters must be per-tensor or per-channel (axis 1)", where(n));
+    return constRow(t.data);
+  };
+
+  for (const n of r.nodes) {
+    let d: number;
+    if (UNARY[n.op]) d = emit(UNARY[n.op], operand(n, 0));
+    else if (BINARY[n.op]) d = emit(BINARY[n.op], operand(n, 0), operand(n, 1));
+    else if (NARY[n.op]) {
+      d = operand(n, 0);
+      for (let i = 1; i < n.inputs.length; i++) d = emit(NARY[n.op], d, operand(n, i));
+    } else
+      switch (n.op) {
+        case "Identity":
+        case "Dropout":
+          d = operand(n, 0);
+          break;
+        case "Cast": {
+          const to = attrInt(n, "to", 1);
+          d = FLOAT_TYPES.has(to) ? operand(n, 0) : to === BOOL_TYPE ? emit("not", emit("eq", operand(n, 0), k(0))) : emit("trunc", operand(n, 0));
+          break;
+        }
+        case "Where":
+          d = emit("where", operand(n, 0), operand(n, 1), operand(n, 2));
+          break;
+        case "LeakyRelu":
+          d = emit("leaky_relu", operand(n, 0), k(attrFloat(n, "alpha", 0.01)));
+          break;
+        case "Clip": {
+          const bound = (i: number, attr: string, dflt: number) =>
+            g.opset >= 11 ? (n.inputs[i] ? operand(n, i) : k(dflt)) : k(attrFloat(n, attr, dflt));
+          d = emit("clip", operand(n, 0), bound(1, "min", -Infinity), bound(2, "max", Infinity));
+          break;
+        }
+        case "HardSigmoid":
+          d = emit("hard_sigmoid", operand(n, 0), k(attrFloat(n, "alpha", 0.2)), k(attrFloat(n, "beta", 0.5)));
+          break;
+        case "BatchNormalization": {
+          const ins = n.inputs.map((i) => (i ? g.consts.get(i) : undefined));
+          if (ins.slice(1, 5).some((t) => !t)) fail("BatchNormalization parameters must be constant", where(n));
+          const { scale, shift } = bnScaleShift(n, ins);
+          d = emit("add", emit("mul", operand(n, 0), constRow(scale)), constRow(shift));
+          break;
+        }
+        case "QuantizeLinear": {
+          const zpT = n.inputs[2] ? g.consts.get(n.inputs[2]) : undefined;
+          const [lo, hi] = INT_RANGE[zpT?.itype ?? 2] ?? INT_RANGE[2];
+          const q = emit("round", emit("div", operand(n, 0), qdqParam(n, 1)));
+          d = emit("clip", n.inputs[2] ? emit("add", q, qdqParam(n, 2)) : q, k(lo), k(hi));
+          break;
+        }
+        case "DequantizeLinear": {
+          const x = operand(n, 0);
+          d = emit("mul", n.inputs[2] ? emit("sub", x, qdqParam(n, 2)) : x, qdqParam(n, 1));
+          break;
+        }
+        case "Shape":
+          continue; // only read by ConstantOfShape (ones_like), whose output is a constant row
+        case "ConstantOfShape": {
+          const v = n.attrs.value as Tensor | undefined;
+          d = k(v ? v.data[0] : 0);
+          break;
+        }
+        default:
+          return fail(`operator '${n.op}' has no float fallback in an elementwise region (supported: ${[...FLOAT_ELEMENTWISE].join(", ")})`, where(n));
+      }
+    regOf.set(n.outputs[0], d);
+  }
+  let result = regOf.get(r.target)!;
+  if (result <= 0) result = emit("copy", result); // the program must write a register other than its input
+  return { code: Int32Array.from(code), consts: Float32Array.from(consts), regs, result, ops: r.nodes.map((n) => n.op) };
+}

@@ -1,0 +1,81 @@
+// Runtime kernel: the float fallback for an elementwise region that is not a quantizer staircase
+// (a smooth activation such as SiLU or Tanh, a Sign feeding a float conv, QDQ pairs around float
+// layers, …). The compiler turns the region into a small register program (kernels.json
+// "elementwise_ops"); this kernel runs it on each pixel, one instruction over all C channels at a
+// time. Registers and constants are rows of C floats: register 0 holds the input pixel, constant
+// rows hold per-channel (or broadcast scalar) operands. Every operation is float32 as in the ONNX
+// graph; exp/log/tanh/pow/sigmoid use AssemblyScript's musl-derived float32 math (within a few ulp
+// of onnxruntime's, see the e2e tolerance). No allocation.
+import { pi, pu } from "../params";
+import * as OP from "./elementwise_ops";
+
+@inline function row(v: i32, regs: usize, consts: usize, rowBytes: usize): usize {
+  return v >= 0 ? regs + <usize>v * rowBytes : consts + <usize>(-1 - v) * rowBytes;
+}
+
+@inline function flag(b: bool): f32 {
+  return b ? 1 : 0;
+}
+
+function apply(op: i32, d: usize, a: usize, b: usize, c3: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(a + o);
+    const y = load<f32>(b + o); // unused operands point at register 0
+    let r: f32 = 0;
+    switch (op) {
+      case OP.OP_COPY: r = x; break;
+      case OP.OP_ADD: r = x + y; break;
+      case OP.OP_SUB: r = x - y; break;
+      case OP.OP_MUL: r = x * y; break;
+      case OP.OP_DIV: r = x / y; break;
+      case OP.OP_MAX: r = max(x, y); break;
+      case OP.OP_MIN: r = min(x, y); break;
+      case OP.OP_POW: r = Mathf.pow(x, y); break;
+      case OP.OP_NEG: r = -x; break;
+      case OP.OP_ABS: r = abs(x); break;
+      case OP.OP_SIGN: r = x > 0 ? 1 : x < 0 ? -1 : x; break; // sign(±0) = ±0, NaN stays NaN
+      case OP.OP_SQRT: r = sqrt(x); break;
+      case OP.OP_EXP: r = Mathf.exp(x); break;
+      case OP.OP_LOG: r = Mathf.log(x); break;
+      case OP.OP_RECIPROCAL: r = <f32>1 / x; break;
+      case OP.OP_FLOOR: r = floor(x); break;
+      case OP.OP_CEIL: r = ceil(x); break;
+      case OP.OP_ROUND: r = nearest(x); break; // ties to even, as ONNX Round
+      case OP.OP_TRUNC: r = trunc(x); break;
+      case OP.OP_TANH: r = Mathf.tanh(x); break;
+      case OP.OP_SIGMOID: r = <f32>1 / (<f32>1 + Mathf.exp(-x)); break;
+      case OP.OP_RELU: r = x > 0 ? x : x != x ? x : 0; break;
+      case OP.OP_EQ: r = flag(x == y); break;
+      case OP.OP_GT: r = flag(x > y); break;
+      case OP.OP_GE: r = flag(x >= y); break;
+      case OP.OP_LT: r = flag(x < y); break;
+      case OP.OP_LE: r = flag(x <= y); break;
+      case OP.OP_AND: r = flag(x != 0 && y != 0); break;
+      case OP.OP_OR: r = flag(x != 0 || y != 0); break;
+      case OP.OP_NOT: r = flag(x == 0); break;
+      case OP.OP_WHERE: r = x != 0 ? y : load<f32>(c3 + o); break;
+      case OP.OP_LEAKY_RELU: r = x >= 0 ? x : x * y; break;
+      case OP.OP_CLIP: r = min(max(x, y), load<f32>(c3 + o)); break;
+      case OP.OP_HARD_SIGMOID: r = max(<f32>0, min(<f32>1, y * x + load<f32>(c3 + o))); break;
+    }
+    store<f32>(d + o, r);
+  }
+}
+
+export function elementwise_f32(p: usize): void {
+  const x = pu(p, 0), npix = pi(p, 1), c = pi(p, 2), out = pu(p, 3), prog = pu(p, 4), n = pi(p, 5);
+  const consts = pu(p, 6), regs = pu(p, 7), result = pi(p, 8);
+  const rowBytes = <usize>c << 2;
+  for (let pix = 0; pix < npix; pix++) {
+    memory.copy(regs, x + <usize>pix * rowBytes, rowBytes);
+    for (let i = 0; i < n; i++) {
+      const ins = prog + <usize>i * 20;
+      apply(
+        load<i32>(ins), regs + <usize>load<i32>(ins, 4) * rowBytes, row(load<i32>(ins, 8), regs, consts, rowBytes),
+        row(load<i32>(ins, 12), regs, consts, rowBytes), row(load<i32>(ins, 16), regs, consts, rowBytes), c,
+      );
+    }
+    memory.copy(out + <usize>pix * rowBytes, regs + <usize>result * rowBytes, rowBytes);
+  }
+}
