@@ -10,8 +10,11 @@
 // [t_min − δ, t_max + δ], 0 outside, with δ = 1 for a single threshold (the hard-tanh STE used in
 // training) and δ = half a step otherwise. Without it every quantizer has zero gradient almost
 // everywhere and gradient attacks fail for the wrong reason (gradient masking).
-import type { Epilogue, Plan, QuantSpec, Step, ValueId } from "../../compiler/ir/plan.ts";
+import kernelList from "../../runtime/kernels.json" with { type: "json" };
+import type { ElemProgram, Epilogue, Plan, QuantSpec, Step, ValueId } from "../../compiler/ir/plan.ts";
 import { tf, tfReady, type Tensor } from "./tf.ts";
+
+const ELEM_OPS: string[] = kernelList.elementwise_ops;
 
 interface StairTensors { sgn: Tensor; thr: Tensor[]; steps: number[]; v0: number; lo: Tensor; hi: Tensor; slope: Tensor }
 
@@ -52,6 +55,46 @@ function staircase(x: Tensor, s: StairTensors): Tensor {
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x) as Tensor;
+}
+
+/** Forward f, backward g(x, dy): the STE wrapper for the float fallback's piecewise-constant ops. */
+function ste(f: (x: Tensor) => Tensor, g: (x: Tensor, dy: Tensor) => Tensor): (x: Tensor) => Tensor {
+  return tf.customGrad(((xin: Tensor, save: (t: Tensor[]) => void) => {
+    save([xin]);
+    return { value: f(xin), gradFunc: (dy: Tensor, saved: Tensor[]) => g(saved[0], dy) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: Tensor) => Tensor;
+}
+const identityGrad = (_x: Tensor, dy: Tensor) => dy;
+// Sign: the hard-tanh STE (gradient 1 on |x| ≤ 1); Round/Floor/Ceil/Trunc: identity. Comparisons
+// (and the conditions of Where) carry no gradient, as in the graph; Where routes it to its branches.
+const signSte = ste((x) => tf.sign(x), (x, dy) => tf.mul(dy, tf.cast(tf.lessEqual(tf.abs(x), 1), "float32")));
+const roundSte = ste((x) => tf.round(x), identityGrad);
+const floorSte = ste((x) => tf.floor(x), identityGrad);
+const ceilSte = ste((x) => tf.ceil(x), identityGrad);
+const truncSte = ste((x) => tf.mul(tf.sign(x), tf.floor(tf.abs(x))), identityGrad);
+const flag = (b: Tensor) => tf.cast(b, "float32");
+
+/** The float fallback's register program (kernels/elementwise_f32.ts) on an NHWC batch. */
+function elementwise(x: Tensor, p: ElemProgram, consts: Tensor[]): Tensor {
+  const regs: Tensor[] = [x];
+  const at = (v: number) => (v >= 0 ? regs[v] : consts[-1 - v]);
+  for (let i = 0; i < p.code.length; i += 5) {
+    const a = at(p.code[i + 2]), b = at(p.code[i + 3]), c = at(p.code[i + 4]);
+    const ops: Record<string, () => Tensor> = {
+      copy: () => a, add: () => tf.add(a, b), sub: () => tf.sub(a, b), mul: () => tf.mul(a, b), div: () => tf.div(a, b),
+      max: () => tf.maximum(a, b), min: () => tf.minimum(a, b), pow: () => tf.pow(a, b), neg: () => tf.neg(a), abs: () => tf.abs(a),
+      sign: () => signSte(a), sqrt: () => tf.sqrt(a), exp: () => tf.exp(a), log: () => tf.log(a), reciprocal: () => tf.div(1, a),
+      floor: () => floorSte(a), ceil: () => ceilSte(a), round: () => roundSte(a), trunc: () => truncSte(a), tanh: () => tf.tanh(a),
+      sigmoid: () => tf.sigmoid(a), relu: () => tf.relu(a), eq: () => flag(tf.equal(a, b)), gt: () => flag(tf.greater(a, b)),
+      ge: () => flag(tf.greaterEqual(a, b)), lt: () => flag(tf.less(a, b)), le: () => flag(tf.lessEqual(a, b)),
+      and: () => flag(tf.logicalAnd(tf.notEqual(a, 0), tf.notEqual(b, 0))), or: () => flag(tf.logicalOr(tf.notEqual(a, 0), tf.notEqual(b, 0))),
+      not: () => flag(tf.equal(a, 0)), where: () => tf.where(tf.notEqual(tf.add(a, tf.zerosLike(b)), 0), tf.add(b, tf.zerosLike(c)), tf.add(c, tf.zerosLike(b))),
+      leaky_relu: () => tf.where(tf.greaterEqual(a, 0), a, tf.mul(a, b)), clip: () => tf.minimum(tf.maximum(a, b), c),
+      hard_sigmoid: () => tf.maximum(0, tf.minimum(1, tf.add(tf.mul(b, a), c))),
+    };
+    regs[p.code[i + 1]] = ops[ELEM_OPS[p.code[i]]]();
+  }
+  return regs[p.result];
 }
 
 export class Replica {
@@ -96,6 +139,8 @@ export class Replica {
       if (s.epi.quant) this.stair(s.epi.quant);
     }
     if (s.op === "BitQuantize") this.stair(s.quant);
+    if (s.op === "Elementwise")
+      for (let j = 0; j < s.prog.consts.length / s.c; j++) c[`k${j}`] = tf.tensor1d(s.prog.consts.subarray(j * s.c, (j + 1) * s.c));
     this.consts.set(s, c);
   }
 
@@ -136,6 +181,7 @@ export class Replica {
         case "Gemm": y = this.epilogue(tf.matMul(tf.reshape(get(s.in), [n, s.cin]), c.w as any), s.epi, c, vals); break;
         case "Affine": y = this.epilogue(get(s.in), s.epi, c, vals); break;
         case "BitQuantize": y = staircase(get(s.in), this.stair(s.quant)); break;
+        case "Elementwise": y = elementwise(get(s.in), s.prog, Array.from({ length: s.prog.consts.length / s.c }, (_, j) => c[`k${j}`])); break;
         case "GlobalAveragePool": y = tf.mean(get(s.in), [1, 2], true); break;
         case "MaxPool": case "AveragePool": {
           const g = s.geom;
@@ -150,6 +196,7 @@ export class Replica {
           }
           break;
         }
+        default: throw new Error(`replica: no differentiable form for plan step ${(s as Step).op}`);
       }
       vals.set(s.out, y!);
     }
