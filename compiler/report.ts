@@ -1,6 +1,7 @@
 // Compiler: the compile report — per layer op, shapes, weight planes × activation planes, MACs,
 // BOPs, OPs, bytes; totals; notes on layers that stayed float. Cost convention (DESIGN.md §1):
 // BOPs = MACs·M·K for binary layers; OPs = BOPs/64 + FLOPs(MACs) of float layers.
+import { windowPackable, windowStride } from "./pack/bits.ts";
 import type { Plan, Step } from "./ir/plan.ts";
 import { valueBytes } from "./ir/plan.ts";
 
@@ -45,7 +46,8 @@ function layer(plan: Plan, s: Step, i: number): LayerReport {
     }
     case "BitConv": {
       const g = s.geom, macs = g.oh * g.ow * g.cout * g.cin * g.kh * g.kw, K = Math.max(1, s.act.planes);
-      const packed = s.m * g.cout * g.kh * g.kw * Math.ceil(g.cin / 64) * 8;
+      // bytes as stored: window-packed for narrow layers (pack/bits.ts), else one word run per tap
+      const packed = windowPackable(g.cin, g.kh, g.kw) ? g.cout * s.m * windowStride(g.cin, g.kh, g.kw) * 8 : s.m * g.cout * g.kh * g.kw * Math.ceil(g.cin / 64) * 8;
       return {
         ...base, planes: `${s.m}×${K}`, macs, bops: macs * s.m * K, weightBytes: packed, weightFloatBytes: g.cout * g.cin * g.kh * g.kw * 4,
         detail: `${g.kh}×${g.kw}/${g.sh} w: ${s.weightLevels}; a: ${s.act.levels.length} levels ${s.act.encoding} ${s.act.unipolar ? "unipolar (AND)" : "bipolar (XOR)"}${s.epi.quant ? " → packed" : ""}`,
