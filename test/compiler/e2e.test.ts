@@ -35,6 +35,8 @@ describe("compiled bundles agree with onnxruntime-node on the same ONNX file", (
         expect(bits.length).toBe(c.binaryLayers);
         if (c.planes) expect(bits.every((l) => l.planes === c.planes), bits.map((l) => l.planes).join()).toBe(true);
         if (c.elementwise) expect(res.report.layers.filter((l) => l.op === "Elementwise").length).toBe(c.elementwise);
+        // the bundle budget: packed weights as stored + runtime, plan and parameters within 64 KiB
+        expect(res.report.totals.bundleBytes).toBeLessThanOrEqual(res.report.totals.packedWeightBytes + 64 * 1024);
         const bundle = await loadBundle(res.wasm);
         const x = uniformInputs(N, bundle.inputLength);
         const got = bundle.run(x);
