@@ -1,6 +1,6 @@
 // CLI helpers: reading models (ONNX compiled on the fly, or a bundle), one-line errors, progress.
 import { readFileSync } from "node:fs";
-import { compile, CompileError, type Target } from "../compiler/index.ts";
+import { compile, CompileError, defaultTarget, type Target } from "../compiler/index.ts";
 import { BundleError, loadBundle, type Bundle } from "../runtime/host/loader.ts";
 
 export class UsageError extends Error {}
@@ -16,7 +16,14 @@ export function readInput(file: string): Uint8Array {
 export const isWasm = (b: Uint8Array) => b.length >= 4 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
 
 /** A bundle from a .wasm file, or compiled from an .onnx file. */
-export async function openModel(file: string, target: Target = "simd"): Promise<{ bundle: Bundle; wasm: Uint8Array }> {
+/** --target for wasm bundles: simd | scalar, or (absent) the faster one this host can run. */
+export function parseTarget(t: string | undefined): Target {
+  if (t === undefined) return defaultTarget();
+  if (t !== "simd" && t !== "scalar") throw new UsageError(`unknown target '${t}' (simd, scalar, c)`);
+  return t;
+}
+
+export async function openModel(file: string, target?: Target): Promise<{ bundle: Bundle; wasm: Uint8Array }> {
   const bytes = readInput(file);
   const wasm = isWasm(bytes) ? bytes : compile(bytes, { file, target }).wasm;
   try {

@@ -17,7 +17,7 @@ const program = new Command("mbn")
 
 program.command("compile <model.onnx>").description("compile an ONNX model into a .wasm bundle")
   .option("-o, --output <bundle.wasm|dir>", "output file (default: <model>.wasm); a directory for --target c")
-  .option("--target <target>", "simd | scalar | c (wasm2c sources + Makefile)", "simd")
+  .option("--target <target>", "simd | scalar | c (wasm2c sources + Makefile); default: simd where this host supports SIMD128, else scalar")
   .option("--report <r.json>", "write the compile report as JSON")
   .option("--dump-after <pass>", "print the plan IR after a pass (lower, fuse) instead of the report")
   .action((file, o) => guard(() => compileCommand(file, o)));
@@ -25,12 +25,12 @@ program.command("compile <model.onnx>").description("compile an ONNX model into 
 program.command("run <model>").description("run a bundle (or an ONNX model, compiled on the fly) on NumPy input")
   .requiredOption("--input <x.npy>", "float32 input, batch = first axis")
   .requiredOption("--output <y.npy>", "where to write the float32 outputs")
-  .option("--target <target>", "simd | scalar (when compiling an .onnx)", "simd")
+  .option("--target <target>", "simd | scalar (when compiling an .onnx); default: simd where this host supports SIMD128, else scalar")
   .action((file, o) => guard(() => runCommand(file, o)));
 
 program.command("inspect <model>").description("per-layer op, shapes, planes, MACs, BOPs, bytes; totals")
   .option("--json", "machine-readable output")
-  .option("--target <target>", "simd | scalar (when compiling an .onnx)", "simd")
+  .option("--target <target>", "simd | scalar (when compiling an .onnx); default: simd where this host supports SIMD128, else scalar")
   .action((file, o) => guard(() => inspectCommand(file, o)));
 
 program.command("bench <model>").description("latency of the bundle and of onnxruntime peers on the same ONNX file")
@@ -38,7 +38,7 @@ program.command("bench <model>").description("latency of the bundle and of onnxr
   .option("--threads <n>", "also measure the peers with n threads", "1")
   .option("--runs <n>", "timed runs", "100")
   .option("--warmup <n>", "warm-up runs", "10")
-  .option("--target <target>", "simd | scalar (when compiling an .onnx)", "simd")
+  .option("--target <target>", "simd | scalar (when compiling an .onnx); default: simd where this host supports SIMD128, else scalar")
   .option("-o, --output <file.json>", "write the JSON record")
   .option("--json", "print the JSON record")
   .option("--serve", "serve a page that runs this benchmark in any browser on the local network")

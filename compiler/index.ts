@@ -21,6 +21,12 @@ export function runtimeFor(target: Target): { bytes: Uint8Array; base: number } 
   return r;
 }
 
+/** The faster target this host can run: simd where it validates SIMD128 modules, else scalar. */
+export function defaultTarget(): Target {
+  const simd = readFileSync(fileURLToPath(new URL("../runtime/build/mbn-simd.wasm", import.meta.url)));
+  return WebAssembly.validate(simd as Uint8Array<ArrayBuffer>) ? "simd" : "scalar";
+}
+
 export interface CompileApiOptions {
   target?: Target;
   file?: string;
@@ -28,7 +34,7 @@ export interface CompileApiOptions {
 }
 
 export function compile(onnx: Uint8Array, options: CompileApiOptions = {}): CompileResult {
-  const target = options.target ?? "simd";
+  const target = options.target ?? defaultTarget();
   const rt = runtimeFor(target);
   return compilePipeline(onnx, { target, runtime: rt.bytes, runtimeBlobBase: rt.base, file: options.file, dumpAfter: options.dumpAfter });
 }

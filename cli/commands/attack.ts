@@ -21,7 +21,7 @@ export async function attackCommand(file: string, o: AttackOpts): Promise<Attack
   if (!ATTACKS[o.attack]) throw new UsageError(`unknown attack '${o.attack}' (${Object.keys(ATTACKS).join(", ")})`);
   const eps = Number(o.eps), steps = Number(o.steps);
   if (!(eps >= 0 && eps <= 1)) throw new UsageError(`--eps ${o.eps}: must be in [0, 1] (pixel units)`);
-  const res = compile(bytes, { file, target: "simd" });
+  const res = compile(bytes, { file });
   const bundle = await loadBundle(res.wasm);
   let data;
   try {

@@ -7,13 +7,13 @@ import { compile } from "../../compiler/index.ts";
 import { customSection } from "../../compiler/emit/bundle.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { makePeers, measureLatency } from "../../harness/bench/latency.ts";
-import { isWasm, progress, readInput, UsageError } from "../common.ts";
+import { isWasm, parseTarget, progress, readInput, UsageError } from "../common.ts";
 import { serveBundle } from "../../harness/bench/serve.ts";
 
-export async function benchCommand(file: string, o: { peers: string; threads: string; runs: string; warmup: string; json?: boolean; output?: string; target: string; serve?: boolean; port: string; host: string }): Promise<void> {
+export async function benchCommand(file: string, o: { peers: string; threads: string; runs: string; warmup: string; json?: boolean; output?: string; target?: string; serve?: boolean; port: string; host: string }): Promise<void> {
   const bytes = readInput(file);
   const onnx = isWasm(bytes) ? undefined : bytes;
-  const res = onnx ? compile(onnx, { file, target: o.target as "simd" | "scalar" }) : undefined;
+  const res = onnx ? compile(onnx, { file, target: parseTarget(o.target) }) : undefined;
   const wasm = res ? res.wasm : bytes;
   const bundle = await loadBundle(wasm);
   if (o.serve) {

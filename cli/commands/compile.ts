@@ -1,21 +1,16 @@
 // CLI: `mbn compile <model.onnx> -o <bundle.wasm> [--target simd|scalar] [--report r.json] [--dump-after pass]`
 import { writeFileSync } from "node:fs";
-import { compile, type Target } from "../../compiler/index.ts";
-import { readInput, UsageError } from "../common.ts";
+import { compile } from "../../compiler/index.ts";
+import { parseTarget, readInput, UsageError } from "../common.ts";
 import { printReport } from "./inspect.ts";
 import { emitC } from "../../compiler/emit/c_target.ts";
 
 export interface CompileOpts {
   output?: string;
-  target: string;
+  target?: string;
   report?: string;
   dumpAfter?: string;
   quiet?: boolean;
-}
-
-export function parseTarget(t: string): Target {
-  if (t !== "simd" && t !== "scalar") throw new UsageError(`unknown target '${t}' (simd, scalar, c)`);
-  return t;
 }
 
 export function compileCommand(file: string, o: CompileOpts): void {

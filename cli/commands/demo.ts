@@ -28,7 +28,7 @@ export async function demoCommand(o: { model: string; n: string; attackN?: strin
   }
   mkdirSync("out", { recursive: true });
   console.log(`mbn demo: ${o.model}`);
-  const res = compile(onnx, { file, target: "simd" });
+  const res = compile(onnx, { file });
   const wasmPath = join("out", `${o.model}.wasm`);
   writeFileSync(wasmPath, res.wasm);
   const t = res.report.totals;

@@ -3,7 +3,7 @@
 import { compile } from "../../compiler/index.ts";
 import { customSection } from "../../compiler/emit/bundle.ts";
 import type { CompileReport } from "../../compiler/report.ts";
-import { isWasm, readInput, UsageError } from "../common.ts";
+import { isWasm, parseTarget, readInput, UsageError } from "../common.ts";
 
 const k = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : `${n}`);
 
@@ -38,7 +38,7 @@ export function inspectCommand(file: string, o: { json?: boolean; target?: strin
     console.log(`totals: ${JSON.stringify(m.totals)}`);
     return;
   }
-  const r = compile(bytes, { file, target: (o.target as "simd" | "scalar") ?? "simd" }).report;
+  const r = compile(bytes, { file, target: parseTarget(o.target) }).report;
   if (o.json) console.log(JSON.stringify(r, null, 2));
   else printReport(r);
 }

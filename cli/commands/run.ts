@@ -1,10 +1,10 @@
 // CLI: `mbn run <bundle.wasm|model.onnx> --input x.npy --output y.npy` (float32, batch = first axis).
 import { readFileSync, writeFileSync } from "node:fs";
 import { readNpy, writeNpy } from "../../harness/data/npy.ts";
-import { openModel, UsageError } from "../common.ts";
+import { openModel, parseTarget, UsageError } from "../common.ts";
 
-export async function runCommand(file: string, o: { input: string; output: string; target: string }): Promise<void> {
-  const { bundle } = await openModel(file, o.target as "simd" | "scalar");
+export async function runCommand(file: string, o: { input: string; output: string; target?: string }): Promise<void> {
+  const { bundle } = await openModel(file, parseTarget(o.target));
   let x;
   try {
     x = readNpy(readFileSync(o.input), o.input);
