@@ -13,6 +13,9 @@ export const CASES: BenchCase[] = [
   { name: "bconv", cin: 256, cout: 256, k: 3, hw: 16, m: 1, kk: 1 },
   { name: "bconv", cin: 256, cout: 256, k: 3, hw: 16, m: 3, kk: 1 },
   { name: "bconv", cin: 16, cout: 16, k: 3, hw: 32, m: 3, kk: 1 },
+  { name: "bconv", cin: 16, cout: 16, k: 3, hw: 32, m: 3, kk: 3 },
+  { name: "bconv", cin: 32, cout: 32, k: 3, hw: 16, m: 3, kk: 1 },
+  { name: "bconv", cin: 32, cout: 32, k: 3, hw: 16, m: 3, kk: 3 },
   { name: "bconv", cin: 256, cout: 256, k: 1, hw: 16, m: 1, kk: 1 },
   { name: "bdense", cin: 4096, cout: 1024, k: 1, hw: 1, m: 1, kk: 1 },
 ];
