@@ -15,6 +15,7 @@ run fmnist_resnet20_mbn3x1    --kind mbn3x1 --epochs 3 --train-subset 30000
 # the default model gets a second stage: 3 epochs on all 60k images at lr 1e-3, from stage 1
 run fmnist_resnet20_mbn3x1    --kind mbn3x1 --epochs 3 --lr 1e-3 --init $Z/fmnist_resnet20_mbn3x1/state_dict.pt
 run fmnist_resnet20_fp32      --kind fp32   --epochs 3 --train-subset 30000
+run fmnist_resnet20_fp32      --kind fp32   --epochs 3 --lr 1e-3 --init $Z/fmnist_resnet20_fp32/state_dict.pt
 run fmnist_resnet20_fxp2      --kind fxp2   --epochs 3 --train-subset 30000
 run fmnist_resnet20_mbn3x3    --kind mbn3x3 --epochs 3 --train-subset 30000
 run fmnist_resnet20_mbn3x3    --kind mbn3x3 --epochs 3 --lr 1e-3 --init $Z/fmnist_resnet20_mbn3x3/state_dict.pt
