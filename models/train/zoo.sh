@@ -17,6 +17,7 @@ run fmnist_resnet20_mbn3x1    --kind mbn3x1 --epochs 3 --lr 1e-3 --init $Z/fmnis
 run fmnist_resnet20_fp32      --kind fp32   --epochs 3 --train-subset 30000
 run fmnist_resnet20_fp32      --kind fp32   --epochs 3 --lr 1e-3 --init $Z/fmnist_resnet20_fp32/state_dict.pt
 run fmnist_resnet20_fp32      --kind fp32   --epochs 3 --lr 5e-4 --init $Z/fmnist_resnet20_fp32/state_dict.pt
+run fmnist_resnet20_fp32      --kind fp32   --epochs 2 --lr 2.5e-4 --init $Z/fmnist_resnet20_fp32/state_dict.pt
 run fmnist_resnet20_fxp2      --kind fxp2   --epochs 3 --train-subset 30000
 run fmnist_resnet20_fxp2      --kind fxp2   --epochs 3 --lr 1e-3 --init $Z/fmnist_resnet20_fxp2/state_dict.pt
 run fmnist_resnet20_fxp2      --kind fxp2   --epochs 3 --lr 5e-4 --init $Z/fmnist_resnet20_fxp2/state_dict.pt
@@ -24,5 +25,6 @@ run fmnist_resnet20_mbn3x3    --kind mbn3x3 --epochs 3 --train-subset 30000
 run fmnist_resnet20_mbn3x3    --kind mbn3x3 --epochs 3 --lr 1e-3 --init $Z/fmnist_resnet20_mbn3x3/state_dict.pt
 run fmnist_resnet20_mbn1x1    --kind mbn1x1 --epochs 3 --train-subset 30000
 run fmnist_resnet20_mbn1x1    --kind mbn1x1 --epochs 3 --lr 1e-3 --init $Z/fmnist_resnet20_mbn1x1/state_dict.pt
+# (the committed fp32_at was fine-tuned from the first-stage fp32, before the stages above)
 run fmnist_resnet20_fp32_at   --kind fp32   --epochs 1 --train-subset 20000 --at fgsm --eps 0.1 --lr 1e-3 --init $Z/fmnist_resnet20_fp32/state_dict.pt
 run fmnist_resnet20_mbn3x3_at --kind mbn3x3 --epochs 1 --train-subset 20000 --at fgsm --eps 0.1 --lr 1e-3 --init $Z/fmnist_resnet20_mbn3x3/state_dict.pt
