@@ -85,7 +85,7 @@ export function windowPack(bits: Uint8Array, m: number, cout: number, kh: number
 /** Bytes of per-call scratch the window path needs (α·β table, window words, masks, per-plane sums). */
 export function windowScratchBytes(cin: number, kh: number, kw: number, cout: number, m: number, k: number): number {
   const s = windowStride(cin, kh, kw);
-  return cout * m * k * 4 + 8 + (k + 2) * s * 8 + k * 8 + 48; // + 48: the kernel loads six mask words even when S = 3
+  return cout * m * k * 4 + 8 + (k + 1) * s * 8 + k * 8;
 }
 
 /** Thresholds [C][L−1] → [L−1][C] (the runtime's SIMD quantizer compares four channels per level). */

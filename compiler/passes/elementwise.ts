@@ -15,6 +15,8 @@ import type { ElemProgram } from "../ir/plan.ts";
 import type { Tensor } from "../ir/tensor.ts";
 import type { Region } from "../quant/region.ts";
 import { bnScaleShift } from "../reference/nn.ts";
+import { INT_RANGE } from "../reference/quant_ops.ts";
+import { perChannel } from "./per_channel.ts";
 
 const OPS: string[] = kernelList.elementwise_ops;
 const UNARY: Record<string, string> = {
@@ -31,7 +33,6 @@ const OTHER = ["Identity", "Dropout", "Cast", "Where", "LeakyRelu", "Clip", "Har
 /** ONNX ops the float fallback evaluates. */
 export const FLOAT_ELEMENTWISE = new Set([...Object.keys(UNARY), ...Object.keys(BINARY), ...Object.keys(NARY), ...OTHER]);
 
-const INT_RANGE: Record<number, [number, number]> = { 2: [0, 255], 3: [-128, 127], 4: [0, 65535], 5: [-32768, 32767], 6: [-(2 ** 31), 2 ** 31 - 1] };
 const FLOAT_TYPES = new Set([1, 10, 11, 16]); // float, float16, double, bfloat16
 const BOOL_TYPE = 9;
 
@@ -48,15 +49,6 @@ export function compileElementwise(g: Graph, r: Region, C: number, rank: number)
     return -1 - slot;
   };
   const k = (v: number) => constRow([v]);
-  /** A constant's C per-channel values, if it broadcasts per channel against [1, C, …] (else undefined). */
-  const perChannel = (t: Tensor): ArrayLike<number> | undefined => {
-    const n = t.data.length;
-    if (n === 1) return t.data;
-    if (n !== C) return undefined;
-    const s = t.shape, axis = rank - s.length + s.findIndex((d) => d === C);
-    if (s.length === 1 && rank > 2) return undefined; // a trailing [C] broadcasts along the last axis, not channels
-    return axis === 1 && s.every((d, i) => d === 1 || rank - s.length + i === 1) ? t.data : undefined;
-  };
   const operand = (n: Node, i: number): number => {
     const name = n.inputs[i];
     if (!name) return fail(`input ${i} is missing`, where(n));
@@ -64,7 +56,7 @@ export function compileElementwise(g: Graph, r: Region, C: number, rank: number)
     if (reg !== undefined) return reg;
     const t = g.consts.get(name);
     if (!t) return fail(`reads '${name}', which is neither the region's input '${r.source}' nor a constant`, where(n));
-    const v = perChannel(t);
+    const v = perChannel(t, C, rank);
     if (!v) return fail(`constant '${name}' of shape [${t.shape}] does not broadcast per channel (C=${C})`, where(n));
     return constRow(v);
   };

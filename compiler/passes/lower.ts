@@ -13,6 +13,7 @@ import { decomposeLevels } from "../quant/levels.ts";
 import { probeStaircase } from "../quant/probe.ts";
 import { findRegion, regionProbe } from "../quant/region.ts";
 import { compileElementwise, FLOAT_ELEMENTWISE } from "./elementwise.ts";
+import { perChannel } from "./per_channel.ts";
 import { decomposeWeights } from "../quant/weights.ts";
 
 const f = Math.fround;
@@ -50,22 +51,6 @@ function push(ctx: Ctx, s: Step): ValueId {
 }
 
 const where = (ctx: Ctx, n: Node) => ({ file: ctx.g.file, node: n.name, op: n.op });
-
-/** A constant that broadcasts per channel against [1, C, …]: returns its C values (or undefined). */
-function perChannel(t: Tensor | undefined, C: number, rank: number): Float32Array | undefined {
-  if (!t || t.dtype !== "float") return undefined;
-  const n = t.data.length;
-  if (n !== 1 && n !== C) return undefined;
-  if (n === C && C > 1) {
-    // must lie on the channel axis: shapes [C], [C,1,1] or [1,C,1,1] (aligned from the right)
-    const s = t.shape;
-    const axis = rank - s.length + s.findIndex((d) => d === C);
-    if (axis !== 1 || s.some((d, i) => d !== 1 && rank - s.length + i !== 1)) return undefined;
-  }
-  const out = new Float32Array(C);
-  for (let c = 0; c < C; c++) out[c] = t.data[n === 1 ? 0 : c];
-  return out;
-}
 
 function hw(shape: number[]): number {
   return shape.slice(2).reduce((p, d) => p * d, 1);
@@ -264,11 +249,11 @@ function binaryConst(ctx: Ctx, n: Node): { x: string; k: Float32Array; constFirs
   const C = shape[1] ?? 1;
   const ca = ctx.g.consts.get(a), cb = ctx.g.consts.get(b);
   if (cb && !ca) {
-    const k = perChannel(cb, C, shape.length);
+    const k = cb.dtype === "float" ? perChannel(cb, C, shape.length) : undefined;
     return k && shapeOf(ctx, a).join() === shape.join() ? { x: a, k, constFirst: false } : undefined;
   }
   if (ca && !cb) {
-    const k = perChannel(ca, C, shape.length);
+    const k = ca.dtype === "float" ? perChannel(ca, C, shape.length) : undefined;
     return k && shapeOf(ctx, b).join() === shape.join() ? { x: b, k, constFirst: true } : undefined;
   }
   return undefined;

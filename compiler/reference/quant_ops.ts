@@ -16,7 +16,8 @@ function alongAxis(p: Tensor, axis: number, rank: number): Tensor {
   return { ...p, shape: Array.from({ length: rank }, (_, i) => (i === a ? p.data.length : 1)) };
 }
 
-const INT_RANGE: Record<number, [number, number]> = { 2: [0, 255], 3: [-128, 127], 4: [0, 65535], 5: [-32768, 32767], 6: [-(2 ** 31), 2 ** 31 - 1] };
+/** Value range of an ONNX integer type (QuantizeLinear's output, by its zero point's type). */
+export const INT_RANGE: Record<number, [number, number]> = { 2: [0, 255], 3: [-128, 127], 4: [0, 65535], 5: [-32768, 32767], 6: [-(2 ** 31), 2 ** 31 - 1] };
 
 function quantizeLinear(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const x = ins[0]!, r = x.shape.length, axis = attrInt(n, "axis", 1);

@@ -161,21 +161,18 @@ export function bconv_window(
 ): void {
   const T = 64 / cin, R = (kw + T - 1) / T, NW = kh * R;
   const S = windowStride(cin, kh, kw);
-  // scratch: ab [K][M][cout] f32 (α_om·β_k) | aw [K][S] u64 | bm [S] u64 (border masks) | fm [S] u64 (full-window
-  // masks) | sk [K] f32 (β_k·Σh, for c_w) | hk [K] i32
+  // scratch: ab [K][M][cout] f32 (α_om·β_k) | aw [K][S] u64 | bm [S] u64 (border masks; interior
+  // pixels need none) | sk [K] f32 (β_k·Σh, for c_w) | hk [K] i32
   const ab = scratch;
   const aw = (ab + (<usize>(cout * M * K) << 2) + 7) & ~<usize>7;
   const bm = aw + (<usize>(K * S) << 3);
-  const fm = bm + (<usize>S << 3);
-  const sk = fm + (<usize>S << 3);
+  const sk = bm + (<usize>S << 3);
   const hk = sk + (<usize>K << 2);
   for (let k = 0; k < K; k++)
     for (let m = 0; m < M; m++)
       for (let o = 0; o < cout; o++)
         store<f32>(ab + (<usize>((k * M + m) * cout + o) << 2), load<f32>(alpha + (<usize>(o * M + m) << 2)) * load<f32>(beta + (<usize>k << 2)));
-  memory.fill(aw, 0, <usize>((K + 2) * S) << 3); // words NW..S stay 0 (and masked off)
-  for (let r = 0; r < kh; r++)
-    for (let q = 0; q < R; q++) store<u64>(fm + (<usize>(r * R + q) << 3), lowBits(min(T, kw - q * T) * cin));
+  memory.fill(aw, 0, <usize>((K + 1) * S) << 3); // words NW..S stay 0 (and masked off)
   const rowBytes = <usize>W << 3;
   const xor = !unipolar;
   const wo = <usize>(M * S) << 3; // bytes per output channel
@@ -188,10 +185,9 @@ export function bconv_window(
       const kx0 = max(0, -ix0), kx1 = min(kw, W - ix0);
       const n = (ky1 - ky0) * (kx1 - kx0) * cin;
       const full = ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw;
-      const mk = full ? fm : bm;
       const masked = xor && !full;
       if (full) {
-        // interior pixel (most of them): every tap valid, masks precomputed
+        // interior pixel (most of them): every tap valid, no masks
         for (let k = 0; k < K; k++) {
           const xk = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3);
           for (let r = 0; r < kh; r++) {
@@ -234,13 +230,13 @@ export function bconv_window(
       // only its own words and interior pixels never touch the masks (fewer loads and live
       // registers; S and masked are constants in each instance after inlining)
       if (masked) {
-        if (S == 1) channels(1, true, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else if (S == 3) channels(3, true, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else channels(6, true, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        if (S == 1) channels(1, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else if (S == 3) channels(3, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else channels(6, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
       } else {
-        if (S == 1) channels(1, false, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else if (S == 3) channels(3, false, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else channels(6, false, K, M, cout, aw, mk, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        if (S == 1) channels(1, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else if (S == 3) channels(3, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else channels(6, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
       }
       epilogue(e, acc, oy * OW + ox);
     }
