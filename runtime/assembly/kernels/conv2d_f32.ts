@@ -1,42 +1,71 @@
 // Runtime kernel: float conv2d for the layers that stay float (typically the first conv), NHWC,
 // weights [kh][kw][Cin][Cout], dilation 1, groups 1, zero padding; fused epilogue (epilogue.ts).
-// The SIMD build vectorises over output channels (4 lanes, no FMA), so every output channel sums
-// its terms in the same order as the scalar build: both builds give bit-identical results.
+// The SIMD build vectorises over output channels (4 lanes, no FMA; 16 channels' sums held in registers
+// across the window), so every output channel sums its terms in the same (ky, kx, ci) order as the
+// scalar build: both builds give bit-identical results.
 import { pi, pu } from "../params";
 import { epilogue } from "./epilogue";
+
+// Σ over the clipped window of x·w for output channels o..o+3 (f32x4 lanes), taps in (ky, kx, ci) order.
+@inline function sum4(xrow: usize, rowStride: usize, wts: usize, o: i32, cin: i32, cout: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32): v128 {
+  let s = f32x4.splat(0);
+  for (let ky = ky0; ky < ky1; ky++)
+    for (let kx = kx0; kx < kx1; kx++) {
+      const xp = xrow + <usize>ky * rowStride + (<usize>(kx * cin) << 2);
+      const wp = wts + (<usize>(((ky * kw + kx) * cin) * cout + o) << 2);
+      for (let ci = 0; ci < cin; ci++)
+        s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(xp + (<usize>ci << 2))), v128.load(wp + (<usize>(ci * cout) << 2))));
+    }
+  return s;
+}
 
 export function conv2d_impl(
   x: usize, H: i32, W: i32, cin: i32, wts: usize, cout: i32, kh: i32, kw: i32,
   stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, acc: usize, e: usize,
 ): void {
-  const c4 = ASC_FEATURE_SIMD ? cout & ~3 : 0;
+  const rowStride = <usize>(W * cin) << 2;
   for (let oy = 0; oy < OH; oy++) {
     const iy0 = oy * stride - padT;
     const ky0 = max(0, -iy0), ky1 = min(kh, H - iy0);
     for (let ox = 0; ox < OW; ox++) {
       const ix0 = ox * stride - padL;
       const kx0 = max(0, -ix0), kx1 = min(kw, W - ix0);
-      for (let o = 0; o < cout; o++) store<f32>(acc + (<usize>o << 2), 0); // (memory.fill is a call in V8)
-      for (let ky = ky0; ky < ky1; ky++) {
-        for (let kx = kx0; kx < kx1; kx++) {
-          const xp = x + (<usize>(((iy0 + ky) * W + ix0 + kx) * cin) << 2);
-          const wp = wts + (<usize>((ky * kw + kx) * cin * cout) << 2);
-          for (let ci = 0; ci < cin; ci++) {
-            const xv = load<f32>(xp + (<usize>ci << 2));
-            const wr = wp + (<usize>(ci * cout) << 2);
-            if (ASC_FEATURE_SIMD) {
-              const xs = f32x4.splat(xv);
-              for (let o = 0; o < c4; o += 4) {
-                const q = acc + (<usize>o << 2);
-                v128.store(q, f32x4.add(v128.load(q), f32x4.mul(xs, v128.load(wr + (<usize>o << 2)))));
+      const xrow = x + (<usize>((iy0 * W + ix0) * cin) << 2); // tap (0, 0), possibly outside the image
+      let o = 0;
+      if (ASC_FEATURE_SIMD) {
+        // sixteen output channels per pass, their sums in four registers across the whole window
+        for (; o + 16 <= cout; o += 16) {
+          let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+          for (let ky = ky0; ky < ky1; ky++)
+            for (let kx = kx0; kx < kx1; kx++) {
+              const xp = xrow + <usize>ky * rowStride + (<usize>(kx * cin) << 2);
+              const wp = wts + (<usize>(((ky * kw + kx) * cin) * cout + o) << 2);
+              for (let ci = 0; ci < cin; ci++) {
+                const xs = f32x4.splat(load<f32>(xp + (<usize>ci << 2)));
+                const wr = wp + (<usize>(ci * cout) << 2);
+                s0 = f32x4.add(s0, f32x4.mul(xs, v128.load(wr)));
+                s1 = f32x4.add(s1, f32x4.mul(xs, v128.load(wr, 16)));
+                s2 = f32x4.add(s2, f32x4.mul(xs, v128.load(wr, 32)));
+                s3 = f32x4.add(s3, f32x4.mul(xs, v128.load(wr, 48)));
               }
             }
-            for (let o = c4; o < cout; o++) {
-              const q = acc + (<usize>o << 2);
-              store<f32>(q, load<f32>(q) + xv * load<f32>(wr + (<usize>o << 2)));
-            }
-          }
+          const q = acc + (<usize>o << 2);
+          v128.store(q, s0);
+          v128.store(q, s1, 16);
+          v128.store(q, s2, 32);
+          v128.store(q, s3, 48);
         }
+        for (; o + 4 <= cout; o += 4) v128.store(acc + (<usize>o << 2), sum4(xrow, rowStride, wts, o, cin, cout, kw, ky0, ky1, kx0, kx1));
+      }
+      for (; o < cout; o++) {
+        let s: f32 = 0;
+        for (let ky = ky0; ky < ky1; ky++)
+          for (let kx = kx0; kx < kx1; kx++) {
+            const xp = xrow + <usize>ky * rowStride + (<usize>(kx * cin) << 2);
+            const wp = wts + (<usize>(((ky * kw + kx) * cin) * cout + o) << 2);
+            for (let ci = 0; ci < cin; ci++) s += load<f32>(xp + (<usize>ci << 2)) * load<f32>(wp + (<usize>(ci * cout) << 2));
+          }
+        store<f32>(acc + (<usize>o << 2), s);
       }
       epilogue(e, acc, oy * OW + ox);
     }
