@@ -41,6 +41,7 @@ program.command("bench <model>").description("latency of the bundle and of onnxr
   .option("--target <target>", "simd | scalar (when compiling an .onnx); default: simd where this host supports SIMD128, else scalar")
   .option("-o, --output <file.json>", "write the JSON record")
   .option("--json", "print the JSON record")
+  .option("--no-floor", "skip the popcount floor (a bare popcount loop as long as the model's binary layers need, timed in the same rounds)")
   .option("--serve", "serve a page that runs this benchmark in any browser on the local network")
   .option("--port <port>", "port for --serve", "8080")
   .option("--host <addr>", "address to listen on for --serve", "0.0.0.0")

@@ -17,6 +17,7 @@ export interface LayerReport {
   flops: number;
   weightBytes: number;
   weightFloatBytes: number;
+  popcounts: number; // 64-bit weight×activation popcounts per inference as the runtime runs it
   detail: string;
 }
 
@@ -25,16 +26,28 @@ export interface CompileReport {
   target: string;
   layers: LayerReport[];
   totals: {
-    macs: number; bops: number; flops: number; ops: number; binaryMacs: number;
+    macs: number; bops: number; flops: number; ops: number; binaryMacs: number; popcounts: number;
     packedWeightBytes: number; float32WeightBytes: number; arenaBytes: number; memoryBytes: number; bundleBytes: number;
   };
   notes: string[];
   compileMs: number;
 }
 
+// Σ over output pixels of the kernel taps that fall inside the (unpadded) input: rows × columns.
+function inBoundsTaps(g: { h: number; w: number; kh: number; kw: number; sh: number; padT: number; padL: number; oh: number; ow: number }): number {
+  const span = (o: number, n: number, k: number, st: number, pad: number) => {
+    const i0 = o * st - pad;
+    return Math.min(k, n - i0) - Math.max(0, -i0);
+  };
+  let rows = 0, cols = 0;
+  for (let oy = 0; oy < g.oh; oy++) rows += span(oy, g.h, g.kh, g.sh, g.padT);
+  for (let ox = 0; ox < g.ow; ox++) cols += span(ox, g.w, g.kw, g.sh, g.padL); // (the runtime takes one stride)
+  return rows * cols;
+}
+
 function layer(plan: Plan, s: Step, i: number): LayerReport {
   const inShape = plan.values[s.in].shape, outShape = plan.values[s.out].shape;
-  const base = { step: i, node: s.node, op: s.op, in: inShape, out: outShape, planes: "", macs: 0, bops: 0, flops: 0, weightBytes: 0, weightFloatBytes: 0, detail: "" };
+  const base = { step: i, node: s.node, op: s.op, in: inShape, out: outShape, planes: "", macs: 0, bops: 0, flops: 0, weightBytes: 0, weightFloatBytes: 0, popcounts: 0, detail: "" };
   switch (s.op) {
     case "Conv": {
       const g = s.geom, macs = g.oh * g.ow * g.cout * g.cin * g.kh * g.kw;
@@ -46,10 +59,13 @@ function layer(plan: Plan, s: Step, i: number): LayerReport {
     }
     case "BitConv": {
       const g = s.geom, macs = g.oh * g.ow * g.cout * g.cin * g.kh * g.kw, K = Math.max(1, s.act.planes);
-      // bytes as stored: window-packed for narrow layers (pack/bits.ts), else one word run per tap
-      const packed = windowPackable(g.cin, g.kh, g.kw) ? g.cout * s.m * windowStride(g.cin, g.kh, g.kw) * 8 : s.m * g.cout * g.kh * g.kw * Math.ceil(g.cin / 64) * 8;
+      // words per (output channel, weight plane) as stored: the window-packed run (every pixel counts
+      // all of it) or one word run per tap (each pixel counts its in-bounds taps only)
+      const window = windowPackable(g.cin, g.kh, g.kw), cw = Math.ceil(g.cin / 64);
+      const words = window ? windowStride(g.cin, g.kh, g.kw) : g.kh * g.kw * cw;
+      const perChannel = window ? g.oh * g.ow * words : inBoundsTaps(g) * cw;
       return {
-        ...base, planes: `${s.m}×${K}`, macs, bops: macs * s.m * K, weightBytes: packed, weightFloatBytes: g.cout * g.cin * g.kh * g.kw * 4,
+        ...base, planes: `${s.m}×${K}`, macs, bops: macs * s.m * K, weightBytes: s.m * g.cout * words * 8, popcounts: perChannel * g.cout * s.m * K, weightFloatBytes: g.cout * g.cin * g.kh * g.kw * 4,
         detail: `${g.kh}×${g.kw}/${g.sh} w: ${s.weightLevels}; a: ${s.act.levels.length} levels ${s.act.encoding} ${s.act.unipolar ? "unipolar (AND)" : "bipolar (XOR)"}${s.epi.quant ? " → packed" : ""}`,
       };
     }
@@ -71,7 +87,7 @@ export function buildReport(plan: Plan, model: string, target: string, arenaByte
   return {
     model, target, layers, notes: plan.notes, compileMs,
     totals: {
-      macs: sum("macs"), bops, flops, ops: bops / 64 + flops / 2, binaryMacs: layers.filter((l) => l.op === "BitConv").reduce((p, l) => p + l.macs, 0),
+      macs: sum("macs"), bops, flops, ops: bops / 64 + flops / 2, popcounts: sum("popcounts"), binaryMacs: layers.filter((l) => l.op === "BitConv").reduce((p, l) => p + l.macs, 0),
       packedWeightBytes: sum("weightBytes"), float32WeightBytes: sum("weightFloatBytes"), arenaBytes, memoryBytes, bundleBytes,
     },
   };

@@ -51,6 +51,19 @@ for (const target of ["scalar", "simd"]) {
   console.log(`runtime: built build/mbn-${target}.wasm`);
 }
 
+// The benchmark's popcount-floor probe (its own module; never part of a bundle).
+{
+  const { error, stderr } = await asc.main([
+    join(here, "assembly/probe/popcount_floor.ts"), "--outFile", join(here, "build/popcount-floor.wasm"),
+    "--runtime", "stub", "-O3", "--noAssert", "--initialMemory", "1", "--use", "abort=",
+  ]);
+  if (error) {
+    console.error(stderr.toString());
+    throw new Error(`popcount probe build failed: ${error.message}`);
+  }
+  console.log("probe: built build/popcount-floor.wasm");
+}
+
 // The differentiable replica's TensorFlow.js bundle (see harness/replica/tf_entry.ts).
 const esbuild = await import("esbuild");
 await esbuild.build({

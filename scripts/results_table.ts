@@ -30,7 +30,10 @@ if (existsSync("results")) {
     const b = JSON.parse(readFileSync(`results/${f}`, "utf8"));
     lines.push("", `**Latency, ${b.model.replace(/^.*\/(fmnist_[^/]+|[^/]+)\/model\.onnx$/, "$1").replace(/^.*\//, "")}** (batch 1, 1 thread, interleaved in one process; ${b.date.slice(0, 10)}, ${b.machine}; \`${b.command ?? "mbn bench"}\`):`, "");
     lines.push("| runner | median ms | p90 ms | min ms | peer / bundle (paired) |", "|---|---|---|---|---|");
-    for (const s of b.latency) lines.push(`| ${s.runner} | ${s.median_ms.toFixed(2)} | ${s.p90_ms.toFixed(2)} | ${s.min_ms.toFixed(2)} | ${s.runner === "mbn bundle" ? "1.00" : (b.ratios[s.runner] ?? 0).toFixed(2) + "×"} |`);
+    const ratio = (r: string) => (r === "mbn bundle" ? "1.00" : r === "popcount floor" ? `(bundle / floor ${b.popcount_floor.bundle_over_floor.toFixed(2)})` : (b.ratios[r] ?? 0).toFixed(2) + "×");
+    for (const s of b.latency) lines.push(`| ${s.runner} | ${s.median_ms.toFixed(2)} | ${s.p90_ms.toFixed(2)} | ${s.min_ms.toFixed(2)} | ${ratio(s.runner)} |`);
+    if (b.popcount_floor)
+      lines.push("", `Popcount floor: the model's ${(b.popcount_floor.popcounts / 1e6).toFixed(2)}M weight×activation popcounts in a bare loop, timed in the same rounds; peer / floor (the most any popcount-bound bundle could show on this host): ${Object.entries(b.popcount_floor.peers_over_floor).map(([k, v]) => `${k} ${(v as number).toFixed(2)}×`).join(", ")}.`);
   }
 }
 const block = lines.join("\n");

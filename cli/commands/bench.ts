@@ -6,11 +6,12 @@ import { writeFileSync } from "node:fs";
 import { compile } from "../../compiler/index.ts";
 import { customSection } from "../../compiler/emit/bundle.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
-import { makePeers, measureLatency } from "../../harness/bench/latency.ts";
+import { makePeers, measureLatency, pairedRatio } from "../../harness/bench/latency.ts";
+import { popcountFloorRunner } from "../../harness/bench/popcount_floor.ts";
 import { isWasm, parseTarget, progress, readInput, UsageError } from "../common.ts";
 import { serveBundle } from "../../harness/bench/serve.ts";
 
-export async function benchCommand(file: string, o: { peers: string; threads: string; runs: string; warmup: string; json?: boolean; output?: string; target?: string; serve?: boolean; port: string; host: string }): Promise<void> {
+export async function benchCommand(file: string, o: { peers: string; threads: string; runs: string; warmup: string; json?: boolean; output?: string; target?: string; serve?: boolean; floor?: boolean; port: string; host: string }): Promise<void> {
   const bytes = readInput(file);
   const onnx = isWasm(bytes) ? undefined : bytes;
   const res = onnx ? compile(onnx, { file, target: parseTarget(o.target) }) : undefined;
@@ -33,22 +34,36 @@ export async function benchCommand(file: string, o: { peers: string; threads: st
   const inShape = [1, ...bundle.info.input.shape.slice(1)];
   const runners = onnx ? await makePeers(onnx, inShape, peers, 1) : [];
   if (onnx && threads > 1) runners.push(...(await makePeers(onnx, inShape, peers, threads)).map((r) => ({ ...r, name: `${r.name} ${threads}thr` })));
+  // the popcount floor runs in the same rounds (needs the compile report's popcount count)
+  const popcounts = res?.report.totals.popcounts ?? 0;
+  if (popcounts > 0 && o.floor !== false) runners.push(await popcountFloorRunner(popcounts));
   const runs = Number(o.runs);
   const bar = progress("bench", runs);
   const lat = await measureLatency(bundle, runners, { warmup: Number(o.warmup), runs, onTick: () => bar.tick() });
   bar.done();
   const layers = bundle.info.layers;
   const profile = (lat.profile ?? []).map((p, i) => ({ ...p, op: layers[i]?.op ?? "", node: layers[i]?.node ?? "" }));
+  const fi = lat.stats.findIndex((s) => s.runner === "popcount floor");
+  const floor = fi < 0 ? undefined : {
+    popcounts,
+    bundle_over_floor: pairedRatio(lat.times[0], lat.times[fi]),
+    peers_over_floor: Object.fromEntries(lat.stats.map((s, k) => [s.runner, k]).filter(([n, k]) => k !== 0 && k !== fi).map(([n, k]) => [n, pairedRatio(lat.times[k as number], lat.times[fi])])),
+  };
   const manifest = JSON.parse(new TextDecoder().decode(customSection(wasm, "mbn.manifest")!));
   const record = {
     model: file, date: new Date().toISOString(), machine: `${cpus()[0]?.model} ×${cpus().length}`, target: bundle.info.target,
     command: `mbn bench ${process.argv.slice(3).join(" ")}`,
-    latency: lat.stats, ratios: lat.ratios, profile, bundle_bytes: wasm.length, memory_bytes: manifest.memory_bytes, totals: manifest.totals,
+    latency: lat.stats, ratios: lat.ratios, popcount_floor: floor, profile, bundle_bytes: wasm.length, memory_bytes: manifest.memory_bytes, totals: manifest.totals,
   };
   if (o.output) writeFileSync(o.output, JSON.stringify(record, null, 2) + "\n");
   if (o.json) return console.log(JSON.stringify(record));
   for (const s of lat.stats) console.log(`${s.runner.padEnd(30)} median ${s.median_ms.toFixed(3)} ms  p90 ${s.p90_ms.toFixed(3)}  min ${s.min_ms.toFixed(3)}  (${s.runs} runs)`);
-  for (const [k, v] of Object.entries(lat.ratios)) console.log(`bundle vs ${k}: ${v.toFixed(2)}× (median over rounds of peer time / bundle time, interleaved)`);
+  for (const [k, v] of Object.entries(lat.ratios))
+    if (k !== "popcount floor") console.log(`bundle vs ${k}: ${v.toFixed(2)}× (median over rounds of peer time / bundle time, interleaved)`);
+  if (floor) {
+    console.log(`popcount floor: the model's ${(popcounts / 1e6).toFixed(2)}M weight×activation popcounts in a bare loop; bundle / floor ${floor.bundle_over_floor.toFixed(2)}`);
+    for (const [k, v] of Object.entries(floor.peers_over_floor)) console.log(`  ${k} / floor: ${v.toFixed(2)}× (the most any popcount-bound bundle could show against it on this host)`);
+  }
   console.log(`bundle ${wasm.length} bytes, linear memory ${manifest.memory_bytes} bytes, BOPs ${manifest.totals.bops}, OPs ${Math.round(manifest.totals.ops)}`);
   console.log("per-step profile (median ms):");
   for (const p of profile) console.log(`  ${String(p.step).padStart(3)} ${p.op.padEnd(18)} ${p.node.slice(0, 44).padEnd(44)} ${p.ms.toFixed(3)}`);

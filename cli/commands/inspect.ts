@@ -1,5 +1,5 @@
 // CLI: `mbn inspect <bundle.wasm|model.onnx> [--json]` — per layer op, shapes, planes M×K, MACs,
-// BOPs, bytes; totals (BOPs, OPs, packed vs float32 weight bytes, peak arena, linear memory).
+// BOPs, 64-bit popcounts as the runtime runs them, bytes; totals (BOPs, OPs, packed vs float32 weight bytes, peak arena, linear memory).
 import { compile } from "../../compiler/index.ts";
 import { customSection } from "../../compiler/emit/bundle.ts";
 import type { CompileReport } from "../../compiler/report.ts";
@@ -9,8 +9,8 @@ const k = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : n >= 1e6 ? `${
 
 export function printReport(r: CompileReport, layers = true): void {
   if (layers) {
-    const rows = r.layers.map((l) => [String(l.step), l.op, l.node, l.out.join("×"), l.planes || "-", k(l.macs), k(l.bops), l.weightBytes ? k(l.weightBytes) : "-", l.detail]);
-    const head = ["#", "op", "node", "out", "M×K", "MACs", "BOPs", "bytes", "detail"];
+    const rows = r.layers.map((l) => [String(l.step), l.op, l.node, l.out.join("×"), l.planes || "-", k(l.macs), k(l.bops), l.popcounts ? k(l.popcounts) : "-", l.weightBytes ? k(l.weightBytes) : "-", l.detail]);
+    const head = ["#", "op", "node", "out", "M×K", "MACs", "BOPs", "popcnts", "bytes", "detail"];
     const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     const line = (c: string[]) => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i]))).join("  ");
     console.log(line(head));
@@ -18,7 +18,7 @@ export function printReport(r: CompileReport, layers = true): void {
   }
   const t = r.totals;
   console.log(
-    `totals: MACs ${k(t.macs)} (binary ${k(t.binaryMacs)}), BOPs ${k(t.bops)}, OPs ${k(t.ops)}; weights ${k(t.packedWeightBytes)}B stored ` +
+    `totals: MACs ${k(t.macs)} (binary ${k(t.binaryMacs)}), BOPs ${k(t.bops)}, OPs ${k(t.ops)}, 64-bit popcounts ${k(t.popcounts)}; weights ${k(t.packedWeightBytes)}B stored ` +
       `(float32 would be ${k(t.float32WeightBytes)}B, ${(t.float32WeightBytes / Math.max(1, t.packedWeightBytes)).toFixed(1)}×); ` +
       `peak arena ${k(t.arenaBytes)}B; linear memory ${k(t.memoryBytes)}B; bundle ${k(t.bundleBytes)}B`,
   );

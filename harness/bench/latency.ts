@@ -5,13 +5,19 @@
 import type { Bundle } from "../../runtime/host/loader.ts";
 
 export interface LatencyStats { runner: string; median_ms: number; p90_ms: number; min_ms: number; runs: number; threads: number }
-export interface LatencyResult { stats: LatencyStats[]; ratios: Record<string, number>; profile?: { step: number; op: string; node: string; ms: number }[] }
+export interface LatencyResult { stats: LatencyStats[]; ratios: Record<string, number>; times: number[][]; profile?: { step: number; op: string; node: string; ms: number }[] }
 
 type Runner = { name: string; threads: number; run: () => Promise<void> | void };
 
 function stats(name: string, threads: number, t: number[]): LatencyStats {
   const s = [...t].sort((a, b) => a - b);
   return { runner: name, median_ms: s[Math.floor(s.length / 2)], p90_ms: s[Math.min(s.length - 1, Math.floor(s.length * 0.9))], min_ms: s[0], runs: s.length, threads };
+}
+
+/** Median over rounds of num[i] / den[i] (two runners' times in the same rounds). */
+export function pairedRatio(num: number[], den: number[]): number {
+  const r = num.map((t, i) => t / den[i]).sort((a, b) => a - b);
+  return r[r.length >> 1];
 }
 
 export async function makePeers(onnx: Uint8Array, inputShape: number[], peers: string[], threads: number): Promise<Runner[]> {
@@ -54,10 +60,7 @@ export async function measureLatency(bundle: Bundle, peers: Runner[], o: { warmu
   // speed drifts by up to 2× over seconds (noisy neighbours); a round's runs are adjacent in time,
   // so their ratio cancels the drift that a ratio of two separate medians would keep.
   const ratios: Record<string, number> = {};
-  for (let k = 1; k < runners.length; k++) {
-    const r = times[k].map((t, i) => t / times[0][i]).sort((a, b) => a - b);
-    ratios[runners[k].name] = r[r.length >> 1];
-  }
+  for (let k = 1; k < runners.length; k++) ratios[runners[k].name] = pairedRatio(times[k], times[0]);
   // per-step profile: median over a few runs
   const reps = 15, per: number[][] = [];
   for (let i = 0; i < reps; i++) per.push(bundle.profile(x, () => performance.now()));
@@ -65,5 +68,5 @@ export async function measureLatency(bundle: Bundle, peers: Runner[], o: { warmu
     const v = per.map((p) => p[j]).sort((a, b) => a - b);
     return { step: j, op: "", node: "", ms: v[reps >> 1] };
   });
-  return { stats: st, ratios, profile };
+  return { stats: st, ratios, times, profile };
 }

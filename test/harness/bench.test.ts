@@ -1,0 +1,57 @@
+// Benchmark pieces that can be checked without timing: the compile report's popcount count (the
+// popcount floor's length) against a brute-force count, the probe really doing its popcounts, and
+// the paired ratio.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { compile } from "../../compiler/index.ts";
+import { windowPackable, windowStride } from "../../compiler/pack/bits.ts";
+import { loadPopcountProbe } from "../../harness/bench/popcount_floor.ts";
+import { pairedRatio } from "../../harness/bench/latency.ts";
+
+describe("popcount floor", () => {
+  it("the report counts each BitConv's popcounts as the runtime runs them (brute force over pixels and taps)", () => {
+    for (const f of ["xnornet_nonsquare", "resnet20_cifar_mbn3x3"]) {
+      const r = compile(readFileSync(`test/fixtures/${f}.onnx`), { file: f });
+      let total = 0;
+      r.plan.steps.forEach((s, i) => {
+        if (s.op !== "BitConv") return;
+        const g = s.geom, K = Math.max(1, s.act.planes);
+        let perChannel = 0;
+        for (let oy = 0; oy < g.oh; oy++)
+          for (let ox = 0; ox < g.ow; ox++) {
+            if (windowPackable(g.cin, g.kh, g.kw)) { perChannel += windowStride(g.cin, g.kh, g.kw); continue; }
+            for (let ky = 0; ky < g.kh; ky++)
+              for (let kx = 0; kx < g.kw; kx++) {
+                const iy = oy * g.sh - g.padT + ky, ix = ox * g.sh - g.padL + kx;
+                if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) perChannel += Math.ceil(g.cin / 64);
+              }
+          }
+        const want = perChannel * g.cout * s.m * K;
+        expect(r.report.layers[i].popcounts, `${f} step ${i}`).toBe(want);
+        total += want;
+      });
+      expect(total).toBeGreaterThan(0);
+      expect(r.report.totals.popcounts).toBe(total);
+    }
+  });
+
+  it("the probe computes the XOR popcounts it is timed for (checksum against JavaScript)", async () => {
+    const e = await loadPopcountProbe();
+    const a = 1024, cout = 8, nw = 9, w = a + nw * 8;
+    const m = new Uint8Array(e.memory.buffer);
+    for (let i = a; i < w + cout * nw * 8; i++) m[i] = (i * 2654435761) >>> 24;
+    const pop = (x: number) => { let c = 0; for (; x; x &= x - 1) c++; return c; };
+    let want = 0n;
+    for (let o = 0; o < cout; o++) {
+      let p = 0;
+      for (let j = 0; j < nw * 8; j++) p += pop(m[a + j] ^ m[w + o * nw * 8 + j]);
+      want += BigInt(p * [1, 3, 5, 7][o % 4]);
+    }
+    expect(e.popcount_tiles(a, w, cout, nw, 2)).toBe(2n * want);
+  });
+
+  it("paired ratio = median over rounds of num/den", () => {
+    expect(pairedRatio([2, 9, 4], [1, 3, 1])).toBe(3);
+    expect(pairedRatio([1, 1], [1, 2])).toBe(1);
+  });
+});
