@@ -3,7 +3,11 @@
 Kinds: fp32, fxp<bits> (DoReFa), mbn<M>x<K> (ABC-Net). Adversarial training: --at fgsm (FGSM with
 random start, Wong et al. 2020) or --at pgd (Madry PGD-k). Deterministic (seeded); logs one line per
 epoch; writes model.onnx (opset 13, dynamic batch, input = pixels in [0, 1]), meta.json, log.txt and
-test_data/{input,output}.npy (the first test images and PyTorch's logits on them)."""
+test_data/{input,output}.npy (the first test images and PyTorch's logits on them).
+
+Adversarial training keeps the epoch whose PGD-10 accuracy on 1000 training images is best (Wong et al.'s
+early stopping): FGSM-RS can overfit catastrophically at a large eps (PGD accuracy falls to ~0 within an
+epoch and natural accuracy drops with it); the check is logged per epoch."""
 import argparse
 import json
 import math
@@ -46,6 +50,28 @@ def previous_stages(a):
                  torch_acc=prev["torch_acc"], train_seconds=prev["train_seconds"])]
 
 
+def augment(x, g, pad=2):
+    """Random horizontal flip and random crop after zero-padding by `pad` pixels, per image (--augment)."""
+    n, c, h, w = x.shape
+    flip = torch.rand(n, generator=g) < 0.5
+    x = torch.where(flip[:, None, None, None], x.flip(3), x)
+    xp = F.pad(x, (pad, pad, pad, pad))
+    iy = torch.randint(0, 2 * pad + 1, (n, 1), generator=g) + torch.arange(h)[None, :]
+    ix = torch.randint(0, 2 * pad + 1, (n, 1), generator=g) + torch.arange(w)[None, :]
+    return xp[torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None], iy[:, None, :, None], ix[:, None, None, :]]
+
+
+def robust_check(model, x, y, eps, bs=500):
+    """PGD-10 accuracy (step 2.5 * eps / 10, random start) on x: the early-stopping signal for adversarial training."""
+    model.eval()
+    correct = 0
+    for i in range(0, len(x), bs):
+        xa = attack(model, x[i:i + bs], y[i:i + bs], eps, 10, 0.25 * eps)
+        with torch.no_grad():
+            correct += (model(xa).argmax(1) == y[i:i + bs]).sum().item()
+    return correct / len(x)
+
+
 def evaluate(model, x, y, bs=1000):
     model.eval()
     correct = 0
@@ -65,8 +91,12 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--train-subset", type=int, default=0, help="use only the first N training images (0 = all)")
+    ap.add_argument("--augment", action="store_true", help="random flips and 2-pixel crops of the training images")
     ap.add_argument("--at", default="none", choices=["none", "fgsm", "pgd"])
     ap.add_argument("--eps", type=float, default=0.1)
+    ap.add_argument("--at-mix", type=float, default=0.0,
+                    help="weight of the clean loss under adversarial training (0 = adversarial examples only; "
+                         "0.5 = Goodfellow et al.'s mixed objective, which keeps more natural accuracy)")
     ap.add_argument("--pgd-steps", type=int, default=7)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -104,9 +134,11 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     steps_per_epoch = math.ceil(len(xtr) / a.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps_per_epoch, pct_start=0.15)
-    log(f"train {a.kind} depth={a.depth} at={a.at} eps={a.eps} epochs={a.epochs} n={len(xtr)} seed={a.seed}")
+    log(f"train {a.kind} depth={a.depth} augment={a.augment} at={a.at} eps={a.eps} at_mix={a.at_mix} epochs={a.epochs} n={len(xtr)} seed={a.seed}")
     t0 = time.time()
     g = torch.Generator().manual_seed(a.seed)
+    g_aug = torch.Generator().manual_seed(a.seed + 1)
+    best = None  # (PGD accuracy, epoch, state) under adversarial training
     for ep in range(a.epochs):
         model.train()
         perm = torch.randperm(len(xtr), generator=g)
@@ -114,6 +146,9 @@ def main():
         for i in range(steps_per_epoch):
             idx = perm[i * a.batch:(i + 1) * a.batch]
             x, y = xtr[idx], ytr[idx]
+            if a.augment:
+                x = augment(x, g_aug)
+            x_clean = x
             if a.at == "fgsm":
                 x = attack(model, x, y, a.eps, 1, 1.25 * a.eps)
             elif a.at == "pgd":
@@ -121,6 +156,9 @@ def main():
             model.train()
             out = model(x)
             loss = F.cross_entropy(out, y)
+            if a.at != "none" and a.at_mix > 0:
+                # Goodfellow et al.'s mixed objective: clean and adversarial cross-entropy, weighted
+                loss = a.at_mix * F.cross_entropy(model(x_clean), y) + (1 - a.at_mix) * loss
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -130,6 +168,14 @@ def main():
             loss_sum += loss.item() * len(y)
         acc = evaluate(model, xte, yte)
         log(f"epoch {ep + 1}/{a.epochs} loss {loss_sum / tot:.4f} train_acc {correct / tot:.4f} test_acc {acc:.4f} elapsed {time.time() - t0:.0f}s")
+        if a.at != "none":
+            rob = robust_check(model, xtr[:1000], ytr[:1000], a.eps)
+            log(f"epoch {ep + 1} robust check: PGD-10 accuracy on 1000 training images {rob:.4f}")
+            if best is None or rob > best[0]:
+                best = (rob, ep + 1, {k: v.clone() for k, v in model.state_dict().items()})
+    if best is not None and best[1] != a.epochs:
+        model.load_state_dict(best[2])
+        log(f"kept epoch {best[1]} (best PGD-10 accuracy {best[0]:.4f}); later epochs overfit")
     train_seconds = time.time() - t0
     torch.save(model.state_dict(), os.path.join(a.out, "state_dict.pt"))
 
@@ -148,9 +194,11 @@ def main():
     command = " ".join(["python3", "models/train/train.py"] + sys.argv[1:])
     stage = dict(epochs=a.epochs, train_images=len(xtr), lr=a.lr, command=command, torch_acc=acc,
                  train_seconds=round(train_seconds, 1))
+    if best is not None:
+        stage["kept_epoch"] = best[1]
     stages = stages + [stage]
     meta = dict(kind=a.kind, depth=a.depth, dataset=a.dataset, epochs=sum(st["epochs"] for st in stages),
-                adversarial_training=a.at, eps=a.eps if a.at != "none" else 0, seed=a.seed,
+                adversarial_training=a.at, eps=a.eps if a.at != "none" else 0, at_mix=a.at_mix if a.at != "none" else 0, seed=a.seed,
                 train_subset=len(xtr), torch_acc=acc,
                 train_seconds=round(sum(st.get("train_seconds", 0) for st in stages), 1), threads=a.threads,
                 command=" && ".join(st["command"] for st in stages))
