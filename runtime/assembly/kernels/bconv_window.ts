@@ -27,6 +27,12 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   return nw == 1 ? 1 : nw <= 3 ? 3 : 6;
 }
 
+// Two or three consecutive taps (pixel words at p, p + 8, p + 16) side by side in one word, tap t at bit t·Cin.
+@inline function packTaps(p: usize, c1: u64, c2: u64, n: i32): u64 {
+  const w = load<u64>(p) | (load<u64>(p, 8) << c1);
+  return n == 3 ? w | (load<u64>(p, 16) << c2) : w;
+}
+
 // Bit count of three window words against weights at w: XOR (bipolar) or AND (unipolar). Only border
 // windows need the valid-tap masks: in a full window the bits outside the taps are pad bits, 0 in
 // both operands, so they never count.
@@ -188,15 +194,39 @@ export function bconv_window(
       const masked = xor && !full;
       if (full) {
         // interior pixel (most of them): every tap valid, no masks
-        for (let k = 0; k < K; k++) {
-          const xk = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3);
-          for (let r = 0; r < kh; r++) {
-            const row = xk + <usize>r * rowBytes;
-            for (let q = 0; q < R; q++) {
-              let word: u64 = 0;
-              const tn = min(T, kw - q * T);
-              for (let t = 0; t < tn; t++) word |= load<u64>(row + (<usize>(q * T + t) << 3)) << <u64>(t * cin);
-              store<u64>(aw + (<usize>(k * S + r * R + q) << 3), word);
+        if (kh == 3 && kw == 3 && R == 1) {
+          // 3×3 with the three taps of a row in one word (Cin ≤ 21): straight-line rows
+          const c1 = <u64>cin, c2 = <u64>(2 * cin);
+          for (let k = 0; k < K; k++) {
+            const row = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3), a = aw + (<usize>(k * S) << 3);
+            store<u64>(a, packTaps(row, c1, c2, 3));
+            store<u64>(a, packTaps(row + rowBytes, c1, c2, 3), 8);
+            store<u64>(a, packTaps(row + 2 * rowBytes, c1, c2, 3), 16);
+          }
+        } else if (kh == 3 && kw == 3 && R == 2) {
+          // 3×3 with two taps of a row in the first word and the third in the second (22 ≤ Cin ≤ 32)
+          const c1 = <u64>cin;
+          for (let k = 0; k < K; k++) {
+            const row = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3), a = aw + (<usize>(k * S) << 3);
+            store<u64>(a, packTaps(row, c1, 0, 2));
+            store<u64>(a, load<u64>(row, 16), 8);
+            store<u64>(a, packTaps(row + rowBytes, c1, 0, 2), 16);
+            store<u64>(a, load<u64>(row + rowBytes, 16), 24);
+            store<u64>(a, packTaps(row + 2 * rowBytes, c1, 0, 2), 32);
+            store<u64>(a, load<u64>(row + 2 * rowBytes, 16), 40);
+          }
+        } else {
+          // any other window: loops over rows, words and taps
+          for (let k = 0; k < K; k++) {
+            const xk = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3);
+            for (let r = 0; r < kh; r++) {
+              const row = xk + <usize>r * rowBytes;
+              for (let q = 0; q < R; q++) {
+                let word: u64 = 0;
+                const tn = min(T, kw - q * T);
+                for (let t = 0; t < tn; t++) word |= load<u64>(row + (<usize>(q * T + t) << 3)) << <u64>(t * cin);
+                store<u64>(aw + (<usize>(k * S + r * R + q) << 3), word);
+              }
             }
           }
         }
