@@ -53,6 +53,35 @@ import { bconv_window } from "./bconv_window";
   store<f32>(q + 12, load<f32>(q + 12) + load<f32>(a + 3 * st) * bk * <f32>(base - 2 * <i32>p3));
 }
 
+// tile4 for a full 3-word row span (3×3 kernel, Cin ≤ 64, interior pixel): the row's three words
+// written out instead of the word loop.
+@inline function tile4w3(
+  xa0: usize, rowStride: usize, w0: usize, wRow: usize, ws: usize, rows: i32, xor: bool,
+  base: i32, alpha: usize, M: i32, m: i32, o: i32, bk: f32, acc: usize,
+): void {
+  let p0: u64 = 0, p1: u64 = 0, p2: u64 = 0, p3: u64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const xa = xa0 + <usize>r * rowStride, q0 = w0 + <usize>r * wRow, q1 = q0 + ws, q2 = q1 + ws, q3 = q2 + ws;
+    const x0 = load<u64>(xa), x1 = load<u64>(xa, 8), x2 = load<u64>(xa, 16);
+    if (xor) {
+      p0 += popcnt<u64>(x0 ^ load<u64>(q0)) + popcnt<u64>(x1 ^ load<u64>(q0, 8)) + popcnt<u64>(x2 ^ load<u64>(q0, 16));
+      p1 += popcnt<u64>(x0 ^ load<u64>(q1)) + popcnt<u64>(x1 ^ load<u64>(q1, 8)) + popcnt<u64>(x2 ^ load<u64>(q1, 16));
+      p2 += popcnt<u64>(x0 ^ load<u64>(q2)) + popcnt<u64>(x1 ^ load<u64>(q2, 8)) + popcnt<u64>(x2 ^ load<u64>(q2, 16));
+      p3 += popcnt<u64>(x0 ^ load<u64>(q3)) + popcnt<u64>(x1 ^ load<u64>(q3, 8)) + popcnt<u64>(x2 ^ load<u64>(q3, 16));
+    } else {
+      p0 += popcnt<u64>(x0 & load<u64>(q0)) + popcnt<u64>(x1 & load<u64>(q0, 8)) + popcnt<u64>(x2 & load<u64>(q0, 16));
+      p1 += popcnt<u64>(x0 & load<u64>(q1)) + popcnt<u64>(x1 & load<u64>(q1, 8)) + popcnt<u64>(x2 & load<u64>(q1, 16));
+      p2 += popcnt<u64>(x0 & load<u64>(q2)) + popcnt<u64>(x1 & load<u64>(q2, 8)) + popcnt<u64>(x2 & load<u64>(q2, 16));
+      p3 += popcnt<u64>(x0 & load<u64>(q3)) + popcnt<u64>(x1 & load<u64>(q3, 8)) + popcnt<u64>(x2 & load<u64>(q3, 16));
+    }
+  }
+  const a = alpha + (<usize>(o * M + m) << 2), st = <usize>M << 2, q = acc + (<usize>o << 2);
+  store<f32>(q, load<f32>(q) + load<f32>(a) * bk * <f32>(base - 2 * <i32>p0));
+  store<f32>(q + 4, load<f32>(q + 4) + load<f32>(a + st) * bk * <f32>(base - 2 * <i32>p1));
+  store<f32>(q + 8, load<f32>(q + 8) + load<f32>(a + 2 * st) * bk * <f32>(base - 2 * <i32>p2));
+  store<f32>(q + 12, load<f32>(q + 12) + load<f32>(a + 3 * st) * bk * <f32>(base - 2 * <i32>p3));
+}
+
 @inline function tile1(
   xa0: usize, rowStride: usize, w0: usize, wRow: usize, rows: i32, len: i32, xor: bool,
   base: i32, alpha: usize, M: i32, m: i32, o: i32, bk: f32, acc: usize,
@@ -115,7 +144,10 @@ export function bconv_impl(
         for (let m = 0; m < M; m++) {
           const w0 = wts + <usize>m * wPlane + (<usize>((ky0 * kw + kx0) * words) << 3);
           let o = 0;
-          for (; o + 4 <= cout; o += 4) tile4(xa0, rowStride, w0 + <usize>o * wso, wRow, wso, rows, len, xor, base, alpha, M, m, o, bk, acc);
+          if (len == 3)
+            for (; o + 4 <= cout; o += 4) tile4w3(xa0, rowStride, w0 + <usize>o * wso, wRow, wso, rows, xor, base, alpha, M, m, o, bk, acc);
+          else
+            for (; o + 4 <= cout; o += 4) tile4(xa0, rowStride, w0 + <usize>o * wso, wRow, wso, rows, len, xor, base, alpha, M, m, o, bk, acc);
           for (; o < cout; o++) tile1(xa0, rowStride, w0 + <usize>o * wso, wRow, rows, len, xor, base, alpha, M, m, o, bk, acc);
         }
         if (cw) {
