@@ -7,15 +7,14 @@ import { pi, pu } from "../params";
 import { epilogue } from "./epilogue";
 
 // Σ over the clipped window of x·w for output channels o..o+3 (f32x4 lanes), taps in (ky, kx, ci) order.
-@inline function sum4(xrow: usize, rowStride: usize, wts: usize, o: i32, cin: i32, cout: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32): v128 {
+@inline function sum4(xrow: usize, rowStride: usize, wts: usize, o: i32, cin: i32, cout: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, span: i32): v128 {
   let s = f32x4.splat(0);
-  for (let ky = ky0; ky < ky1; ky++)
-    for (let kx = kx0; kx < kx1; kx++) {
-      const xp = xrow + <usize>ky * rowStride + (<usize>(kx * cin) << 2);
-      const wp = wts + (<usize>(((ky * kw + kx) * cin) * cout + o) << 2);
-      for (let ci = 0; ci < cin; ci++)
-        s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(xp + (<usize>ci << 2))), v128.load(wp + (<usize>(ci * cout) << 2))));
-    }
+  for (let ky = ky0; ky < ky1; ky++) {
+    const xp = xrow + <usize>ky * rowStride + (<usize>(kx0 * cin) << 2);
+    const wp = wts + (<usize>(((ky * kw + kx0) * cin) * cout + o) << 2);
+    for (let j = 0; j < span; j++)
+      s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(xp + (<usize>j << 2))), v128.load(wp + (<usize>(j * cout) << 2))));
+  }
   return s;
 }
 
@@ -31,40 +30,41 @@ export function conv2d_impl(
       const ix0 = ox * stride - padL;
       const kx0 = max(0, -ix0), kx1 = min(kw, W - ix0);
       const xrow = x + (<usize>((iy0 * W + ix0) * cin) << 2); // tap (0, 0), possibly outside the image
+      // within a kernel row the valid taps' (kx, ci) inputs are contiguous in NHWC and in the weights:
+      // one loop of span = (kx1 − kx0)·Cin terms per row, in the same (kx, ci) order
+      const span = (kx1 - kx0) * cin;
       let o = 0;
       if (ASC_FEATURE_SIMD) {
         // sixteen output channels per pass, their sums in four registers across the whole window
         for (; o + 16 <= cout; o += 16) {
           let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-          for (let ky = ky0; ky < ky1; ky++)
-            for (let kx = kx0; kx < kx1; kx++) {
-              const xp = xrow + <usize>ky * rowStride + (<usize>(kx * cin) << 2);
-              const wp = wts + (<usize>(((ky * kw + kx) * cin) * cout + o) << 2);
-              for (let ci = 0; ci < cin; ci++) {
-                const xs = f32x4.splat(load<f32>(xp + (<usize>ci << 2)));
-                const wr = wp + (<usize>(ci * cout) << 2);
-                s0 = f32x4.add(s0, f32x4.mul(xs, v128.load(wr)));
-                s1 = f32x4.add(s1, f32x4.mul(xs, v128.load(wr, 16)));
-                s2 = f32x4.add(s2, f32x4.mul(xs, v128.load(wr, 32)));
-                s3 = f32x4.add(s3, f32x4.mul(xs, v128.load(wr, 48)));
-              }
+          for (let ky = ky0; ky < ky1; ky++) {
+            const xp = xrow + <usize>ky * rowStride + (<usize>(kx0 * cin) << 2);
+            const wp = wts + (<usize>(((ky * kw + kx0) * cin) * cout + o) << 2);
+            for (let j = 0; j < span; j++) {
+              const xs = f32x4.splat(load<f32>(xp + (<usize>j << 2)));
+              const wr = wp + (<usize>(j * cout) << 2);
+              s0 = f32x4.add(s0, f32x4.mul(xs, v128.load(wr)));
+              s1 = f32x4.add(s1, f32x4.mul(xs, v128.load(wr, 16)));
+              s2 = f32x4.add(s2, f32x4.mul(xs, v128.load(wr, 32)));
+              s3 = f32x4.add(s3, f32x4.mul(xs, v128.load(wr, 48)));
             }
+          }
           const q = acc + (<usize>o << 2);
           v128.store(q, s0);
           v128.store(q, s1, 16);
           v128.store(q, s2, 32);
           v128.store(q, s3, 48);
         }
-        for (; o + 4 <= cout; o += 4) v128.store(acc + (<usize>o << 2), sum4(xrow, rowStride, wts, o, cin, cout, kw, ky0, ky1, kx0, kx1));
+        for (; o + 4 <= cout; o += 4) v128.store(acc + (<usize>o << 2), sum4(xrow, rowStride, wts, o, cin, cout, kw, ky0, ky1, kx0, span));
       }
       for (; o < cout; o++) {
         let s: f32 = 0;
-        for (let ky = ky0; ky < ky1; ky++)
-          for (let kx = kx0; kx < kx1; kx++) {
-            const xp = xrow + <usize>ky * rowStride + (<usize>(kx * cin) << 2);
-            const wp = wts + (<usize>(((ky * kw + kx) * cin) * cout + o) << 2);
-            for (let ci = 0; ci < cin; ci++) s += load<f32>(xp + (<usize>ci << 2)) * load<f32>(wp + (<usize>(ci * cout) << 2));
-          }
+        for (let ky = ky0; ky < ky1; ky++) {
+          const xp = xrow + <usize>ky * rowStride + (<usize>(kx0 * cin) << 2);
+          const wp = wts + (<usize>(((ky * kw + kx0) * cin) * cout + o) << 2);
+          for (let j = 0; j < span; j++) s += load<f32>(xp + (<usize>j << 2)) * load<f32>(wp + (<usize>(j * cout) << 2));
+        }
         store<f32>(acc + (<usize>o << 2), s);
       }
       epilogue(e, acc, oy * OW + ox);
