@@ -154,13 +154,19 @@ def main():
             elif a.at == "pgd":
                 x = attack(model, x, y, a.eps, a.pgd_steps, 2.5 * a.eps / a.pgd_steps)
             model.train()
+            opt.zero_grad()
             out = model(x)
             loss = F.cross_entropy(out, y)
             if a.at != "none" and a.at_mix > 0:
-                # Goodfellow et al.'s mixed objective: clean and adversarial cross-entropy, weighted
-                loss = a.at_mix * F.cross_entropy(model(x_clean), y) + (1 - a.at_mix) * loss
-            opt.zero_grad()
-            loss.backward()
+                # Goodfellow et al.'s mixed objective: (1 − mix)·CE(adversarial) + mix·CE(clean). One
+                # backward pass per forward (the gradients add up): ABC-Net's least-squares α is
+                # recomputed in place by every forward, so two forwards cannot share one backward.
+                ((1 - a.at_mix) * loss).backward()
+                clean = F.cross_entropy(model(x_clean), y)
+                (a.at_mix * clean).backward()
+                loss = (1 - a.at_mix) * loss.detach() + a.at_mix * clean.detach()
+            else:
+                loss.backward()
             opt.step()
             sched.step()
             tot += len(y)
