@@ -41,7 +41,8 @@ def attack(model, x, y, eps, steps, alpha, rand=True):
 def previous_stages(a):
     """The stages already recorded in <out>/meta.json when --init continues the model in <out>; else []."""
     meta_path = os.path.join(a.out, "meta.json")
-    if not a.init or os.path.abspath(os.path.dirname(a.init)) != os.path.abspath(a.out) or not os.path.exists(meta_path):
+    continues = a.average or (a.init and os.path.abspath(os.path.dirname(a.init)) == os.path.abspath(a.out))
+    if not continues or not os.path.exists(meta_path):
         return []
     prev = json.load(open(meta_path))
     if "stages" in prev:
@@ -70,6 +71,24 @@ def robust_check(model, x, y, eps, bs=500):
         with torch.no_grad():
             correct += (model(xa).argmax(1) == y[i:i + bs]).sum().item()
     return correct / len(x)
+
+
+def average_weights(model, paths, xtr, log, bs=500):
+    """Model soup: the mean of several state_dicts of one architecture (stages of one run, so that the
+    weights share a basin), then BatchNorm running statistics recomputed over the training images
+    (the mean of the members' statistics is not the statistics of the mean weights)."""
+    sds = [torch.load(p) for p in paths]
+    avg = {k: (sum(sd[k].float() for sd in sds) / len(sds)).to(v.dtype) if v.is_floating_point() else v for k, v in sds[0].items()}
+    model.load_state_dict(avg)
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.reset_running_stats()
+            mod.momentum = None  # cumulative average over all batches
+    model.train()
+    with torch.no_grad():
+        for i in range(0, len(xtr), bs):
+            model(xtr[i:i + bs])
+    log(f"averaged {len(paths)} state_dicts ({', '.join(paths)}); BatchNorm statistics recomputed on {len(xtr)} training images")
 
 
 def evaluate(model, x, y, bs=1000):
@@ -101,6 +120,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--init", default="", help="start from this state_dict (e.g. the fp32 model's)")
+    ap.add_argument("--average", nargs="+", default=[], metavar="STATE_DICT",
+                    help="instead of training: average these state_dicts (a 'model soup' of stages of one run), "
+                         "recalibrate BatchNorm statistics on the training images, export")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
 
@@ -131,9 +153,12 @@ def main():
     if a.init:
         missing = model.load_state_dict(torch.load(a.init), strict=False)
         log(f"init from {a.init}: {missing}")
+    if a.average:
+        average_weights(model, a.average, xtr, log)
+        a.epochs = 0
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     steps_per_epoch = math.ceil(len(xtr) / a.batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps_per_epoch, pct_start=0.15)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps_per_epoch, pct_start=0.15) if a.epochs else None
     log(f"train {a.kind} depth={a.depth} augment={a.augment} at={a.at} eps={a.eps} at_mix={a.at_mix} epochs={a.epochs} n={len(xtr)} seed={a.seed}")
     t0 = time.time()
     g = torch.Generator().manual_seed(a.seed)
@@ -202,6 +227,8 @@ def main():
                  train_seconds=round(train_seconds, 1))
     if best is not None:
         stage["kept_epoch"] = best[1]
+    if a.average:
+        stage["averaged"] = a.average
     stages = stages + [stage]
     meta = dict(kind=a.kind, depth=a.depth, dataset=a.dataset, epochs=sum(st["epochs"] for st in stages),
                 adversarial_training=a.at, eps=a.eps if a.at != "none" else 0, at_mix=a.at_mix if a.at != "none" else 0, seed=a.seed,

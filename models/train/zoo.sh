@@ -18,6 +18,17 @@ run fmnist_resnet20_fp32      --kind fp32   --epochs 3 --train-subset 30000
 run fmnist_resnet20_fp32      --kind fp32   --epochs 3 --lr 1e-3 --init $Z/fmnist_resnet20_fp32/state_dict.pt
 run fmnist_resnet20_fp32      --kind fp32   --epochs 3 --lr 5e-4 --init $Z/fmnist_resnet20_fp32/state_dict.pt
 run fmnist_resnet20_fp32      --kind fp32   --epochs 2 --lr 2.5e-4 --init $Z/fmnist_resnet20_fp32/state_dict.pt
+# fp32 ends in a "model soup": stage 4's weights, a stage with augmentation (flips, 2-px crops) from
+# them, and one more augmentation stage from that (92.94% alone, not kept alone) are averaged and
+# BatchNorm is recalibrated on the training images: 92.95% / 92.96% / 92.94% -> 93.23%
+if [[ $ONLY == all || $ONLY == fmnist_resnet20_fp32 ]]; then
+  F=$Z/fmnist_resnet20_fp32
+  cp $F/state_dict.pt $F/stage4.pt
+  run fmnist_resnet20_fp32    --kind fp32   --augment --epochs 3 --lr 5e-4 --init $F/state_dict.pt
+  cp $F/state_dict.pt $F/stage5.pt
+  $T --kind fp32 --augment --epochs 3 --lr 5e-4 --init $F/stage5.pt --out /tmp/fp32_stage6 && cp /tmp/fp32_stage6/state_dict.pt $F/stage6.pt
+  run fmnist_resnet20_fp32    --kind fp32   --average $F/stage4.pt $F/stage5.pt $F/stage6.pt
+fi
 run fmnist_resnet20_fxp2      --kind fxp2   --epochs 3 --train-subset 30000
 run fmnist_resnet20_fxp2      --kind fxp2   --epochs 3 --lr 1e-3 --init $Z/fmnist_resnet20_fxp2/state_dict.pt
 run fmnist_resnet20_fxp2      --kind fxp2   --epochs 3 --lr 5e-4 --init $Z/fmnist_resnet20_fxp2/state_dict.pt
