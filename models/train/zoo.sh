@@ -36,6 +36,8 @@ run fmnist_resnet20_mbn3x3    --kind mbn3x3 --epochs 3 --train-subset 30000
 run fmnist_resnet20_mbn3x3    --kind mbn3x3 --epochs 3 --lr 1e-3 --init $Z/fmnist_resnet20_mbn3x3/state_dict.pt
 run fmnist_resnet20_mbn1x1    --kind mbn1x1 --epochs 3 --train-subset 30000
 run fmnist_resnet20_mbn1x1    --kind mbn1x1 --epochs 3 --lr 1e-3 --init $Z/fmnist_resnet20_mbn1x1/state_dict.pt
-# (the committed fp32_at was fine-tuned from the first-stage fp32, before the stages above)
-run fmnist_resnet20_fp32_at   --kind fp32   --epochs 1 --train-subset 20000 --at fgsm --eps 0.1 --lr 1e-3 --init $Z/fmnist_resnet20_fp32/state_dict.pt
+# fp32_at: fine-tuned from the fp32 after its augmentation stage (stage5.pt) with FGSM-RS (eps 0.1) and
+# Goodfellow et al.'s mixed clean/adversarial objective, then one more epoch at a lower lr
+run fmnist_resnet20_fp32_at   --kind fp32   --epochs 2 --at fgsm --eps 0.1 --at-mix 0.5 --lr 1e-3 --init $Z/fmnist_resnet20_fp32/stage5.pt
+run fmnist_resnet20_fp32_at   --kind fp32   --epochs 1 --at fgsm --eps 0.1 --at-mix 0.5 --lr 2.5e-4 --init $Z/fmnist_resnet20_fp32_at/state_dict.pt
 run fmnist_resnet20_mbn3x3_at --kind mbn3x3 --epochs 1 --train-subset 20000 --at fgsm --eps 0.1 --lr 1e-3 --init $Z/fmnist_resnet20_mbn3x3/state_dict.pt
