@@ -48,7 +48,7 @@ for (const name of readdirSync(ZOO).sort()) {
   const entry = {
     name, file: `${name}/model.onnx`, dataset: meta.dataset, arch: `resnet${meta.depth}`,
     weight_bases: mbn ? Number(mbn[1]) : null, act_bases: mbn ? Number(mbn[2]) : null, fixed_point_bits: fxp ? Number(fxp[1]) : null,
-    adversarial_training: meta.adversarial_training === "none" ? null : `${meta.adversarial_training} eps=${meta.eps}`,
+    adversarial_training: meta.adversarial_training === "none" ? null : `${meta.adversarial_training} eps=${meta.eps}${meta.at_mix ? ` mix=${meta.at_mix}` : ""}`,
     epochs: meta.epochs, train_images: meta.train_subset, natural_acc: acc, torch_acc: meta.torch_acc,
     bundle_vs_torch_pp: +((acc - meta.torch_acc) * 100).toFixed(3), test_data_max_rel_diff: d / m,
     train_seconds: meta.train_seconds, bops: res.report.totals.bops, ops: res.report.totals.ops,
