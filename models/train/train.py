@@ -39,7 +39,8 @@ def attack(model, x, y, eps, steps, alpha, rand=True):
 
 
 def previous_stages(a):
-    """The stages already recorded in <out>/meta.json when --init continues the model in <out>; else []."""
+    """The stages already recorded in <out>/meta.json when --init continues the model in <out> or --average
+    replaces it with a soup (a further stage of the same model); else []."""
     meta_path = os.path.join(a.out, "meta.json")
     continues = a.average or (a.init and os.path.abspath(os.path.dirname(a.init)) == os.path.abspath(a.out))
     if not continues or not os.path.exists(meta_path):
