@@ -46,11 +46,7 @@ import { bconv_window } from "./bconv_window";
       }
     }
   }
-  const a = alpha + (<usize>(o * M + m) << 2), st = <usize>M << 2, q = acc + (<usize>o << 2);
-  store<f32>(q, load<f32>(q) + load<f32>(a) * bk * <f32>(base - 2 * <i32>p0));
-  store<f32>(q + 4, load<f32>(q + 4) + load<f32>(a + st) * bk * <f32>(base - 2 * <i32>p1));
-  store<f32>(q + 8, load<f32>(q + 8) + load<f32>(a + 2 * st) * bk * <f32>(base - 2 * <i32>p2));
-  store<f32>(q + 12, load<f32>(q + 12) + load<f32>(a + 3 * st) * bk * <f32>(base - 2 * <i32>p3));
+  update4(acc, alpha, M, m, o, bk, base, p0, p1, p2, p3);
 }
 
 // tile4 for a full 3-word row span (3×3 kernel, Cin ≤ 64, interior pixel): the row's three words
@@ -75,7 +71,26 @@ import { bconv_window } from "./bconv_window";
       p3 += popcnt<u64>(x0 & load<u64>(q3)) + popcnt<u64>(x1 & load<u64>(q3, 8)) + popcnt<u64>(x2 & load<u64>(q3, 16));
     }
   }
+  update4(acc, alpha, M, m, o, bk, base, p0, p1, p2, p3);
+}
+
+// acc[o..o+4) += α[o..o+4][m]·β_k·(base − 2·count): in f32x4 lanes where SIMD is on (each lane does
+// the scalar operations in the same order, so both builds agree bit for bit).
+@inline function update4(acc: usize, alpha: usize, M: i32, m: i32, o: i32, bk: f32, base: i32, p0: u64, p1: u64, p2: u64, p3: u64): void {
   const a = alpha + (<usize>(o * M + m) << 2), st = <usize>M << 2, q = acc + (<usize>o << 2);
+  if (ASC_FEATURE_SIMD) {
+    let cv = i32x4.splat(<i32>p0);
+    cv = i32x4.replace_lane(cv, 1, <i32>p1);
+    cv = i32x4.replace_lane(cv, 2, <i32>p2);
+    cv = i32x4.replace_lane(cv, 3, <i32>p3);
+    let av = f32x4.splat(load<f32>(a));
+    av = f32x4.replace_lane(av, 1, load<f32>(a + st));
+    av = f32x4.replace_lane(av, 2, load<f32>(a + 2 * st));
+    av = f32x4.replace_lane(av, 3, load<f32>(a + 3 * st));
+    const d = f32x4.convert_i32x4_s(i32x4.sub(i32x4.splat(base), i32x4.shl(cv, 1)));
+    v128.store(q, f32x4.add(v128.load(q), f32x4.mul(f32x4.mul(av, f32x4.splat(bk)), d)));
+    return;
+  }
   store<f32>(q, load<f32>(q) + load<f32>(a) * bk * <f32>(base - 2 * <i32>p0));
   store<f32>(q + 4, load<f32>(q + 4) + load<f32>(a + st) * bk * <f32>(base - 2 * <i32>p1));
   store<f32>(q + 8, load<f32>(q + 8) + load<f32>(a + 2 * st) * bk * <f32>(base - 2 * <i32>p2));
