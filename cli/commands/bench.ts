@@ -7,7 +7,7 @@ import { compile } from "../../compiler/index.ts";
 import { customSection } from "../../compiler/emit/bundle.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { makePeers, measureLatency, pairedRatio } from "../../harness/bench/latency.ts";
-import { popcountFloorRunner } from "../../harness/bench/popcount_floor.ts";
+import { FLOOR_RUNNER, popcountFloorRunner } from "../../harness/bench/popcount_floor.ts";
 import { isWasm, parseTarget, progress, readInput, UsageError } from "../common.ts";
 import { serveBundle } from "../../harness/bench/serve.ts";
 
@@ -43,11 +43,12 @@ export async function benchCommand(file: string, o: { peers: string; threads: st
   bar.done();
   const layers = bundle.info.layers;
   const profile = (lat.profile ?? []).map((p, i) => ({ ...p, op: layers[i]?.op ?? "", node: layers[i]?.node ?? "" }));
-  const fi = lat.stats.findIndex((s) => s.runner === "popcount floor");
+  const fi = lat.stats.findIndex((s) => s.runner === FLOOR_RUNNER);
   const floor = fi < 0 ? undefined : {
     popcounts,
     bundle_over_floor: pairedRatio(lat.times[0], lat.times[fi]),
-    peers_over_floor: Object.fromEntries(lat.stats.map((s, k) => [s.runner, k]).filter(([n, k]) => k !== 0 && k !== fi).map(([n, k]) => [n, pairedRatio(lat.times[k as number], lat.times[fi])])),
+    // runner 0 is the bundle
+    peers_over_floor: Object.fromEntries(lat.stats.flatMap((s, k) => (k === 0 || k === fi ? [] : [[s.runner, pairedRatio(lat.times[k], lat.times[fi])]]))),
   };
   const manifest = JSON.parse(new TextDecoder().decode(customSection(wasm, "mbn.manifest")!));
   const record = {
@@ -59,7 +60,7 @@ export async function benchCommand(file: string, o: { peers: string; threads: st
   if (o.json) return console.log(JSON.stringify(record));
   for (const s of lat.stats) console.log(`${s.runner.padEnd(30)} median ${s.median_ms.toFixed(3)} ms  p90 ${s.p90_ms.toFixed(3)}  min ${s.min_ms.toFixed(3)}  (${s.runs} runs)`);
   for (const [k, v] of Object.entries(lat.ratios))
-    if (k !== "popcount floor") console.log(`bundle vs ${k}: ${v.toFixed(2)}× (median over rounds of peer time / bundle time, interleaved)`);
+    if (k !== FLOOR_RUNNER) console.log(`bundle vs ${k}: ${v.toFixed(2)}× (median over rounds of peer time / bundle time, interleaved)`);
   if (floor) {
     console.log(`popcount floor: the model's ${(popcounts / 1e6).toFixed(2)}M weight×activation popcounts in a bare loop; bundle / floor ${floor.bundle_over_floor.toFixed(2)}`);
     for (const [k, v] of Object.entries(floor.peers_over_floor)) console.log(`  ${k} / floor: ${v.toFixed(2)}× (the most any popcount-bound bundle could show against it on this host)`);
