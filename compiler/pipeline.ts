@@ -1,10 +1,11 @@
-// Compiler: the stages, top to bottom, one line each. ONNX bytes → Graph → folded Graph → shapes →
-// Plan → fused Plan → memory plan → blob → bundle. Options are explicit; no environment reads.
+// Compiler: the stages, top to bottom, one line each. ONNX bytes → Graph → folded Graph → one-sample
+// Graph → shapes → Plan → fused Plan → memory plan → blob → bundle. Options are explicit; no environment reads.
 import { createHash } from "node:crypto";
 import { CompileError } from "./errors.ts";
 import { buildBundle } from "./emit/bundle.ts";
 import { emitBlob, FORMAT_VERSION } from "./emit/blob.ts";
 import { loadOnnx } from "./onnx/load.ts";
+import { splitBatch } from "./passes/batch.ts";
 import { foldConstants } from "./passes/fold_constants.ts";
 import { fuseEpilogues } from "./passes/fuse_epilogues.ts";
 import { inferShapes, inputShape } from "./passes/infer_shapes.ts";
@@ -30,18 +31,22 @@ export interface CompileResult {
   wasm: Uint8Array;
   report: CompileReport;
   plan: Plan;
-  graph: Graph; // the folded ONNX-level graph the plan was lowered from
+  graph: Graph; // the folded one-sample ONNX-level graph the plan was lowered from
 }
+
+/** A one-sample shape with the batch it runs at (first axis N for a fixed batch N > 1). */
+const batchShape = (shape: number[], batch: number) => (batch > 1 ? [batch, ...shape.slice(1)] : shape);
 
 export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileResult {
   const t0 = performance.now();
   const file = o.file ?? "<model>";
   try {
     const imported = loadOnnx(onnx, file);
-    const folded = foldConstants(imported);
+    const { graph: folded, batch, dynamic, note } = splitBatch(foldConstants(imported));
     const shape = inputShape(folded);
     const shapes = inferShapes(folded);
-    const lowered = lower(folded, shapes, shape);
+    const lowered = lower(folded, shapes, shape, batch);
+    if (note) lowered.notes.push(note);
     o.dumpAfter?.("lower", printPlan(lowered));
     const plan = fuseEpilogues(lowered);
     o.dumpAfter?.("fuse", printPlan(plan));
@@ -51,7 +56,8 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
     const report0 = buildReport(plan, file, o.target, mem.arenaBytes, blob.memEnd, 0, 0);
     const manifest = {
       format_version: FORMAT_VERSION, runtime_version: RUNTIME_VERSION, target: o.target,
-      input: { name: plan.inputName, shape: plan.inputShape }, output: { name: plan.outputName, shape: plan.outputShape },
+      input: { name: plan.inputName, shape: batchShape(plan.inputShape, batch) }, output: { name: plan.outputName, shape: batchShape(plan.outputShape, batch) },
+      batch, dynamic_batch: dynamic,
       blob_sha256: sha, blob_base: blob.base, blob_bytes: blob.image.length, memory_bytes: blob.memEnd,
       totals: report0.totals,
       layers: report0.layers.map((l) => ({ node: l.node, op: l.op, out: l.out, planes: l.planes, macs: l.macs, bops: l.bops })),

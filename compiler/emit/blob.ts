@@ -1,7 +1,9 @@
 // Compiler, emit stage: Plan + MemoryPlan → the `.mbn` model blob, a memory image placed at the
 // runtime's blob base: header, step table, kernel parameter records and constant data (packed
 // weight planes, thresholds, scales). Input, output and arena follow the image (zero-initialised,
-// not stored). The header layout matches runtime/assembly/index.ts.
+// not stored). The header layout matches runtime/assembly/index.ts. A fixed batch N > 1 gets ABI
+// buffers of N samples beside the plan's one-sample input and output; mbn_run moves each sample
+// through them.
 import { fail } from "../errors.ts";
 import type { Epilogue, Plan, QuantSpec, Step, ValueId } from "../ir/plan.ts";
 import { valueBytes } from "../ir/plan.ts";
@@ -10,8 +12,8 @@ import type { MemoryPlan } from "../passes/plan_memory.ts";
 import { KERNEL_ID, Layout, RECORDS } from "./layout.ts";
 
 export const MAGIC = 0x314e424d; // "MBN1" little-endian
-export const FORMAT_VERSION = 1;
-const HEADER_SLOTS = 10;
+export const FORMAT_VERSION = 2;
+const HEADER_SLOTS = 13;
 
 export interface Blob {
   image: Uint8Array; // bytes at [base, base + image.length)
@@ -35,8 +37,11 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
     dyn = align(dyn + n + 16, 16);
     return at;
   };
-  const inputPtr = dynAlloc(valueBytes(plan.values[plan.input]));
-  const outputPtr = dynAlloc(valueBytes(plan.values[plan.output]));
+  const sampleIn = valueBytes(plan.values[plan.input]), sampleOut = valueBytes(plan.values[plan.output]);
+  const inputPtr = dynAlloc(sampleIn);
+  const outputPtr = dynAlloc(sampleOut);
+  const batchInPtr = plan.batch > 1 ? dynAlloc(sampleIn * plan.batch) : inputPtr;
+  const batchOutPtr = plan.batch > 1 ? dynAlloc(sampleOut * plan.batch) : outputPtr;
   // shared scratch rows: the widest per-pixel row any step uses (epilogue channels, output copy)
   let maxC = 16;
   for (const s of plan.steps) {
@@ -81,8 +86,10 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
 
   const encode = (s: Step): [string, number] => {
     switch (s.op) {
-      case "Input":
-        return ["nchw_to_nhwc", L.params("nchw_to_nhwc", { in: addr(s.in), out: addr(s.out), c: s.c, hw: s.hw })];
+      case "Relayout": {
+        const kernel = s.to === "channels_last" ? "nchw_to_nhwc" : "nhwc_to_nchw";
+        return [kernel, L.params(kernel, { in: addr(s.in), out: addr(s.out), c: s.c, hw: s.hw })];
+      }
       case "Output":
         if (s.c > 1) return ["nhwc_to_nchw", L.params("nhwc_to_nchw", { in: addr(s.in), out: addr(s.out), c: s.c, hw: s.hw })];
         return ["channel_affine_f32", L.params("channel_affine_f32", { in: addr(s.in), npix: 1, acc, epilogue: epiRec({ c: s.hw, act: 0, lo: 0, hi: 0 }, s.out, 1) })];
@@ -134,12 +141,12 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
     L.setI32(table + 8 * i + 4, params);
   });
   const imageEnd = align(base + L.size, 64);
-  const values = [MAGIC, FORMAT_VERSION, inputPtr, valueBytes(plan.values[plan.input]) / 4, outputPtr,
-    valueBytes(plan.values[plan.output]) / 4, plan.steps.length, table, memEnd, imageEnd - base];
+  const values = [MAGIC, FORMAT_VERSION, batchInPtr, (sampleIn / 4) * plan.batch, batchOutPtr, (sampleOut / 4) * plan.batch,
+    plan.steps.length, table, memEnd, imageEnd - base, plan.batch, inputPtr, outputPtr];
   values.forEach((v, i) => L.setI32(header + 4 * i, v));
   const image = new Uint8Array(imageEnd - base);
   image.set(L.image());
-  return { image, base, inputPtr, outputPtr, memEnd, arenaBytes: mem.arenaBytes };
+  return { image, base, inputPtr: batchInPtr, outputPtr: batchOutPtr, memEnd, arenaBytes: mem.arenaBytes };
 }
 
 /** Two passes: the first measures the constant image, the second places the dynamic region after it. */

@@ -1,15 +1,45 @@
 // Compiler IR, stage 2: the execution plan — a closed discriminated union of steps over values in
-// NHWC float or packed-bit form. Lowering builds it from the ONNX-level graph; fusion rewrites it;
-// the memory planner and the blob writer read it. `Bit*` ops work on packed planes.
+// float or packed-bit form, one sample at a time. Every float value carries its storage order
+// (Layout): conv, pool and per-channel kernels read and write channels-last maps; the ABI buffers
+// are in ONNX order; a reshaped view keeps its source's order until a step that needs another one
+// gets a Relayout (passes/lower.ts). Lowering builds the plan from the ONNX-level graph; fusion
+// rewrites it; the memory planner and the blob writer read it. `Bit*` ops work on packed planes.
 import type { Geom2d } from "../reference/nn.ts";
 
 export type ValueId = number;
 
+/**
+ * Element order of a value's storage. "onnx": row-major in the ONNX shape (NCHW). "channels_last": the
+ * map [1, c, spatial…] stored as [spatial…][c] (hw = Π spatial), the order conv, pool and per-channel
+ * kernels use. With c = 1 or hw = 1 the two coincide and the layout is always written "onnx".
+ */
+export type Layout = { order: "onnx" } | { order: "channels_last"; c: number; hw: number };
+
+export const ONNX_ORDER: Layout = { order: "onnx" };
+
+export function channelsLast(c: number, hw: number): Layout {
+  return c > 1 && hw > 1 ? { order: "channels_last", c, hw } : ONNX_ORDER;
+}
+
+/** The order a kernel writes for a tensor of this one-sample shape: channels-last for [1, C, spatial…]. */
+export function naturalLayout(shape: number[]): Layout {
+  return shape.length >= 3 ? channelsLast(shape[1], shape.slice(2).reduce((p, d) => p * d, 1)) : ONNX_ORDER;
+}
+
+export function sameLayout(a: Layout, b: Layout): boolean {
+  return a.order === "onnx" ? b.order === "onnx" : b.order === "channels_last" && a.c === b.c && a.hw === b.hw;
+}
+
+export function layoutText(l: Layout): string {
+  return l.order === "onnx" ? "onnx" : `cl${l.c}x${l.hw}`;
+}
+
 export interface Value {
   id: ValueId;
-  name: string; // the ONNX tensor it holds
+  name: string; // the ONNX tensor it holds (a reshaped view shares the value of its source)
   kind: "float" | "bits";
-  shape: number[]; // logical ONNX shape, batch 1 (e.g. [1, C, H, W] or [1, F])
+  shape: number[]; // logical ONNX shape of one sample (e.g. [1, C, H, W] or [1, F])
+  layout: Layout; // storage order of a float value (bits: packed channels-last planes)
   planes: number; // bits: plane count (P); float: 0
   pinned?: "input" | "output"; // ABI buffers: never reused
 }
@@ -66,8 +96,8 @@ interface StepBase {
 }
 
 export type Step =
-  | (StepBase & { op: "Input"; c: number; hw: number })
-  | (StepBase & { op: "Output"; c: number; hw: number })
+  | (StepBase & { op: "Relayout"; to: "channels_last" | "onnx"; c: number; hw: number }) // [c][hw] ↔ [hw][c]
+  | (StepBase & { op: "Output"; c: number; hw: number }) // copy to the output buffer: c > 1 = channels-last [hw][c] → [c][hw]
   | (StepBase & { op: "Conv"; geom: ConvGeom; weights: Float32Array /* [kh][kw][cin][cout] */; epi: Epilogue })
   | (StepBase & { op: "Gemm"; cin: number; cout: number; weights: Float32Array /* [cin][cout] */; epi: Epilogue })
   | (StepBase & {
@@ -84,12 +114,13 @@ export type Step =
 export interface Plan {
   values: Value[];
   steps: Step[];
-  input: ValueId; // pinned NCHW input buffer
-  output: ValueId; // pinned output buffer (ONNX layout)
+  input: ValueId; // pinned input buffer of one sample (ONNX order)
+  output: ValueId; // pinned output buffer of one sample (ONNX order)
   inputName: string;
   outputName: string;
-  inputShape: number[];
+  inputShape: number[]; // of one sample (batch axis 1)
   outputShape: number[];
+  batch: number; // samples per mbn_run: a fixed batch N > 1 runs the plan N times (passes/batch.ts)
   notes: string[]; // why layers stayed float, etc.
 }
 

@@ -1,6 +1,6 @@
 // Compiler IR: a stable text form of a Plan for golden tests and `--dump-after` (one line per step;
 // weights are summarised by shape and a checksum, never printed in full).
-import type { Epilogue, Plan, Step } from "./plan.ts";
+import { layoutText, naturalLayout, sameLayout, type Epilogue, type Plan, type Step } from "./plan.ts";
 
 function sum(a: ArrayLike<number> | undefined): string {
   if (!a) return "-";
@@ -20,7 +20,11 @@ function epi(e: Epilogue): string {
 }
 
 function step(plan: Plan, s: Step): string {
-  const v = (id: number) => `%${id}:${plan.values[id].kind === "bits" ? `bits${plan.values[id].planes}` : "f32"}[${plan.values[id].shape.join("x")}]`;
+  const v = (id: number) => {
+    const val = plan.values[id];
+    const order = val.kind === "float" && !sameLayout(val.layout, naturalLayout(val.shape)) ? `/${layoutText(val.layout)}` : ""; // a view
+    return `%${id}:${val.kind === "bits" ? `bits${val.planes}` : "f32"}[${val.shape.join("x")}]${order}`;
+  };
   const head = `${v(s.out)} = ${s.op}(${v(s.in)})`;
   switch (s.op) {
     case "Conv": return `${head} k=${s.geom.kh}x${s.geom.kw} s=${s.geom.sh} p=${s.geom.padT} w(Σ=${sum(s.weights)}) ${epi(s.epi)}`;
@@ -29,6 +33,8 @@ function step(plan: Plan, s: Step): string {
     case "BitQuantize": return `${head} L=${s.quant.levels.length} P=${s.quant.planes} levels=[${s.quant.levels.map((x) => x.toPrecision(4)).join(",")}] thr(Σ=${sum(s.quant.thr.filter(Number.isFinite))})`;
     case "Affine": return `${head} ${epi(s.epi)}`;
     case "Elementwise": return `${head} c=${s.c} prog[${s.prog.ops.join(",")}] ${s.prog.code.length / 5} instr, ${s.prog.regs} regs, consts(Σ=${sum(s.prog.consts.filter(Number.isFinite))})`;
+    case "Relayout": return `${head} to ${s.to} c=${s.c} hw=${s.hw}`;
+    case "Output": return `${head} ${s.c > 1 ? `from channels-last c=${s.c} hw=${s.hw}` : `copy ${s.hw}`}`;
     default: return head;
   }
 }

@@ -40,7 +40,7 @@ export function fuseEpilogues(plan: Plan): Plan {
       const p = steps[pi];
       if (!hasEpi(p) || plan.values[s.in].pinned) continue;
       let fused: Step | undefined;
-      if (s.op === "Affine") {
+      if (s.op === "Affine" && s.epi.c === p.epi.c) { // (a reshape between them can regroup the channels)
         const resAt = s.epi.res !== undefined ? producerAt.get(s.epi.res) ?? -1 : -1;
         const e = resAt < pi ? compose(p.epi, s.epi) : undefined;
         if (e) fused = { ...p, epi: e, out: s.out } as Step;

@@ -1,13 +1,18 @@
-// Pass: lowering — ONNX-level graph (folded, shapes known) → execution Plan (ir/plan.ts).
+// Pass: lowering — ONNX-level graph (folded, shapes known, one sample) → execution Plan (ir/plan.ts).
 // Demand-driven from the graph output: each ONNX tensor that must exist at run time becomes one
-// float NHWC value; each quantized conv input becomes one packed-bit value produced by BitQuantize
-// from its quantizer's source. A conv whose weights and input quantizer both decompose becomes a
+// float value; each quantized conv input becomes one packed-bit value produced by BitQuantize
+// from its quantizer's source. Layouts: kernels write the channels-last order of their output's
+// shape (`natural`); a reshape is a view that keeps its source's storage and layout; a step that
+// reads per channel (conv, pool, affine, elementwise, quantize) asks `floatIn` for the natural
+// layout of the shape it reads and gets a Relayout step when the storage differs (a flattened map,
+// the NCHW input, a 4-D reshape); dense layers read any layout (their weights are permuted
+// instead) and the output copy converts from any layout. A conv whose weights and input quantizer both decompose becomes a
 // BitConv; anything that does not decompose stays float, and plan.notes says which layer and why.
 // The op table below is the importer registry: one entry per supported ONNX op.
 import { fail } from "../errors.ts";
 import { attrFloat, attrInt, attrInts, consumers, producers, type Graph, type Node } from "../ir/graph.ts";
-import type { ConvGeom, Epilogue, Plan, QuantSpec, Step, Value, ValueId } from "../ir/plan.ts";
-import type { Tensor } from "../ir/tensor.ts";
+import { layoutText, naturalLayout, ONNX_ORDER, sameLayout, type ConvGeom, type Epilogue, type Layout, type Plan, type QuantSpec, type Step, type Value, type ValueId } from "../ir/plan.ts";
+import { sizeOf, type Tensor } from "../ir/tensor.ts";
 import { bnScaleShift, geom2d } from "../reference/nn.ts";
 import { decomposeLevels } from "../quant/levels.ts";
 import { probeStaircase } from "../quant/probe.ts";
@@ -25,9 +30,9 @@ interface Ctx {
   consumers: Map<string, Node[]>;
   order: Map<Node, number>;
   plan: Plan;
-  floatOf: Map<string, ValueId>;
+  floatOf: Map<string, ValueId>; // ONNX tensor → the value holding it (in whatever layout)
   bitsOf: Map<string, ValueId>;
-  flatFrom: Map<ValueId, number[]>; // float value that is an NHWC tensor viewed flat: its [C, H, W]
+  relaid: Map<string, ValueId>; // "value:layout" → the Relayout copy of that value
 }
 
 const noEpi = (c: number): Epilogue => ({ c, act: 0, lo: 0, hi: 0 });
@@ -38,9 +43,15 @@ function shapeOf(ctx: Ctx, name: string): number[] {
   return t.shape;
 }
 
-function newValue(ctx: Ctx, name: string, kind: "float" | "bits", shape: number[], planes = 0): ValueId {
+/** Channels (axis 1) and pixels (all other elements) of a one-sample shape, as per-channel kernels see it. */
+const chan = (shape: number[]) => (shape.length >= 2 ? shape[1] : 1);
+const pixels = (shape: number[]) => sizeOf(shape) / chan(shape);
+
+const natural = naturalLayout;
+
+function newValue(ctx: Ctx, name: string, kind: "float" | "bits", shape: number[], planes = 0, layout = natural(shape)): ValueId {
   const id = ctx.plan.values.length;
-  const v: Value = { id, name, kind, shape, planes };
+  const v: Value = { id, name, kind, shape, layout, planes };
   ctx.plan.values.push(v);
   return id;
 }
@@ -52,10 +63,6 @@ function push(ctx: Ctx, s: Step): ValueId {
 
 const where = (ctx: Ctx, n: Node) => ({ file: ctx.g.file, node: n.name, op: n.op });
 
-function hw(shape: number[]): number {
-  return shape.slice(2).reduce((p, d) => p * d, 1);
-}
-
 // ------------------------------------------------------------------------------------------ floats
 
 function floatValue(ctx: Ctx, name: string): ValueId {
@@ -64,13 +71,8 @@ function floatValue(ctx: Ctx, name: string): ValueId {
   const g = ctx.g;
   if (g.consts.has(name)) fail(`constant tensor '${name}' is used as a layer input; mbn expects activations here`, { file: g.file });
   let id: ValueId;
-  if (name === ctx.plan.inputName) {
-    const shape = ctx.plan.inputShape;
-    const c = shape[1] ?? 1, s = hw(shape);
-    id = shape.length === 4 && c > 1 && s > 1
-      ? push(ctx, { op: "Input", node: "(input)", in: ctx.plan.input, out: newValue(ctx, name, "float", shape), c, hw: s })
-      : ctx.plan.input;
-  } else {
+  if (name === ctx.plan.inputName) id = ctx.plan.input;
+  else {
     const n = ctx.producer.get(name)!;
     const lower = LOWER[n.op] ?? (FLOAT_ELEMENTWISE.has(n.op) ? lowerElementwise : undefined);
     if (!lower) fail(`operator '${n.op}' is not supported outside a quantizer (supported: ${[...Object.keys(LOWER), ...FLOAT_ELEMENTWISE].join(", ")})`, where(ctx, n));
@@ -80,13 +82,35 @@ function floatValue(ctx: Ctx, name: string): ValueId {
   return id;
 }
 
+/**
+ * The tensor `name` stored in the natural layout of its shape, for a step of node n that reads it
+ * per channel: its value, or a Relayout copy of it (memoised) when the storage order differs.
+ */
+function floatIn(ctx: Ctx, name: string, n: Node): ValueId {
+  const id = floatValue(ctx, name);
+  const shape = shapeOf(ctx, name);
+  const want = natural(shape), have = ctx.plan.values[id].layout;
+  if (sameLayout(have, want)) return id;
+  if (want.order === "channels_last" && shape[0] !== 1) fail(`'${name}' of shape [${shape}] is read per channel but its first axis is not the batch`, where(ctx, n));
+  const key = `${id}:${layoutText(want)}`;
+  const memo = ctx.relaid.get(key);
+  if (memo !== undefined) return memo;
+  let v = id;
+  if (have.order === "channels_last")
+    v = push(ctx, { op: "Relayout", node: n.name, to: "onnx", c: have.c, hw: have.hw, in: v, out: newValue(ctx, name, "float", shape, 0, ONNX_ORDER) });
+  if (want.order === "channels_last")
+    v = push(ctx, { op: "Relayout", node: n.name, to: "channels_last", c: want.c, hw: want.hw, in: v, out: newValue(ctx, name, "float", shape, 0, want) });
+  ctx.relaid.set(key, v);
+  return v;
+}
+
 type Lower = (ctx: Ctx, n: Node) => ValueId;
 
 function affine(ctx: Ctx, n: Node, x: string, epi: Partial<Epilogue>): ValueId {
   const shape = shapeOf(ctx, n.outputs[0]);
-  const C = shape[1] ?? 1;
-  const inp = floatValue(ctx, x);
-  return push(ctx, { op: "Affine", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shape), c: C, npix: hw(shape), epi: { ...noEpi(C), ...epi } });
+  const C = chan(shape);
+  const inp = floatIn(ctx, x, n);
+  return push(ctx, { op: "Affine", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shape), c: C, npix: pixels(shape), epi: { ...noEpi(C), ...epi } });
 }
 
 /**
@@ -98,25 +122,21 @@ function lowerElementwise(ctx: Ctx, n: Node): ValueId {
   const r = findRegion(ctx.g, target, ctx.producer, ctx.order, ctx.consumers, { ops: FLOAT_ELEMENTWISE, nearest: true });
   if (!r) return fail("elementwise op whose inputs are not one float tensor and constants (e.g. two activations combined) is not supported", where(ctx, n));
   const shape = shapeOf(ctx, target);
-  const C = shape.length > 1 ? shape[1] : 1;
+  const C = chan(shape);
   const srcShape = shapeOf(ctx, r.source);
   if (srcShape.join() !== shape.join()) fail(`elementwise region changes the shape [${srcShape}] → [${shape}] (broadcasting is not supported)`, where(ctx, n));
   const prog = compileElementwise(ctx.g, r, C, shape.length);
-  const inp = floatValue(ctx, r.source);
+  const inp = floatIn(ctx, r.source, n);
   ctx.plan.notes.push(`${n.name} runs as a float elementwise program (${prog.ops.join(" → ")} on '${r.source}'): it is not a quantizer in front of a binary layer`);
-  return push(ctx, { op: "Elementwise", node: n.name, in: inp, out: newValue(ctx, target, "float", shape), c: C, npix: hw(shape), prog });
+  return push(ctx, { op: "Elementwise", node: n.name, in: inp, out: newValue(ctx, target, "float", shape), c: C, npix: pixels(shape), prog });
 }
 
-/** Flatten/Reshape/Squeeze/Identity: the same storage under a new ONNX name (no step). */
+/**
+ * Flatten/Reshape/Squeeze/Unsqueeze/Identity/Dropout: a view — the same storage (and layout) under a
+ * new ONNX name and shape, no step. Readers that need another order get a Relayout (floatIn).
+ */
 function alias(ctx: Ctx, n: Node): ValueId {
-  const src = floatValue(ctx, n.inputs[0]);
-  const from = ctx.plan.values[src];
-  const out = shapeOf(ctx, n.outputs[0]);
-  // An NHWC [1,C,H,W] viewed as [1, C·H·W]: its flat order differs from ONNX's (C-major) unless
-  // H·W = 1; the dense layer that reads it permutes its weights instead (lowerDense).
-  if (from.shape.length === 4 && hw(from.shape) > 1 && out.length !== 4) ctx.flatFrom.set(src, from.shape.slice(1));
-  else if (out.length === 4 && from.shape.join() !== out.join()) fail(`reshaping [${from.shape}] to the 4-D [${out}] is not supported`, where(ctx, n));
-  return src;
+  return floatValue(ctx, n.inputs[0]);
 }
 
 function convGeom(ctx: Ctx, n: Node, x: string, w: Tensor): ConvGeom {
@@ -152,9 +172,10 @@ function bitsValue(ctx: Ctx, n: Node, x: string): { id: ValueId; spec: QuantSpec
   };
   const memo = ctx.bitsOf.get(x);
   if (memo !== undefined) return { id: memo, spec };
-  const src = floatValue(ctx, r.source);
+  const last = r.nodes[r.nodes.length - 1];
+  const src = floatIn(ctx, r.source, last);
   const out = newValue(ctx, x, "bits", shapeOf(ctx, x), Math.max(1, lp.planes));
-  push(ctx, { op: "BitQuantize", node: r.nodes[r.nodes.length - 1].name, in: src, out, c: C, npix: hw(srcShape), quant: spec });
+  push(ctx, { op: "BitQuantize", node: last.name, in: src, out, c: C, npix: pixels(srcShape), quant: spec });
   ctx.bitsOf.set(x, out);
   return { id: out, spec };
 }
@@ -202,19 +223,22 @@ const lowerConv: Lower = (ctx, n) => {
   for (let o = 0; o < geom.cout; o++)
     for (let c = 0; c < geom.cin; c++)
       for (let k = 0; k < geom.kh * geom.kw; k++) wt[(k * geom.cin + c) * geom.cout + o] = wf[o * rest + c * geom.kh * geom.kw + k];
-  return push(ctx, { op: "Conv", node: n.name, in: floatValue(ctx, x), out: newValue(ctx, n.outputs[0], "float", out), geom, weights: wt, epi });
+  return push(ctx, { op: "Conv", node: n.name, in: floatIn(ctx, x, n), out: newValue(ctx, n.outputs[0], "float", out), geom, weights: wt, epi });
 };
 
+/** A dense layer [1, cin] × [cin, cout]: reads its input in any layout (the weights follow it). */
 function lowerDense(ctx: Ctx, n: Node, x: string, w: Float32Array /* [cin][cout] */, cin: number, cout: number, bias?: Float32Array): ValueId {
+  const xs = shapeOf(ctx, x);
+  if (xs.length !== 2 || xs[0] !== 1 || xs[1] !== cin) fail(`dense layer input has shape [${xs}]; mbn runs [1, ${cin}] per sample (one row)`, where(ctx, n));
   const inp = floatValue(ctx, x);
-  const flat = ctx.flatFrom.get(inp);
+  const layout = ctx.plan.values[inp].layout;
   let weights = w;
-  if (flat) {
-    // input is an NHWC map viewed flat: ONNX index c·HW + p ↔ our index p·C + c
-    const [C, H, W] = flat;
+  if (layout.order === "channels_last") {
+    // a channels-last map viewed flat: ONNX index c·HW + p is stored at p·C + c
+    const { c: C, hw: HW } = layout;
     weights = new Float32Array(w.length);
     for (let c = 0; c < C; c++)
-      for (let p = 0; p < H * W; p++) weights.set(w.subarray((c * H * W + p) * cout, (c * H * W + p + 1) * cout), (p * C + c) * cout);
+      for (let p = 0; p < HW; p++) weights.set(w.subarray((c * HW + p) * cout, (c * HW + p + 1) * cout), (p * C + c) * cout);
   }
   const out = shapeOf(ctx, n.outputs[0]);
   return push(ctx, { op: "Gemm", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", out), cin, cout, weights, epi: { ...noEpi(cout), bias } });
@@ -239,7 +263,7 @@ const lowerGemm: Lower = (ctx, n) => {
 const lowerMatMul: Lower = (ctx, n) => {
   const b = ctx.g.consts.get(n.inputs[1]);
   const as = shapeOf(ctx, n.inputs[0]);
-  if (!b || b.shape.length !== 2 || as.length !== 2) fail("MatMul is supported as a dense layer: [1, K] × constant [K, N]", where(ctx, n));
+  if (!b || b.shape.length !== 2 || as.length !== 2 || as[0] !== 1) fail("MatMul is supported as a dense layer: [1, K] × constant [K, N]", where(ctx, n));
   return lowerDense(ctx, n, n.inputs[0], b.data as Float32Array, b.shape[0], b.shape[1]);
 };
 
@@ -284,7 +308,7 @@ const LOWER: Record<string, Lower> = {
     const [a, b] = n.inputs;
     const sa = shapeOf(ctx, a), sb = shapeOf(ctx, b);
     if (sa.join() !== sb.join()) return lowerElementwise(ctx, n);
-    const res = floatValue(ctx, b);
+    const res = floatIn(ctx, b, n);
     return affine(ctx, n, a, { res });
   },
   Sub: (ctx, n) => {
@@ -308,8 +332,9 @@ const LOWER: Record<string, Lower> = {
   AveragePool: (ctx, n) => pool(ctx, n, "AveragePool"),
   GlobalAveragePool: (ctx, n) => {
     const xs = shapeOf(ctx, n.inputs[0]);
-    const inp = floatValue(ctx, n.inputs[0]);
-    return push(ctx, { op: "GlobalAveragePool", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])), c: xs[1], hw: hw(xs) });
+    if (xs.length < 3) fail(`GlobalAveragePool needs a [1, C, spatial…] input, got [${xs}]`, where(ctx, n));
+    const inp = floatIn(ctx, n.inputs[0], n);
+    return push(ctx, { op: "GlobalAveragePool", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])), c: xs[1], hw: pixels(xs) });
   },
   Flatten: alias,
   Reshape: alias,
@@ -321,34 +346,36 @@ const LOWER: Record<string, Lower> = {
 
 function pool(ctx: Ctx, n: Node, op: "MaxPool" | "AveragePool"): ValueId {
   const xs = shapeOf(ctx, n.inputs[0]);
-  const [kh, kw] = attrInts(n, "kernel_shape", [1, 1]);
+  const ks = attrInts(n, "kernel_shape", []);
+  if (xs.length !== 4 || ks.length !== 2) fail(`${op} on a rank-${xs.length} input: mbn supports 2-D pooling (rank 4)`, where(ctx, n));
+  const [kh, kw] = ks;
   const g = geom2d(n, xs[2], xs[3], kh, kw, attrInt(n, "ceil_mode", 0) === 1);
   if (g.dh !== 1 || g.dw !== 1) fail("dilated pooling is not supported", where(ctx, n));
-  const inp = floatValue(ctx, n.inputs[0]);
+  const inp = floatIn(ctx, n.inputs[0], n);
   return push(ctx, {
     op, node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])),
     geom: { ...g, c: xs[1], h: xs[2], w: xs[3] }, countIncludePad: attrInt(n, "count_include_pad", 0) === 1,
   });
 }
 
-export function lower(g: Graph, shapes: Map<string, Tensor>, inputShape: number[]): Plan {
+export function lower(g: Graph, shapes: Map<string, Tensor>, inputShape: number[], batch = 1): Plan {
   if (g.outputs.length !== 1) fail(`the model has ${g.outputs.length} outputs; mbn compiles single-output models`, { file: g.file });
   const order = new Map(g.nodes.map((n, i) => [n, i]));
   const outName = g.outputs[0].name;
   const outShape = shapes.get(outName)?.shape ?? fail(`output '${outName}' has no value`, { file: g.file });
   const plan: Plan = {
     values: [], steps: [], input: 0, output: -1, inputName: g.inputs[0].name, outputName: outName,
-    inputShape, outputShape: outShape, notes: [],
+    inputShape, outputShape: outShape, batch, notes: [],
   };
-  const ctx: Ctx = { g, shapes, producer: producers(g), consumers: consumers(g), order, plan, floatOf: new Map(), bitsOf: new Map(), flatFrom: new Map() };
-  plan.values.push({ id: 0, name: plan.inputName, kind: "float", shape: inputShape, planes: 0, pinned: "input" });
+  const ctx: Ctx = { g, shapes, producer: producers(g), consumers: consumers(g), order, plan, floatOf: new Map(), bitsOf: new Map(), relaid: new Map() };
+  plan.values.push({ id: 0, name: plan.inputName, kind: "float", shape: inputShape, layout: ONNX_ORDER, planes: 0, pinned: "input" });
   const last = floatValue(ctx, outName);
-  const out = newValue(ctx, outName, "float", outShape);
+  const out = newValue(ctx, outName, "float", outShape, 0, ONNX_ORDER);
   plan.values[out].pinned = "output";
   plan.output = out;
-  // NHWC → NCHW for a 4-D output (c, hw); otherwise a plain copy of n floats (c = 1, hw = n).
-  const transpose = outShape.length === 4 && outShape[1] > 1 && hw(outShape) > 1;
-  const n = outShape.reduce((p, d) => p * d, 1);
-  push(ctx, { op: "Output", node: "(output)", in: last, out, c: transpose ? outShape[1] : 1, hw: transpose ? hw(outShape) : n });
+  // the output buffer is in ONNX order: channels-last storage is transposed (c, hw), any other copied
+  const from = plan.values[last].layout;
+  const [c, hw] = from.order === "channels_last" ? [from.c, from.hw] : [1, sizeOf(outShape)];
+  push(ctx, { op: "Output", node: "(output)", in: last, out, c, hw });
   return plan;
 }

@@ -147,46 +147,44 @@ export class Replica {
   private epilogue(y: Tensor, e: Epilogue, c: Record<string, Tensor>, vals: Map<ValueId, Tensor>): Tensor {
     if (c.scale) y = tf.mul(y, c.scale);
     if (c.bias) y = tf.add(y, c.bias);
-    if (e.res !== undefined) y = tf.add(y, vals.get(e.res)!);
+    if (e.res !== undefined) y = tf.add(y, tf.reshape(vals.get(e.res)!, y.shape));
     if (e.act === 1) y = tf.relu(y);
     if (e.act === 2) y = tf.clipByValue(y, e.lo, e.hi);
     if (e.quant) y = staircase(y, this.stair(e.quant));
     return y;
   }
 
-  /** Logits for a batch x [n, C, H, W] (NCHW, as the bundle's input). */
+  /**
+   * Logits for a batch x [n, …input] (ONNX order, as the bundle's input). Each value is held in its
+   * storage order (plan.ts Layout) with the batch in front; a step reshapes what it reads to the form
+   * its kernel assumes: [n, h, w, c] maps, [n, pixels, c] per-channel rows, [n, cin] dense rows.
+   */
   forward(x: Tensor): Tensor {
     const p = this.plan, n = x.shape[0];
-    const vals = new Map<ValueId, Tensor>();
-    const inShape = p.inputShape;
-    // pinned input is NCHW; without an Input step (C = 1 or H·W = 1) NHWC is a reshape
-    vals.set(p.input, inShape.length === 4 ? tf.reshape(x, [n, inShape[2], inShape[3], inShape[1]]) : x);
+    const vals = new Map<ValueId, Tensor>([[p.input, x]]);
+    const get = (id: ValueId, shape: number[]) => tf.reshape(vals.get(id)!, [n, ...shape]);
+    const swap = (id: ValueId, a: number, b: number) => tf.transpose(get(id, [a, b]), [0, 2, 1]); // [a][b] → [b][a]
     for (const s of p.steps) {
       const c = this.consts.get(s)!;
-      const get = (id: ValueId) => vals.get(id)!;
       let y: Tensor;
       switch (s.op) {
-        case "Input": y = tf.transpose(tf.reshape(x, [n, s.c, inShape[2], inShape[3]]), [0, 2, 3, 1]); break;
-        case "Output": {
-          const v = get(s.in);
-          y = s.c > 1 ? tf.transpose(v, [0, 3, 1, 2]) : tf.reshape(v, [n, ...p.outputShape.slice(1)]);
-          break;
-        }
+        case "Relayout": y = s.to === "channels_last" ? swap(s.in, s.c, s.hw) : swap(s.in, s.hw, s.c); break;
+        case "Output": y = s.c > 1 ? swap(s.in, s.hw, s.c) : get(s.in, [-1]); break;
         case "Conv": case "BitConv": {
           const g = s.geom;
           const pad: [number, number][] = [[0, 0], [g.padT, g.padB], [g.padL, g.padR], [0, 0]];
-          y = this.epilogue(tf.conv2d(get(s.in) as any, c.w as any, [g.sh, g.sw], pad as any), s.epi, c, vals);
+          y = this.epilogue(tf.conv2d(get(s.in, [g.h, g.w, g.cin]) as any, c.w as any, [g.sh, g.sw], pad as any), s.epi, c, vals);
           break;
         }
-        case "Gemm": y = this.epilogue(tf.matMul(tf.reshape(get(s.in), [n, s.cin]), c.w as any), s.epi, c, vals); break;
-        case "Affine": y = this.epilogue(get(s.in), s.epi, c, vals); break;
-        case "BitQuantize": y = staircase(get(s.in), this.stair(s.quant)); break;
-        case "Elementwise": y = elementwise(get(s.in), s.prog, Array.from({ length: s.prog.consts.length / s.c }, (_, j) => c[`k${j}`])); break;
-        case "GlobalAveragePool": y = tf.mean(get(s.in), [1, 2], true); break;
+        case "Gemm": y = this.epilogue(tf.matMul(get(s.in, [s.cin]), c.w as any), s.epi, c, vals); break;
+        case "Affine": y = this.epilogue(get(s.in, [-1, s.c]), s.epi, c, vals); break;
+        case "BitQuantize": y = staircase(get(s.in, [-1, s.c]), this.stair(s.quant)); break;
+        case "Elementwise": y = elementwise(get(s.in, [-1, s.c]), s.prog, Array.from({ length: s.prog.consts.length / s.c }, (_, j) => c[`k${j}`])); break;
+        case "GlobalAveragePool": y = tf.mean(get(s.in, [s.hw, s.c]), [1], true); break;
         case "MaxPool": case "AveragePool": {
           const g = s.geom;
           const pads: [number, number][] = [[0, 0], [g.padT, g.padB], [g.padL, g.padR], [0, 0]];
-          const v = get(s.in);
+          const v = get(s.in, [g.h, g.w, g.c]);
           if (s.op === "MaxPool") y = tf.maxPool(tf.pad(v, pads, -3.4e38) as any, [g.kh, g.kw], [g.sh, g.sw], "valid");
           else if (s.countIncludePad || (!g.padT && !g.padL && !g.padB && !g.padR)) y = tf.avgPool(tf.pad(v, pads) as any, [g.kh, g.kw], [g.sh, g.sw], "valid");
           else {

@@ -1,16 +1,18 @@
 // Runtime: the bundle ABI (DESIGN.md §4) and the executor. One fixed program that runs the plan in
 // the model blob the compiler placed at `mbn_blob_base()`. Knows nothing of ONNX; never allocates;
 // mbn_run returns an error code instead of trapping when the blob or memory is not what it expects.
+// The plan runs one sample; a model with a fixed batch N > 1 has ABI buffers of N samples, and
+// mbn_run copies each sample into the plan's input and its result out of the plan's output.
 import { dispatch, KERNEL_COUNT } from "./kernels/dispatch";
 
 // Blob header, i32 slots (compiler/emit/blob.ts writes the same layout).
 const H_MAGIC = 0, H_VERSION = 1, H_IN_PTR = 2, H_IN_LEN = 3, H_OUT_PTR = 4, H_OUT_LEN = 5;
-const H_NSTEPS = 6, H_STEPS = 7, H_MEM_END = 8, H_BLOB_LEN = 9;
+const H_NSTEPS = 6, H_STEPS = 7, H_MEM_END = 8, H_BLOB_LEN = 9, H_BATCH = 10, H_SAMPLE_IN = 11, H_SAMPLE_OUT = 12;
 const MAGIC = 0x314e424d; // "MBN1"
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 
 // Error codes of mbn_run.
-const ERR_MAGIC = 1, ERR_VERSION = 2, ERR_MEMORY = 3, ERR_KERNEL = 4, ERR_STEPS = 5;
+const ERR_MAGIC = 1, ERR_VERSION = 2, ERR_MEMORY = 3, ERR_KERNEL = 4, ERR_STEPS = 5, ERR_BATCH = 6;
 
 @inline function blob(): usize {
   return (__heap_base + 63) & ~63;
@@ -50,6 +52,26 @@ export function mbn_check(): i32 {
   if (<u64><u32>hdr(H_MEM_END) > memBytes) return ERR_MEMORY;
   const steps = <u64><u32>hdr(H_STEPS), n = <u64><u32>hdr(H_NSTEPS);
   if (steps + n * 8 > memBytes) return ERR_STEPS;
+  const batch = hdr(H_BATCH);
+  if (batch < 1 || hdr(H_IN_LEN) % batch || hdr(H_OUT_LEN) % batch) return ERR_BATCH;
+  return 0;
+}
+
+// f32 copy without bulk memory (WebAssembly 1.0 hosts)
+function copy_f32(dst: usize, src: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+/** Copy sample b of the ABI input into the plan's input buffer (a no-op at batch 1). */
+export function mbn_load_sample(b: i32): i32 {
+  const err = mbn_check();
+  if (err) return err;
+  const batch = hdr(H_BATCH);
+  if (<u32>b >= <u32>batch) return ERR_BATCH;
+  if (batch > 1) {
+    const len = hdr(H_IN_LEN) / batch;
+    copy_f32(<usize>hdr(H_SAMPLE_IN), <usize>hdr(H_IN_PTR) + (<usize>(b * len) << 2), len);
+  }
   return 0;
 }
 
@@ -62,9 +84,14 @@ export function mbn_run(): i32 {
     const id = load<i32>(steps + (<usize>i << 3));
     if (<u32>id >= <u32>KERNEL_COUNT) return ERR_KERNEL;
   }
-  for (let i = 0; i < n; i++) {
-    const s = steps + (<usize>i << 3);
-    dispatch(load<i32>(s), <usize>load<u32>(s + 4));
+  const batch = hdr(H_BATCH), outLen = hdr(H_OUT_LEN) / batch;
+  for (let b = 0; b < batch; b++) {
+    mbn_load_sample(b);
+    for (let i = 0; i < n; i++) {
+      const s = steps + (<usize>i << 3);
+      dispatch(load<i32>(s), <usize>load<u32>(s + 4));
+    }
+    if (batch > 1) copy_f32(<usize>hdr(H_OUT_PTR) + (<usize>(b * outLen) << 2), <usize>hdr(H_SAMPLE_OUT), outLen);
   }
   return 0;
 }

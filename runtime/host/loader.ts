@@ -4,8 +4,10 @@ export interface Manifest {
   format_version: number;
   runtime_version: string;
   target: string;
-  input: { name: string; shape: number[] };
+  input: { name: string; shape: number[] }; // shape[0] = batch: samples per mbn_run (1 for a dynamic batch axis)
   output: { name: string; shape: number[] };
+  batch: number; // samples per mbn_run
+  dynamic_batch: boolean; // the model's batch axis is symbolic: run() takes any number of batches
   blob_sha256: string;
   blob_base: number;
   blob_bytes: number;
@@ -14,8 +16,8 @@ export interface Manifest {
   layers: { node: string; op: string; out: number[]; planes: string; macs: number; bops: number }[];
 }
 
-export const SUPPORTED_FORMAT = 1;
-const ERRORS: Record<number, string> = { 1: "bad blob magic", 2: "blob format version mismatch", 3: "linear memory too small", 4: "unknown kernel id", 5: "step table out of bounds" };
+export const SUPPORTED_FORMAT = 2;
+const ERRORS: Record<number, string> = { 1: "bad blob magic", 2: "blob format version mismatch", 3: "linear memory too small", 4: "unknown kernel id", 5: "step table out of bounds", 6: "bad batch size" };
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -27,6 +29,7 @@ interface Exports {
   mbn_step_count(): number;
   mbn_run_step(i: number): number;
   mbn_format_version(): number;
+  mbn_load_sample(b: number): number;
 }
 
 export class BundleError extends Error {}
@@ -52,7 +55,7 @@ export interface Bundle {
   outputLength: number;
   /** Run a batch: x holds n·inputLength floats; returns n·outputLength floats. */
   run(x: Float32Array): Float32Array;
-  /** Run one sample and time each plan step (ms), for the profiler. */
+  /** Run the first sample and time each plan step (ms), for the profiler. */
   profile(x: Float32Array, now: () => number): number[];
 }
 
@@ -97,6 +100,8 @@ export async function loadBundle(wasm: Uint8Array, opts: { verify?: boolean } = 
     profile(x, now) {
       check(x);
       new Float32Array(ex.memory.buffer, ex.mbn_input_ptr(), inLen).set(x.subarray(0, inLen));
+      const rc0 = ex.mbn_load_sample(0);
+      if (rc0) throw fail(rc0);
       const times: number[] = [];
       for (let i = 0; i < ex.mbn_step_count(); i++) {
         const t = now();

@@ -17,7 +17,7 @@ describe("bundle ABI and loader checks", () => {
     const names = WebAssembly.Module.exports(mod).map((e) => e.name);
     for (const n of ["memory", "mbn_input_ptr", "mbn_input_len", "mbn_output_ptr", "mbn_output_len", "mbn_run"]) expect(names).toContain(n);
     const m = JSON.parse(new TextDecoder().decode(customSection(res.wasm, "mbn.manifest")!));
-    expect(m.format_version).toBe(1);
+    expect(m.format_version).toBe(2);
     expect(m.blob_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(m.input.shape).toEqual([1, 3, 20, 28]);
   });

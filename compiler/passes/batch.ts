@@ -1,0 +1,106 @@
+// Pass: the batch axis. mbn's plan runs one sample; a model exported with a fixed batch N > 1 (no
+// dynamic axes) is compiled for one sample and run N times per mbn_run. That is only sound when the
+// graph treats its first axis as a batch — every sample computed alone. So the pass
+//  1. builds the one-sample graph: input [1, …], and Reshape shape constants that spell the batch
+//     (first entry N where the tensor's first axis is N) rewritten to 1;
+//  2. checks shapes: every float tensor is [N, …] at batch N and [1, …] (same rest) for one sample;
+//  3. checks values: the reference interpreter on N deterministic random samples at once equals,
+//     bit for bit, N one-sample runs (a reduction, transpose or reshape across samples differs).
+// A fixed batch that fails is refused with one line; never sample 0 alone. A symbolic batch axis is
+// checked the same way at N = 2; where it does not hold (a Reshape that spells batch 1, a reduction
+// over samples) the model is compiled for batch 1 and the plan notes say why.
+import { CompileError, fail } from "../errors.ts";
+import type { Graph } from "../ir/graph.ts";
+import { tensor, type Tensor } from "../ir/tensor.ts";
+import { run } from "../reference/interpret.ts";
+
+export interface Batched {
+  graph: Graph; // the one-sample graph (the input unchanged when its batch is 1 or symbolic)
+  batch: number; // samples per mbn_run
+  dynamic: boolean; // the batch axis is symbolic and samples are independent
+  note?: string; // why a symbolic batch axis was compiled as batch 1
+}
+
+const seededUniform = (n: number, seed: number): number[] => {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296 * 2 - 1);
+};
+
+function sameBits(a: Tensor, b: Tensor, offset: number): boolean {
+  for (let i = 0; i < b.data.length; i++) {
+    const x = a.data[offset + i], y = b.data[i];
+    if (!(x === y || (Number.isNaN(x) && Number.isNaN(y)))) return false;
+  }
+  return true;
+}
+
+export function splitBatch(g: Graph): Batched {
+  const inp = g.inputs[0];
+  if (inp.shape.length === 0) return { graph: g, batch: 1, dynamic: false };
+  const d0 = inp.shape[0];
+  if (inp.shape.slice(1).some((d) => typeof d !== "number")) return { graph: g, batch: 1, dynamic: false }; // refused by inputShape
+  if (typeof d0 === "number") return d0 <= 1 ? { graph: g, batch: 1, dynamic: false } : { graph: oneSample(g, d0), batch: d0, dynamic: false };
+  // a symbolic batch: the host runs samples one at a time, so the same must hold (checked at 2)
+  try {
+    oneSample(g, 2, false);
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+    return { graph: g, batch: 1, dynamic: false, note: `compiled for batch 1: ${e.message}` };
+  }
+  return { graph: g, batch: 1, dynamic: true };
+}
+
+/** The one-sample graph of g run at batch N, or a refusal naming why samples are not independent. */
+function oneSample(g: Graph, N: number, fixed = true): Graph {
+  const inp = g.inputs[0], file = g.file;
+  const what = fixed ? `fixed batch ${N}` : "the symbolic batch axis does not hold at 2 samples";
+  const refuse = (why: string, node?: { name: string; op: string }): never =>
+    fail(`${what}: ${why}; mbn runs one sample at a time${fixed ? " (export with a dynamic batch axis, or batch 1)" : ""}`, { file, node: node?.name, op: node?.op });
+  const shape = [N, ...(inp.shape.slice(1) as number[])];
+  const per = shape.slice(1).reduce((p, d) => p * d, 1);
+  const xN = tensor("float", shape, seededUniform(N * per, 20261201));
+  let envN: Map<string, Tensor>;
+  try {
+    envN = run(g, new Map([[inp.name, xN]]));
+  } catch (e) {
+    if (fixed || !(e instanceof CompileError)) throw e;
+    return refuse(`${N} samples do not run (${e.message})`);
+  }
+  const outName = g.outputs[0].name;
+  const yN = envN.get(outName) ?? g.consts.get(outName);
+  if (!yN || yN.shape[0] !== N) return refuse(`the output [${yN?.shape ?? "?"}] does not keep the batch as its first axis`);
+
+  // one-sample graph: batch-spelling Reshape constants rewritten
+  const consts = new Map(g.consts);
+  const nodes = g.nodes.map((n) => {
+    if (!fixed || n.op !== "Reshape") return n;
+    const s = consts.get(n.inputs[1]), x = envN.get(n.inputs[0]);
+    if (!s || !x || s.data[0] !== N || x.shape[0] !== N) return n;
+    const name = `${n.inputs[1]}/one_sample`;
+    consts.set(name, tensor("int", s.shape, [1, ...Array.from(s.data).slice(1)]));
+    return { ...n, inputs: [n.inputs[0], name, ...n.inputs.slice(2)] };
+  });
+  const g1: Graph = { ...g, consts, nodes, inputs: [{ ...inp, shape: [1, ...shape.slice(1)] }, ...g.inputs.slice(1)] };
+
+  const producer = new Map(g.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  for (let b = 0; b < N; b++) {
+    const x1 = tensor("float", [1, ...shape.slice(1)], xN.data.subarray(b * per, (b + 1) * per));
+    let env1: Map<string, Tensor>;
+    try {
+      env1 = run(g1, new Map([[inp.name, x1]]));
+    } catch (e) {
+      if (e instanceof CompileError) return refuse(`one sample alone does not run (${e.message})`);
+      throw e;
+    }
+    if (b === 0)
+      for (const [name, t1] of env1) {
+        const tN = envN.get(name);
+        if (!tN || t1.dtype !== "float" || name === inp.name) continue;
+        if (t1.shape[0] !== 1 || tN.shape.join() !== [N, ...t1.shape.slice(1)].join())
+          refuse(`'${name}' is [${tN.shape}] for ${N} samples but [${t1.shape}] for one (its first axis is not the batch)`, producer.get(name));
+      }
+    const y1 = env1.get(outName)!;
+    if (!sameBits(yN, y1, b * y1.data.length)) refuse(`sample ${b} computed alone differs from the same sample among ${N} (the graph mixes samples)`);
+  }
+  return g1;
+}
