@@ -24,6 +24,7 @@ export interface LayerReport {
 export interface CompileReport {
   model: string;
   target: string;
+  batch: number; // samples per mbn_run (a fixed batch N > 1); every per-layer figure is per sample
   layers: LayerReport[];
   totals: {
     macs: number; bops: number; flops: number; ops: number; binaryMacs: number; popcounts: number;
@@ -85,7 +86,7 @@ export function buildReport(plan: Plan, model: string, target: string, arenaByte
   const sum = (k: keyof LayerReport) => layers.reduce((p, l) => p + (l[k] as number), 0);
   const bops = sum("bops"), flops = sum("flops");
   return {
-    model, target, layers, notes: plan.notes, compileMs,
+    model, target, batch: plan.batch, layers, notes: plan.notes, compileMs,
     totals: {
       macs: sum("macs"), bops, flops, ops: bops / 64 + flops / 2, popcounts: sum("popcounts"), binaryMacs: layers.filter((l) => l.op === "BitConv").reduce((p, l) => p + l.macs, 0),
       packedWeightBytes: sum("weightBytes"), float32WeightBytes: sum("weightFloatBytes"), arenaBytes, memoryBytes, bundleBytes,

@@ -31,7 +31,7 @@ export async function benchCommand(file: string, o: { peers: string; threads: st
   for (const p of peers) if (p !== "ort-web" && p !== "ort-node") throw new UsageError(`unknown peer '${p}' (ort-web, ort-node)`);
   if (peers.length && !onnx) throw new UsageError("peers need the ONNX file: pass the .onnx model instead of the bundle");
   const threads = Number(o.threads);
-  const inShape = [1, ...bundle.info.input.shape.slice(1)];
+  const inShape = [bundle.batch, ...bundle.info.input.shape.slice(1)]; // one mbn_run: a fixed batch runs N samples
   const runners = onnx ? await makePeers(onnx, inShape, peers, 1) : [];
   if (onnx && threads > 1) runners.push(...(await makePeers(onnx, inShape, peers, threads)).map((r) => ({ ...r, name: `${r.name} ${threads}thr` })));
   // the popcount floor runs in the same rounds (needs the compile report's popcount count)

@@ -22,6 +22,7 @@ export function printReport(r: CompileReport, layers = true): void {
       `(float32 would be ${k(t.float32WeightBytes)}B, ${(t.float32WeightBytes / Math.max(1, t.packedWeightBytes)).toFixed(1)}×); ` +
       `peak arena ${k(t.arenaBytes)}B; linear memory ${k(t.memoryBytes)}B; bundle ${k(t.bundleBytes)}B`,
   );
+  if (r.batch > 1) console.log(`fixed batch ${r.batch}: one mbn_run runs ${r.batch} samples; the figures above are per sample`);
   for (const n of r.notes) console.log(`note: ${n}`);
 }
 
@@ -33,7 +34,7 @@ export function inspectCommand(file: string, o: { json?: boolean; target?: strin
     const m = JSON.parse(new TextDecoder().decode(sec));
     if (o.json) return console.log(JSON.stringify(m, null, 2));
     console.log(`${file}: mbn bundle format ${m.format_version}, runtime ${m.runtime_version}, target ${m.target}, blob sha256 ${m.blob_sha256.slice(0, 16)}…`);
-    console.log(`input ${m.input.name} [${m.input.shape}] → output ${m.output.name} [${m.output.shape}], linear memory ${m.memory_bytes} bytes`);
+    console.log(`input ${m.input.name} [${m.input.shape}] → output ${m.output.name} [${m.output.shape}], ${m.dynamic_batch ? "any number of samples (dynamic batch)" : `${m.batch} sample(s) per mbn_run`}, linear memory ${m.memory_bytes} bytes`);
     for (const l of m.layers) console.log(`  ${l.op.padEnd(18)} ${l.node.padEnd(40)} ${l.out.join("×").padEnd(12)} ${(l.planes || "-").padEnd(5)} MACs ${k(l.macs)} BOPs ${k(l.bops)}`);
     console.log(`totals: ${JSON.stringify(m.totals)}`);
     return;

@@ -15,6 +15,7 @@ export async function runCommand(file: string, o: { input: string; output: strin
   const inShape = bundle.info.input.shape;
   if (x.data.length % per) throw new UsageError(`${o.input}: shape [${x.shape}] does not hold whole samples of [${inShape.slice(1)}] (${per} floats each)`);
   const n = x.data.length / per;
+  if (n % bundle.batch) throw new UsageError(`${o.input}: ${n} sample(s), but the model has a fixed batch of ${bundle.batch}: give a multiple of ${bundle.batch}`);
   const y = bundle.run(x.data);
   writeFileSync(o.output, writeNpy({ shape: [n, ...bundle.info.output.shape.slice(1)], data: y }));
   console.error(`ran ${n} sample(s) → ${o.output}`);

@@ -41,7 +41,7 @@ export async function makePeers(onnx: Uint8Array, inputShape: number[], peers: s
 }
 
 export async function measureLatency(bundle: Bundle, peers: Runner[], o: { warmup: number; runs: number; onTick?: () => void }): Promise<LatencyResult> {
-  const x = new Float32Array(bundle.inputLength).fill(0.5);
+  const x = new Float32Array(bundle.inputLength * bundle.batch).fill(0.5); // one mbn_run
   const runners: Runner[] = [{ name: "mbn bundle", threads: 1, run: () => void bundle.run(x) }, ...peers];
   for (let i = 0; i < o.warmup; i++) for (const r of runners) await r.run();
   const times = runners.map(() => [] as number[]);

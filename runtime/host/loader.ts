@@ -51,9 +51,10 @@ async function sha256hex(data: Uint8Array): Promise<string> {
 
 export interface Bundle {
   info: Manifest;
-  inputLength: number;
+  inputLength: number; // floats per sample
   outputLength: number;
-  /** Run a batch: x holds n·inputLength floats; returns n·outputLength floats. */
+  batch: number; // samples per mbn_run: a model exported with a fixed batch N runs N at a time
+  /** Run samples: x holds n·inputLength floats (n a multiple of batch); returns n·outputLength floats. */
   run(x: Float32Array): Float32Array;
   /** Run the first sample and time each plan step (ms), for the profiler. */
   profile(x: Float32Array, now: () => number): number[];
@@ -77,14 +78,19 @@ export async function loadBundle(wasm: Uint8Array, opts: { verify?: boolean } = 
     const sha = await sha256hex(blob);
     if (sha !== info.blob_sha256) throw new BundleError(`model blob SHA-256 ${sha.slice(0, 12)}… does not match the manifest's ${info.blob_sha256.slice(0, 12)}…: the bundle is corrupt`);
   }
-  const inLen = ex.mbn_input_len(), outLen = ex.mbn_output_len();
+  const inLen = ex.mbn_input_len(), outLen = ex.mbn_output_len(); // per mbn_run: batch samples
+  const batch = info.batch ?? 1;
   const check = (x: Float32Array) => {
     if (!(x instanceof Float32Array)) throw new BundleError("input must be a Float32Array");
-    if (x.length % inLen) throw new BundleError(`input has ${x.length} floats, not a multiple of the model's ${inLen} per sample`);
+    if (x.length % inLen) {
+      throw new BundleError(batch > 1
+        ? `input has ${x.length} floats: the model has a fixed batch of ${batch} samples (${inLen} floats); give a multiple of ${batch} samples`
+        : `input has ${x.length} floats, not a multiple of the model's ${inLen} per sample`);
+    }
   };
   const fail = (rc: number) => new BundleError(`mbn_run failed with code ${rc} (${ERRORS[rc] ?? "unknown"})`);
   return {
-    info, inputLength: inLen, outputLength: outLen,
+    info, inputLength: inLen / batch, outputLength: outLen / batch, batch,
     run(x) {
       check(x);
       const n = x.length / inLen;
@@ -98,8 +104,9 @@ export async function loadBundle(wasm: Uint8Array, opts: { verify?: boolean } = 
       return y;
     },
     profile(x, now) {
-      check(x);
-      new Float32Array(ex.memory.buffer, ex.mbn_input_ptr(), inLen).set(x.subarray(0, inLen));
+      const per = inLen / batch;
+      if (!(x instanceof Float32Array) || x.length < per) throw new BundleError(`profile needs one sample of ${per} floats`);
+      new Float32Array(ex.memory.buffer, ex.mbn_input_ptr(), per).set(x.subarray(0, per));
       const rc0 = ex.mbn_load_sample(0);
       if (rc0) throw fail(rc0);
       const times: number[] = [];

@@ -33,3 +33,7 @@ export function buildModel(o: {
   });
   return onnx.ModelProto.encode(model).finish();
 }
+
+export function intTensor(name: string, dims: number[], values: number[]): any {
+  return onnx.TensorProto.create({ name, dims, dataType: 7, int64Data: values });
+}
