@@ -109,7 +109,8 @@ export type Step =
   | (StepBase & { op: "Affine"; c: number; npix: number; epi: Epilogue })
   | (StepBase & { op: "Elementwise"; c: number; npix: number; prog: ElemProgram })
   | (StepBase & { op: "MaxPool" | "AveragePool"; geom: Geom2d & { c: number; h: number; w: number }; countIncludePad: boolean })
-  | (StepBase & { op: "GlobalAveragePool"; c: number; hw: number });
+  | (StepBase & { op: "GlobalAveragePool"; c: number; hw: number })
+  | (StepBase & { op: "Softmax"; rows: number; n: number; log: boolean }); // over contiguous rows of n
 
 export interface Plan {
   values: Value[];

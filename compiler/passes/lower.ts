@@ -76,6 +76,7 @@ function floatValue(ctx: Ctx, name: string): ValueId {
     const n = ctx.producer.get(name)!;
     const lower = LOWER[n.op] ?? (FLOAT_ELEMENTWISE.has(n.op) ? lowerElementwise : undefined);
     if (!lower) fail(`operator '${n.op}' is not supported outside a quantizer (supported: ${[...Object.keys(LOWER), ...FLOAT_ELEMENTWISE].join(", ")})`, where(ctx, n));
+    if (n.outputs.indexOf(name) !== 0) fail(`its output ${n.outputs.indexOf(name)} ('${name}') is read; mbn computes an op's first output only`, where(ctx, n));
     id = lower(ctx, n);
   }
   ctx.floatOf.set(name, id);
@@ -86,10 +87,10 @@ function floatValue(ctx: Ctx, name: string): ValueId {
  * The tensor `name` stored in the natural layout of its shape, for a step of node n that reads it
  * per channel: its value, or a Relayout copy of it (memoised) when the storage order differs.
  */
-function floatIn(ctx: Ctx, name: string, n: Node): ValueId {
+function floatIn(ctx: Ctx, name: string, n: Node, want = natural(shapeOf(ctx, name))): ValueId {
   const id = floatValue(ctx, name);
   const shape = shapeOf(ctx, name);
-  const want = natural(shape), have = ctx.plan.values[id].layout;
+  const have = ctx.plan.values[id].layout;
   if (sameLayout(have, want)) return id;
   if (want.order === "channels_last" && shape[0] !== 1) fail(`'${name}' of shape [${shape}] is read per channel but its first axis is not the batch`, where(ctx, n));
   const key = `${id}:${layoutText(want)}`;
@@ -336,6 +337,8 @@ const LOWER: Record<string, Lower> = {
     const inp = floatIn(ctx, n.inputs[0], n);
     return push(ctx, { op: "GlobalAveragePool", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])), c: xs[1], hw: pixels(xs) });
   },
+  Softmax: lowerSoftmax,
+  LogSoftmax: lowerSoftmax,
   Flatten: alias,
   Reshape: alias,
   Squeeze: alias,
@@ -343,6 +346,26 @@ const LOWER: Record<string, Lower> = {
   Identity: alias,
   Dropout: alias,
 };
+
+/**
+ * Softmax / LogSoftmax: one row per reduced slice, the reduced elements contiguous. Opset ≥ 13
+ * reduces one axis: the last (rows in ONNX order) or the channels of a [1, C, spatial…] map (rows of
+ * channels-last pixels). Opsets < 13 reduce the 2-D coercion [Π d<axis, Π d≥axis]: with one row
+ * (axis ≤ 1 at batch 1) the storage order does not matter and the result keeps it.
+ */
+function lowerSoftmax(ctx: Ctx, n: Node): ValueId {
+  const x = n.inputs[0], xs = shapeOf(ctx, x), r = xs.length, size = sizeOf(xs);
+  const log = n.op === "LogSoftmax";
+  const raw = attrInt(n, "axis", ctx.g.opset >= 13 ? -1 : 1), axis = raw < 0 ? raw + r : raw;
+  if (axis < 0 || axis >= Math.max(1, r)) fail(`axis ${raw} is out of range for rank ${r}`, where(ctx, n));
+  const step = (inp: ValueId, rows: number, len: number) =>
+    push(ctx, { op: "Softmax", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", xs, 0, ctx.plan.values[inp].layout), rows, n: len, log });
+  const inner = sizeOf(xs.slice(axis));
+  if (ctx.g.opset < 13 && size === inner) return step(floatValue(ctx, x), 1, size);
+  if (ctx.g.opset < 13 || axis === r - 1) return step(floatIn(ctx, x, n, ONNX_ORDER), size / inner, inner);
+  if (axis === 1 && xs[0] === 1) return step(floatIn(ctx, x, n), pixels(xs), xs[1]);
+  return fail(`${n.op} over axis ${raw} of a rank-${r} tensor is not supported (the last axis, or the channels)`, where(ctx, n));
+}
 
 function pool(ctx: Ctx, n: Node, op: "MaxPool" | "AveragePool"): ValueId {
   const xs = shapeOf(ctx, n.inputs[0]);

@@ -78,6 +78,7 @@ export function bnScaleShift(n: Node, ins: (Tensor | undefined)[]): { scale: Flo
 
 function batchnorm(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const x = ins[0]!;
+  if (attrInt(n, "training_mode", 0)) throw new RangeError("training_mode=1 (batch statistics) is not an inference graph");
   const { scale, shift } = bnScaleShift(n, ins);
   const C = x.shape[1], inner = x.shape.slice(2).reduce((p, d) => p * d, 1);
   const out = alloc("float", x.shape);
@@ -180,7 +181,37 @@ function globalPool(kind: "max" | "avg"): OpFn {
   };
 }
 
+/**
+ * Softmax / LogSoftmax in float32, per slice: m = max, e = exp(x − m), s = Σ e in index order,
+ * e/s or (x − m) − log s. Opset ≥ 13 reduces one axis; older opsets the coerced 2-D [Π d<axis, Π d≥axis].
+ */
+function softmax(log: boolean): OpFn {
+  return (n, ins, opset) => {
+    const x = ins[0]!, r = x.shape.length;
+    const raw = attrInt(n, "axis", opset >= 13 ? -1 : 1), axis = raw < 0 ? raw + r : raw;
+    if (axis < 0 || axis >= Math.max(1, r)) throw new RangeError(`axis ${raw} is out of range for rank ${r}`);
+    const prod = (d: number[]) => d.reduce((p, v) => p * v, 1);
+    const outer = prod(x.shape.slice(0, axis));
+    const [len, inner] = opset >= 13 ? [x.shape[axis] ?? 1, prod(x.shape.slice(axis + 1))] : [prod(x.shape.slice(axis)), 1];
+    const out = alloc("float", x.shape);
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < inner; i++) {
+        const at = (k: number) => (o * len + k) * inner + i;
+        let m = -Infinity, s = 0;
+        for (let k = 0; k < len; k++) m = Number.isNaN(x.data[at(k)]) || Number.isNaN(m) ? NaN : Math.max(m, x.data[at(k)]);
+        for (let k = 0; k < len; k++) s = f(s + f(Math.exp(f(x.data[at(k)] - m))));
+        for (let k = 0; k < len; k++) {
+          const d = f(x.data[at(k)] - m);
+          out.data[at(k)] = log ? f(d - f(Math.log(s))) : f(f(Math.exp(d)) / s);
+        }
+      }
+    return [out];
+  };
+}
+
 export const nnOps: Record<string, OpFn> = {
+  Softmax: softmax(false),
+  LogSoftmax: softmax(true),
   Conv: conv,
   BatchNormalization: batchnorm,
   Gemm: gemm,

@@ -152,7 +152,11 @@ const cmp = (fn: (a: number, b: number) => boolean): OpFn => (n, ins) => [mapN([
 
 export const OPS: Record<string, OpFn> = {
   Identity: (n, ins) => [req(n, ins, 0)],
-  Dropout: (n, ins) => [req(n, ins, 0)],
+  Dropout: (n, ins) => {
+    // inference: the identity; training mode (input 2 true, or opset < 7's is_test = 0) drops at random
+    if ((ins[2] && ins[2].data[0]) || n.attrs.is_test === 0) throw new RangeError("Dropout in training mode is random");
+    return [req(n, ins, 0)];
+  },
   Constant: (n) => {
     const v = n.attrs.value ?? n.attrs.value_float ?? n.attrs.value_floats ?? n.attrs.value_int ?? n.attrs.value_ints;
     if (v === undefined) throw new RangeError("Constant without a supported value attribute");

@@ -21,6 +21,8 @@ export const INT_RANGE: Record<number, [number, number]> = { 2: [0, 255], 3: [-1
 
 function quantizeLinear(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const x = ins[0]!, r = x.shape.length, axis = attrInt(n, "axis", 1);
+  if (attrInt(n, "output_dtype", 0) || attrInt(n, "block_size", 0)) throw new RangeError("QuantizeLinear with output_dtype or block_size is not supported");
+  if (ins[2] && !INT_RANGE[ins[2].itype ?? -1]) throw new RangeError(`QuantizeLinear to ONNX type ${ins[2].itype} is not supported (int8/uint8/int16/uint16/int32)`);
   const s = alongAxis(ins[1]!, axis, r);
   const zp = ins[2] ? alongAxis(ins[2], axis, r) : { dtype: "int" as const, shape: [], data: new Float64Array([0]), itype: 2 };
   const [lo, hi] = INT_RANGE[zp.itype ?? 2] ?? INT_RANGE[2];

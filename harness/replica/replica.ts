@@ -180,6 +180,7 @@ export class Replica {
         case "Affine": y = this.epilogue(get(s.in, [-1, s.c]), s.epi, c, vals); break;
         case "BitQuantize": y = staircase(get(s.in, [-1, s.c]), this.stair(s.quant)); break;
         case "Elementwise": y = elementwise(get(s.in, [-1, s.c]), s.prog, Array.from({ length: s.prog.consts.length / s.c }, (_, j) => c[`k${j}`])); break;
+        case "Softmax": y = (s.log ? tf.logSoftmax : tf.softmax)(get(s.in, [s.rows, s.n])); break;
         case "GlobalAveragePool": y = tf.mean(get(s.in, [s.hw, s.c]), [1], true); break;
         case "MaxPool": case "AveragePool": {
           const g = s.geom;

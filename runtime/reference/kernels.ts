@@ -193,6 +193,20 @@ export function globalAvgPoolRef(x: Float32Array, hw: number, c: number): Float3
   return y;
 }
 
+/** Softmax / LogSoftmax over rows of n floats (kernels/softmax_f32.ts), same order; exp/log in double rounded to float32. */
+export function softmaxRef(x: Float32Array, rows: number, n: number, log: boolean): Float32Array {
+  const y = new Float32Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    const row = x.subarray(r * n, (r + 1) * n);
+    let m = -Infinity, s = 0;
+    for (const v of row) m = Number.isNaN(v) || Number.isNaN(m) ? NaN : Math.max(m, v);
+    const e = Array.from(row, (v) => f(Math.exp(f(v - m))));
+    for (const v of e) s = f(s + v);
+    for (let i = 0; i < n; i++) y[r * n + i] = log ? f(f(row[i] - m) - f(Math.log(s))) : f(e[i] / s);
+  }
+  return y;
+}
+
 /**
  * Float elementwise program (kernels/elementwise_f32.ts): instructions [op, dst, a, b, c] over
  * registers (rows of C floats; register 0 = the input pixel) and constant rows (operand −1 − slot).

@@ -147,3 +147,24 @@ describe("batches: a fixed batch N > 1 runs all N samples per mbn_run", () => {
     expect(bad.stderr.trim()).toMatch(/^mbn: .*fixed batch of 2/);
   });
 });
+
+describe("Softmax / LogSoftmax over the last axis, the channels, or the pre-13 coercion", () => {
+  const cases: [string, number, number[], number][] = [
+    ["Softmax", -1, [1, 10], 13], ["LogSoftmax", 1, [1, 10], 11], ["Softmax", 1, [1, 4, 3, 5], 13],
+    ["Softmax", 1, [1, 4, 3, 5], 11], ["Softmax", 3, [1, 4, 3, 5], 13], ["LogSoftmax", 2, [1, 4, 3, 5], 11],
+  ];
+  for (const [op, axis, shape, opset] of cases)
+    it(`${op} axis ${axis} on [${shape}], opset ${opset}`, async () => {
+      const bytes = buildModel({
+        nodes: [{ op: "Mul", inputs: ["x", "k"], outputs: ["m"] }, { op, inputs: ["m"], outputs: ["y"], attrs: { axis } }],
+        inits: [floatTensor("k", [], [7])], opset, input: ["x", [-1, ...shape.slice(1)]], output: ["y", [-1, ...shape.slice(1)]],
+      });
+      const r = await compare(bytes, shape, 3);
+      expect(r.got.length).toBe(r.want.length);
+      expect(r.rel).toBeLessThanOrEqual(1e-5);
+    });
+  it("an axis that is neither the last nor the channels is refused", () => {
+    const bytes = buildModel({ nodes: [{ op: "Softmax", inputs: ["x"], outputs: ["y"], attrs: { axis: 2 } }], input: ["x", [-1, 4, 3, 5]], output: ["y", [-1, 4, 3, 5]] });
+    expect(() => compile(bytes, { file: "s.onnx" })).toThrow(/Softmax over axis 2 of a rank-4 tensor is not supported/);
+  });
+});

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BUILDS, RawRuntime } from "../../runtime/host/raw.ts";
 import { readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
 import {
-  bconvRef, conv2dRef, elementwiseRef, globalAvgPoolRef, poolRef, quantizePackRef,
+  bconvRef, conv2dRef, elementwiseRef, globalAvgPoolRef, softmaxRef, poolRef, quantizePackRef,
   type BconvRef, type EpilogueRef, type QuantRef,
 } from "../../runtime/reference/kernels.ts";
 import { packBits, unpackBits, wordsFor } from "../../compiler/pack/bits.ts";
@@ -229,6 +229,22 @@ for (const build of BUILDS) {
         rt.call("global_avgpool_f32", params);
         expect(Array.from(rt.f32(y, c))).toEqual(Array.from(globalAvgPoolRef(x, h * w, c)));
       }
+    });
+
+    it("softmax_f32 and log-softmax match the reference (exp/log within 4e-7 relative)", () => {
+      const r = rng(11);
+      for (const [rows, n] of [[1, 10], [6, 3], [4, 1], [2, 1000]])
+        for (const log of [0, 1]) {
+          const x = floats(r, rows * n, -20, 20);
+          rt.reset();
+          const L = rt.layout, y = L.alloc(rows * n * 4);
+          const params = rt.params("softmax_f32", { in: L.f32(x), rows, n, out: y, log });
+          rt.load();
+          rt.call("softmax_f32", params);
+          const got = rt.f32(y, rows * n), want = softmaxRef(x, rows, n, log === 1);
+          for (let i = 0; i < rows * n; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(4e-7 * Math.max(1, Math.abs(want[i])) * (log ? 1 : 4));
+          if (!log) for (let k = 0; k < rows; k++) expect(Math.abs(got.subarray(k * n, (k + 1) * n).reduce((a, v) => a + v, 0) - 1)).toBeLessThan(1e-5);
+        }
     });
 
     it("layout kernels transpose NCHW <-> NHWC", () => {

@@ -12,7 +12,8 @@ import { avgpool_f32 } from "./pool";
 import { global_avgpool_f32 } from "./pool";
 import { channel_affine_f32 } from "./channel_affine_f32";
 import { elementwise_f32 } from "./elementwise_f32";
-export const KERNEL_COUNT = 12;
+import { softmax_f32 } from "./softmax_f32";
+export const KERNEL_COUNT = 13;
 export function dispatch(id: i32, p: usize): void {
   switch (id) {
     case 0: nchw_to_nhwc(p); break;
@@ -27,5 +28,6 @@ export function dispatch(id: i32, p: usize): void {
     case 9: global_avgpool_f32(p); break;
     case 10: channel_affine_f32(p); break;
     case 11: elementwise_f32(p); break;
+    case 12: softmax_f32(p); break;
   }
 }
