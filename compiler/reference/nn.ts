@@ -137,8 +137,10 @@ function matmul(_n: Node, ins: (Tensor | undefined)[]): Tensor[] {
 function pool(kind: "max" | "avg"): OpFn {
   return (n, ins) => {
     const x = ins[0]!;
+    const ks = attrInts(n, "kernel_shape", []);
+    if (x.shape.length !== 4 || ks.length !== 2) throw new RangeError(`${ks.length}-D pooling of a rank-${x.shape.length} input is not supported (2-D pooling of [N, C, H, W])`);
     const [N, C, H, W] = x.shape;
-    const [kh, kw] = attrInts(n, "kernel_shape", [1, 1]);
+    const [kh, kw] = ks;
     const g = geom2d(n, H, W, kh, kw, attrInt(n, "ceil_mode", 0) === 1);
     const cip = attrInt(n, "count_include_pad", 0) === 1;
     const out = alloc("float", [N, C, g.oh, g.ow]);

@@ -1,0 +1,162 @@
+// Conformance worker: a child process of scripts/conformance.ts that runs one test at a time
+// (messages { test } in, { phase } while working, { result } out). It loads the expected outputs
+// (backend .pb files, stored .npy, or onnxruntime-node on seeded inputs), compiles the model with
+// mbn, runs the bundle and classifies the outcome. The parent kills it on a timeout or a hang.
+import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { compile, CompileError } from "../../compiler/index.ts";
+import { BundleError, loadBundle } from "../../runtime/host/loader.ts";
+import { readNpy } from "../../harness/data/npy.ts";
+import { rng } from "../../harness/rng.ts";
+import { checkOutput, graphIo, readTensorPb, type Outcome, type Tensor, type TestSpec, type TestResult } from "./common.ts";
+
+const repo = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const send = (m: unknown) => process.send!(m);
+const firstLine = (s: string) => s.split("\n")[0];
+
+interface Verdict { outcome: Outcome; detail: string; group?: string }
+interface Oracle { sets: { input: Tensor; want: Tensor }[]; unavailable?: string }
+
+/** Where an unexpected exception came from: the first stack frame, with paths relative to the repo. */
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return `thrown non-Error: ${String(e)}`;
+  const frame = (e.stack ?? "").split("\n").find((l) => l.trim().startsWith("at "))?.trim();
+  const where = frame ? ` (${frame.replace(/file:\/\//g, "").replaceAll(repo + "/", "")})` : "";
+  return `${e.name}: ${firstLine(e.message)}${e.message.includes("\n") ? " […multi-line message]" : ""}${where}`;
+}
+
+/** The refusal reason grouped for the summary: the operator, the opset, or the reason with names and numbers blanked. */
+function refusalGroup(e: CompileError): string {
+  const r = e.reason;
+  const opset = /\bopset (\d+)\b.*not supported/i.exec(r);
+  if (opset) return `opset ${opset[1]}`;
+  const op = /operator '([^']+)'/.exec(r);
+  if (op) return `operator ${op[1]}`;
+  const generic = r.replace(/\s*\([^)]*\)/g, "").replace(/'[^']*'/g, "'…'").replace(/\[[^\]]*\]/g, "[…]").replace(/\b\d+(\.\d+)?(e-?\d+)?\b(?!-D)/g, "N");
+  return (e.where.op ? `${e.where.op}: ` : "") + (generic.length > 100 ? generic.slice(0, 100).replace(/\s+\S*$/, "") + " …" : generic);
+}
+
+/** Deterministic uniform [0,1) tensor. */
+function uniform(dims: number[], seed: number): Tensor {
+  const r = rng(seed);
+  return { dims, data: Float32Array.from({ length: dims.reduce((p, d) => p * d, 1) }, r) };
+}
+
+async function oracle(t: TestSpec, bytes: Uint8Array): Promise<Oracle> {
+  const d = t.data;
+  if (d.kind === "pb") {
+    return { sets: d.sets.map((s) => ({ input: readTensorPb(readFileSync(s.input), s.input), want: readTensorPb(readFileSync(s.output), s.output) })) };
+  }
+  const io = graphIo(bytes);
+  if (d.kind === "npy") {
+    // Stored samples stacked along axis 0; each becomes one set shaped like the graph's input/output.
+    const x = readNpy(readFileSync(d.input), d.input), y = readNpy(readFileSync(d.output), d.output);
+    const n = x.shape[0], xs = x.data.length / n, ys = y.data.length / n;
+    const decl = io.outputs[0]?.dims.map((v) => v ?? 1) ?? [];
+    const outDims = decl.reduce((p, v) => p * v, 1) === ys ? decl : [1, ...y.shape.slice(1)];
+    return {
+      sets: Array.from({ length: n }, (_, i) => ({
+        input: { dims: [1, ...x.shape.slice(1)], data: x.data.slice(i * xs, (i + 1) * xs) },
+        want: { dims: outDims, data: y.data.slice(i * ys, (i + 1) * ys) },
+      })),
+    };
+  }
+  // onnxruntime on seeded inputs: the graph input's shape, symbolic dimensions (a dynamic batch) = 1.
+  if (io.inputs.length !== 1) return { sets: [], unavailable: `the model has ${io.inputs.length} graph inputs` };
+  const dims = io.inputs[0].dims.map((v) => v ?? 1);
+  const ort = await import("onnxruntime-node");
+  let session;
+  try {
+    session = await ort.InferenceSession.create(t.model, { logSeverityLevel: 3, intraOpNumThreads: 1, interOpNumThreads: 1 });
+  } catch (e) {
+    return { sets: [], unavailable: `onnxruntime cannot run it: ${firstLine(String((e as Error).message ?? e)).slice(0, 200)}` };
+  }
+  const sets = [];
+  try {
+    for (let s = 1; s <= d.samples; s++) {
+      const input = uniform(dims, s);
+      const out = await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", input.data, dims) });
+      const y = out[session.outputNames[0]];
+      sets.push({ input, want: { dims: y.dims.map(Number), data: Float32Array.from(y.data as ArrayLike<number>, Number) } });
+    }
+  } catch (e) {
+    return { sets: [], unavailable: `onnxruntime failed to run it: ${firstLine(String((e as Error).message ?? e)).slice(0, 200)}` };
+  } finally {
+    await session.release();
+  }
+  return { sets };
+}
+
+async function verdict(t: TestSpec): Promise<Verdict> {
+  const bytes = readFileSync(t.model);
+  send({ phase: "compile" });
+  let wasm: Uint8Array;
+  try {
+    wasm = compile(bytes, { file: t.name }).wasm;
+  } catch (e) {
+    if (!(e instanceof CompileError)) return { outcome: "crash", detail: `compile threw ${describe(e)}` };
+    const line = `mbn: ${e.line()}`;
+    if (e.message.includes("\n") || !e.message.trim()) return { outcome: "crash", detail: `multi-line or empty CompileError: ${line}` };
+    if (/internal compiler error/i.test(line)) return { outcome: "crash", detail: line };
+    return { outcome: "refused", detail: line, group: refusalGroup(e) };
+  }
+
+  send({ phase: "load" });
+  let bundle;
+  try {
+    bundle = await loadBundle(wasm);
+  } catch (e) {
+    // A one-line BundleError is a refusal, except the loader's consistency checks: a bundle that
+    // compile() just emitted must never fail those (a stale runtime/build also lands here).
+    const inconsistent = /does not match|corrupt|not supported by this loader|not a valid WebAssembly|not an mbn bundle|has imports|not valid JSON/;
+    if (e instanceof BundleError && !e.message.includes("\n") && !inconsistent.test(e.message)) {
+      return { outcome: "refused", detail: `mbn: bundle: ${e.message}`, group: `bundle: ${e.message.slice(0, 60)}` };
+    }
+    const hint = e instanceof BundleError && /format|version/.test(e.message) ? " (stale runtime/build? run npm run build)" : "";
+    return { outcome: "crash", detail: `loadBundle rejected the bundle compile() emitted: ${describe(e)}${hint}` };
+  }
+  const io = graphIo(bytes);
+  if (io.inputs.length !== 1 || io.outputs.length !== 1) {
+    return { outcome: "wrong", detail: `compiled a model with ${io.inputs.length} graph inputs and ${io.outputs.length} outputs into a one-input, one-output bundle` };
+  }
+
+  send({ phase: "oracle" }); // only for compiled models: onnxruntime is slow on the big corpus files
+  const ref = await oracle(t, bytes);
+
+  send({ phase: "run" });
+  const inShape = `[${bundle.info.input.shape.join(",")}]`;
+  const batch = bundle.batch ?? 1; // samples per mbn_run (a fixed batch N runs N at a time)
+  // Without an oracle, still run the bundle once (a crash or a non-zero mbn_run is still a crash).
+  const sets = ref.sets.length ? ref.sets : [{ input: uniform([bundle.inputLength * batch], 1), want: undefined }];
+  for (const [i, s] of sets.entries()) {
+    const x = s.input.data;
+    if (x.length % (bundle.inputLength * batch)) {
+      return { outcome: "wrong", detail: `set ${i}: input has ${x.length} values [${s.input.dims.join(",")}], not a multiple of the bundle's ${bundle.inputLength} per sample × batch ${batch} (input ${inShape})` };
+    }
+    let got: Float32Array;
+    try {
+      got = bundle.run(x);
+    } catch (e) {
+      return { outcome: "crash", detail: `set ${i}: bundle.run threw ${describe(e)}` };
+    }
+    if (!s.want) continue;
+    const bad = checkOutput(got, bundle.info.output.shape, bundle.outputLength, x.length / bundle.inputLength, s.want);
+    if (bad) return { outcome: "wrong", detail: `set ${i}: ${bad} [bundle input ${inShape}, batch ${batch}, ${x.length / bundle.inputLength} sample(s) of ${bundle.inputLength} values for the set's [${s.input.dims.join(",")}]]` };
+  }
+  if (ref.unavailable) return { outcome: "unverified", detail: `compiled and ran, but no expected output: ${ref.unavailable}` };
+  return { outcome: "pass", detail: `${sets.length} set(s), input ${inShape}, output [${bundle.info.output.shape.join(",")}]` };
+}
+
+process.on("disconnect", () => process.exit(0)); // the runner is gone
+process.on("message", async (m: { test: TestSpec }) => {
+  const t0 = performance.now();
+  let v: Verdict;
+  try {
+    v = await verdict(m.test);
+  } catch (e) {
+    v = { outcome: "crash", detail: `test harness: ${describe(e)}` }; // e.g. unreadable test data
+  }
+  const result: TestResult = { suite: m.test.suite, name: m.test.name, ...v, ms: Math.round(performance.now() - t0) };
+  send({ result });
+});
