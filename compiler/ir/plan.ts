@@ -122,6 +122,7 @@ export interface Plan {
   inputShape: number[]; // of one sample (batch axis 1)
   outputShape: number[];
   batch: number; // samples per mbn_run: a fixed batch N > 1 runs the plan N times (passes/batch.ts)
+  mixesSamples: string[]; // steps whose ONNX semantics would mix samples at a batch > 1 (lower.ts)
   notes: string[]; // why layers stayed float, etc.
 }
 

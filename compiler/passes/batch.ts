@@ -7,8 +7,9 @@
 //  3. checks values: the reference interpreter on N deterministic random samples at once equals,
 //     bit for bit, N one-sample runs (a reduction, transpose or reshape across samples differs).
 // A fixed batch that fails is refused with one line; never sample 0 alone. A symbolic batch axis is
-// checked the same way at N = 2; where it does not hold (a Reshape that spells batch 1, a reduction
-// over samples) the model is compiled for batch 1 and the plan notes say why.
+// checked by rule while lowering (passes/lower.ts `mixesSamples`: reshapes, flattens, squeezes and
+// softmax axes that reach the first axis), without running the model again; where it does not hold,
+// the model is compiled for batch 1 and the plan notes say why.
 import { CompileError, fail } from "../errors.ts";
 import type { Graph } from "../ir/graph.ts";
 import { tensor, type Tensor } from "../ir/tensor.ts";
@@ -17,8 +18,7 @@ import { run } from "../reference/interpret.ts";
 export interface Batched {
   graph: Graph; // the one-sample graph (the input unchanged when its batch is 1 or symbolic)
   batch: number; // samples per mbn_run
-  dynamic: boolean; // the batch axis is symbolic and samples are independent
-  note?: string; // why a symbolic batch axis was compiled as batch 1
+  dynamic: boolean; // the batch axis is symbolic (lowering checks that samples stay independent)
 }
 
 const seededUniform = (n: number, seed: number): number[] => {
@@ -40,32 +40,18 @@ export function splitBatch(g: Graph): Batched {
   const d0 = inp.shape[0];
   if (inp.shape.slice(1).some((d) => typeof d !== "number")) return { graph: g, batch: 1, dynamic: false }; // refused by inputShape
   if (typeof d0 === "number") return d0 <= 1 ? { graph: g, batch: 1, dynamic: false } : { graph: oneSample(g, d0), batch: d0, dynamic: false };
-  // a symbolic batch: the host runs samples one at a time, so the same must hold (checked at 2)
-  try {
-    oneSample(g, 2, false);
-  } catch (e) {
-    if (!(e instanceof CompileError)) throw e;
-    return { graph: g, batch: 1, dynamic: false, note: `compiled for batch 1: ${e.message}` };
-  }
   return { graph: g, batch: 1, dynamic: true };
 }
 
-/** The one-sample graph of g run at batch N, or a refusal naming why samples are not independent. */
-function oneSample(g: Graph, N: number, fixed = true): Graph {
+/** The one-sample graph of g run at a fixed batch N, or a refusal naming why samples are not independent. */
+function oneSample(g: Graph, N: number): Graph {
   const inp = g.inputs[0], file = g.file;
-  const what = fixed ? `fixed batch ${N}` : "the symbolic batch axis does not hold at 2 samples";
   const refuse = (why: string, node?: { name: string; op: string }): never =>
-    fail(`${what}: ${why}; mbn runs one sample at a time${fixed ? " (export with a dynamic batch axis, or batch 1)" : ""}`, { file, node: node?.name, op: node?.op });
+    fail(`fixed batch ${N}: ${why}; mbn runs one sample at a time (export with a dynamic batch axis, or batch 1)`, { file, node: node?.name, op: node?.op });
   const shape = [N, ...(inp.shape.slice(1) as number[])];
   const per = shape.slice(1).reduce((p, d) => p * d, 1);
   const xN = tensor("float", shape, seededUniform(N * per, 20261201));
-  let envN: Map<string, Tensor>;
-  try {
-    envN = run(g, new Map([[inp.name, xN]]));
-  } catch (e) {
-    if (fixed || !(e instanceof CompileError)) throw e;
-    return refuse(`${N} samples do not run (${e.message})`);
-  }
+  const envN = run(g, new Map([[inp.name, xN]]));
   const outName = g.outputs[0].name;
   const yN = envN.get(outName) ?? g.consts.get(outName);
   if (!yN || yN.shape[0] !== N) return refuse(`the output [${yN?.shape ?? "?"}] does not keep the batch as its first axis`);
@@ -73,7 +59,7 @@ function oneSample(g: Graph, N: number, fixed = true): Graph {
   // one-sample graph: batch-spelling Reshape constants rewritten
   const consts = new Map(g.consts);
   const nodes = g.nodes.map((n) => {
-    if (!fixed || n.op !== "Reshape") return n;
+    if (n.op !== "Reshape") return n;
     const s = consts.get(n.inputs[1]), x = envN.get(n.inputs[0]);
     if (!s || !x || s.data[0] !== N || x.shape[0] !== N) return n;
     const name = `${n.inputs[1]}/one_sample`;

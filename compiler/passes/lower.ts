@@ -137,7 +137,34 @@ function lowerElementwise(ctx: Ctx, n: Node): ValueId {
  * new ONNX name and shape, no step. Readers that need another order get a Relayout (floatIn).
  */
 function alias(ctx: Ctx, n: Node): ValueId {
+  const why = mixesSamples(ctx, n);
+  if (why) ctx.plan.mixesSamples.push(`node '${n.name}' (${n.op}) ${why}`);
   return floatValue(ctx, n.inputs[0]);
+}
+
+/**
+ * Whether a view would merge or move the batch axis at a batch > 1 (the plan runs one sample): a
+ * Flatten at axis 0, a Squeeze/Unsqueeze of axis 0, a Reshape whose constant shape does not begin
+ * with 0 (copy) or a −1 that can only be the batch. A shape computed from the input (torch's
+ * x.view(x.size(0), −1)) is taken as batch-preserving.
+ */
+function mixesSamples(ctx: Ctx, n: Node): string | undefined {
+  const xs = shapeOf(ctx, n.inputs[0]), ys = shapeOf(ctx, n.outputs[0]);
+  if (n.op === "Flatten") return attrInt(n, "axis", 1) === 0 ? "flattens the batch axis (axis 0)" : undefined;
+  if (n.op === "Squeeze" || n.op === "Unsqueeze") {
+    const t = n.inputs[1] ? ctx.g.consts.get(n.inputs[1]) : undefined;
+    const axes = t ? Array.from(t.data) : attrInts(n, "axes", n.op === "Squeeze" ? xs.map((_, i) => i) : []);
+    const rank = n.op === "Squeeze" ? xs.length : ys.length;
+    return axes.some((a) => (a < 0 ? a + rank : a) === 0) ? "squeezes or inserts axis 0 (the batch)" : undefined;
+  }
+  if (n.op === "Reshape") {
+    const t = ctx.g.consts.get(n.inputs[1]);
+    if (!t) return undefined;
+    const rest = Array.from(t.data).slice(1).reduce((p, d) => p * d, 1);
+    const ok = t.data[0] === 0 || (t.data[0] === -1 && !Array.from(t.data).slice(1).includes(-1) && rest === sizeOf(xs) / xs[0]);
+    return ok ? undefined : `reshapes to [${Array.from(t.data)}], which does not keep the batch axis`;
+  }
+  return undefined;
 }
 
 function convGeom(ctx: Ctx, n: Node, x: string, w: Tensor): ConvGeom {
@@ -360,6 +387,7 @@ function lowerSoftmax(ctx: Ctx, n: Node): ValueId {
   if (axis < 0 || axis >= Math.max(1, r)) fail(`axis ${raw} is out of range for rank ${r}`, where(ctx, n));
   const step = (inp: ValueId, rows: number, len: number) =>
     push(ctx, { op: "Softmax", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", xs, 0, ctx.plan.values[inp].layout), rows, n: len, log });
+  if (axis === 0) ctx.plan.mixesSamples.push(`node '${n.name}' (${n.op}) normalises over axis 0 (the batch)`);
   const inner = sizeOf(xs.slice(axis));
   if (ctx.g.opset < 13 && size === inner) return step(floatValue(ctx, x), 1, size);
   if (ctx.g.opset < 13 || axis === r - 1) return step(floatIn(ctx, x, n, ONNX_ORDER), size / inner, inner);
@@ -388,11 +416,12 @@ export function lower(g: Graph, shapes: Map<string, Tensor>, inputShape: number[
   const outShape = shapes.get(outName)?.shape ?? fail(`output '${outName}' has no value`, { file: g.file });
   const plan: Plan = {
     values: [], steps: [], input: 0, output: -1, inputName: g.inputs[0].name, outputName: outName,
-    inputShape, outputShape: outShape, batch, notes: [],
+    inputShape, outputShape: outShape, batch, mixesSamples: [], notes: [],
   };
   const ctx: Ctx = { g, shapes, producer: producers(g), consumers: consumers(g), order, plan, floatOf: new Map(), bitsOf: new Map(), relaid: new Map() };
   plan.values.push({ id: 0, name: plan.inputName, kind: "float", shape: inputShape, layout: ONNX_ORDER, planes: 0, pinned: "input" });
   const last = floatValue(ctx, outName);
+  if (outShape[0] !== 1 || outShape.length < 1) plan.mixesSamples.push(`the output [${outShape}] has no batch axis`);
   const out = newValue(ctx, outName, "float", outShape, 0, ONNX_ORDER);
   plan.values[out].pinned = "output";
   plan.output = out;

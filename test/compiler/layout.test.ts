@@ -131,6 +131,22 @@ describe("batches: a fixed batch N > 1 runs all N samples per mbn_run", () => {
     expect(() => compile(bytes, { file: "red.onnx" })).toThrow(CompileError);
   });
 
+  it("a symbolic batch axis that a Reshape [1, -1] merges: compiled for batch 1, and the manifest says so", async () => {
+    const mixed = buildModel({
+      nodes: [{ op: "Reshape", inputs: ["x", "shp"], outputs: ["f"] }, { op: "Relu", inputs: ["f"], outputs: ["y"] }],
+      inits: [intTensor("shp", [2], [1, -1])], input: ["x", [-1, C, H, W]], output: ["y", [1, -1]],
+    });
+    const res = compile(mixed, { file: "m.onnx" });
+    const b = await loadBundle(res.wasm);
+    expect(b.info.dynamic_batch).toBe(false);
+    expect(res.report.notes.join()).toMatch(/compiled for batch 1 although the batch axis is symbolic: node 'Reshape_0' \(Reshape\) reshapes to \[1,-1\]/);
+    const kept = buildModel({
+      nodes: [{ op: "Reshape", inputs: ["x", "shp"], outputs: ["f"] }, { op: "Relu", inputs: ["f"], outputs: ["y"] }],
+      inits: [intTensor("shp", [2], [-1, F])], input: ["x", [-1, C, H, W]], output: ["y", [-1, F]],
+    });
+    expect((await loadBundle(compile(kept, { file: "k.onnx" }).wasm)).info.dynamic_batch).toBe(true);
+  });
+
   it("mbn run writes an .npy whose header holds every sample", () => {
     const dir = mkdtempSync(join(tmpdir(), "mbn-batch-"));
     writeFileSync(join(dir, "m.onnx"), model(2, [2, -1]));
