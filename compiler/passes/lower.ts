@@ -208,56 +208,85 @@ function bitsValue(ctx: Ctx, n: Node, x: string): { id: ValueId; spec: QuantSpec
   return { id: out, spec };
 }
 
+/**
+ * A binary layer: a conv of geometry `geom` with ONNX-order weights wf [cout][cin][kh][kw] over the
+ * tensor x, when the weights decompose into planes and x is a recovered quantizer's output; else
+ * the reason it stays float.
+ */
+function bitLayer(ctx: Ctx, n: Node, x: string, wf: Float32Array, geom: ConvGeom, epi: Epilogue): ValueId | string {
+  const wp = decomposeWeights(wf, geom.cout);
+  if (typeof wp === "string") return `its weights do not decompose (${wp})`;
+  const act = bitsValue(ctx, n, x);
+  if (typeof act === "string") return act;
+  // bits [M][cout][cin][kh][kw] (ONNX order) → [M][cout][kh][kw][cin] (packed along channels)
+  const { kh, kw, cin, cout } = geom, rest = cin * kh * kw;
+  const wbits = new Uint8Array(wp.bits.length);
+  for (let m = 0; m < wp.m; m++)
+    for (let o = 0; o < cout; o++)
+      for (let c = 0; c < cin; c++)
+        for (let k = 0; k < kh * kw; k++) wbits[((m * cout + o) * kh * kw + k) * cin + c] = wp.bits[(m * cout + o) * rest + c * kh * kw + k];
+  let wtap: Float32Array | undefined;
+  if (act.spec.offset !== 0) {
+    wtap = new Float32Array(cout * kh * kw);
+    for (let o = 0; o < cout; o++)
+      for (let k = 0; k < kh * kw; k++) {
+        let s = 0;
+        for (let c = 0; c < cin; c++) s = f(s + wf[o * rest + c * kh * kw + k]);
+        wtap[o * kh * kw + k] = s;
+      }
+  }
+  return push(ctx, {
+    op: "BitConv", node: n.name, in: act.id, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])), geom, act: act.spec,
+    m: wp.m, wbits, alpha: wp.alpha, cw: wp.cw, wtap, weightLevels: wp.describe, epi,
+  });
+}
+
 const lowerConv: Lower = (ctx, n) => {
   const [x, wName, bName] = n.inputs;
   const w = ctx.g.consts.get(wName);
   if (!w) fail("Conv weights are not constant after folding", where(ctx, n));
   const geom = convGeom(ctx, n, x, w);
-  const out = shapeOf(ctx, n.outputs[0]);
   const bias = bName ? ctx.g.consts.get(bName) : undefined;
   if (bName && !bias) fail("Conv bias is not constant after folding", where(ctx, n));
   const epi: Epilogue = { ...noEpi(geom.cout), bias: bias ? Float32Array.from(bias.data) : undefined };
   const wf = w.data as Float32Array;
+  const bits = bitLayer(ctx, n, x, wf, geom, epi);
+  if (typeof bits !== "string") return bits;
+  if (ctx.producer.has(x) || x === ctx.plan.inputName) ctx.plan.notes.push(`${n.name} (Conv ${geom.cin}→${geom.cout} ${geom.kh}×${geom.kw}) stays float: ${bits}`);
   const rest = geom.cin * geom.kh * geom.kw;
-
-  const wp = decomposeWeights(wf, geom.cout);
-  const act = typeof wp === "string" ? undefined : bitsValue(ctx, n, x);
-  if (typeof wp !== "string" && act && typeof act !== "string") {
-    // bits [M][cout][cin][kh][kw] (ONNX order) → [M][cout][kh][kw][cin] (packed along channels)
-    const wbits = new Uint8Array(wp.bits.length);
-    const { kh, kw, cin, cout } = geom;
-    for (let m = 0; m < wp.m; m++)
-      for (let o = 0; o < cout; o++)
-        for (let c = 0; c < cin; c++)
-          for (let k = 0; k < kh * kw; k++) wbits[((m * cout + o) * kh * kw + k) * cin + c] = wp.bits[(m * cout + o) * rest + c * kh * kw + k];
-    let wtap: Float32Array | undefined;
-    if (act.spec.offset !== 0) {
-      wtap = new Float32Array(cout * kh * kw);
-      for (let o = 0; o < cout; o++)
-        for (let k = 0; k < kh * kw; k++) {
-          let s = 0;
-          for (let c = 0; c < cin; c++) s = f(s + wf[o * rest + c * kh * kw + k]);
-          wtap[o * kh * kw + k] = s;
-        }
-    }
-    return push(ctx, {
-      op: "BitConv", node: n.name, in: act.id, out: newValue(ctx, n.outputs[0], "float", out), geom, act: act.spec,
-      m: wp.m, wbits, alpha: wp.alpha, cw: wp.cw, wtap, weightLevels: wp.describe, epi,
-    });
-  }
-  const why = typeof wp === "string" ? `its weights do not decompose (${wp})` : (act as string);
-  if (ctx.producer.has(x) || x === ctx.plan.inputName) ctx.plan.notes.push(`${n.name} (Conv ${geom.cin}→${geom.cout} ${geom.kh}×${geom.kw}) stays float: ${why}`);
   const wt = new Float32Array(wf.length);
   for (let o = 0; o < geom.cout; o++)
     for (let c = 0; c < geom.cin; c++)
       for (let k = 0; k < geom.kh * geom.kw; k++) wt[(k * geom.cin + c) * geom.cout + o] = wf[o * rest + c * geom.kh * geom.kw + k];
-  return push(ctx, { op: "Conv", node: n.name, in: floatIn(ctx, x, n), out: newValue(ctx, n.outputs[0], "float", out), geom, weights: wt, epi });
+  return push(ctx, { op: "Conv", node: n.name, in: floatIn(ctx, x, n), out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])), geom, weights: wt, epi });
 };
+
+/**
+ * A binary dense layer [1, cin] × [cin, cout] as a BitConv (the bdense maths): over [1, F] a 1×1
+ * conv of a 1×1 map with F channels; over a flattened map [1, C, H, W] (through Flatten/Reshape
+ * views) a conv whose H×W kernel covers the whole map, since ONNX's flat index c·HW + p is tap p of
+ * channel c. The quantizer is recovered on the tensor in front of the views.
+ */
+function bitDense(ctx: Ctx, n: Node, x: string, w: Float32Array /* [cin][cout] */, cin: number, cout: number, bias?: Float32Array): ValueId | string {
+  let src = x;
+  for (let p = ctx.producer.get(src); p && VIEWS.has(p.op); p = ctx.producer.get(src)) src = p.inputs[0];
+  const ss = shapeOf(ctx, src);
+  const map = ss.length === 4 && ss[0] === 1 && sizeOf(ss) === cin;
+  if (!map && !(ss.length === 2 && ss[0] === 1 && ss[1] === cin)) return "its input is not a [1, F] row or a flattened [1, C, H, W] map";
+  const [C, H, W] = map ? ss.slice(1) : [cin, 1, 1];
+  const geom: ConvGeom = { h: H, w: W, cin: C, cout, kh: H, kw: W, sh: 1, sw: 1, dh: 1, dw: 1, padT: 0, padL: 0, padB: 0, padR: 0, oh: 1, ow: 1 };
+  const wf = new Float32Array(cin * cout); // [cout][C][H][W] = w[c·HW + p][o]
+  for (let o = 0; o < cout; o++) for (let i = 0; i < cin; i++) wf[o * cin + i] = w[i * cout + o];
+  return bitLayer(ctx, n, src, wf, geom, { ...noEpi(cout), bias });
+}
 
 /** A dense layer [1, cin] × [cin, cout]: reads its input in any layout (the weights follow it). */
 function lowerDense(ctx: Ctx, n: Node, x: string, w: Float32Array /* [cin][cout] */, cin: number, cout: number, bias?: Float32Array): ValueId {
   const xs = shapeOf(ctx, x);
   if (xs.length !== 2 || xs[0] !== 1 || xs[1] !== cin) fail(`dense layer input has shape [${xs}]; mbn runs [1, ${cin}] per sample (one row)`, where(ctx, n));
+  const bits = bitDense(ctx, n, x, w, cin, cout, bias);
+  if (typeof bits !== "string") return bits;
+  if (ctx.producer.has(x)) ctx.plan.notes.push(`${n.name} (dense ${cin}→${cout}) stays float: ${bits}`);
   const inp = floatValue(ctx, x);
   const layout = ctx.plan.values[inp].layout;
   let weights = w;
@@ -312,6 +341,7 @@ function binaryConst(ctx: Ctx, n: Node): { x: string; k: Float32Array; constFirs
 }
 
 const ones = (c: number) => new Float32Array(c).fill(1);
+const VIEWS = new Set(["Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout"]);
 
 const LOWER: Record<string, Lower> = {
   Conv: lowerConv,
