@@ -53,7 +53,7 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
     const plan = fuseEpilogues(lowered);
     o.dumpAfter?.("fuse", printPlan(plan));
     const mem = planMemory(plan);
-    const blob = emitBlob(plan, mem, o.runtimeBlobBase);
+    const blob = emitBlob(plan, mem, o.runtimeBlobBase, o.target === "simd");
     const sha = createHash("sha256").update(blob.image).digest("hex");
     const report0 = buildReport(plan, file, o.target, mem.arenaBytes, blob.memEnd, 0, 0);
     const manifest = {

@@ -26,7 +26,19 @@ export interface Blob {
 
 const align = (n: number, a = 64) => Math.ceil(n / a) * a;
 
-function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): Blob {
+/**
+ * Which threshold tables a quant record needs (runtime kernels/epilogue.ts pack_pixel): the SIMD
+ * build packs 2–16 levels into ≤ 4 planes of one channel word from the transposed table only;
+ * every other case reads the [C][L−1] table. `simd` undefined (target unknown): both.
+ */
+function thresholdTables(levels: number, c: number, planes: number, simd?: boolean): { thr: boolean; thrT: boolean } {
+  const nt = levels - 1;
+  const packLevels = nt > 1 && wordsFor(c) === 1 && planes <= 4 && nt < 16;
+  if (simd === undefined) return { thr: true, thrT: true };
+  return { thr: !(simd && packLevels), thrT: simd && packLevels };
+}
+
+function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, simd?: boolean): Blob {
   const L = new Layout(base);
   const header = L.alloc(HEADER_SLOTS * 4, 64);
   const table = L.alloc(plan.steps.length * 8, 8);
@@ -72,12 +84,18 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
     return arena + off;
   };
   const f32 = (a: Float32Array | undefined) => (a ? L.f32(a) : 0);
-  const quantRec = (q: QuantSpec, c: number, npix: number): number =>
-    L.record(RECORDS.quant, {
-      levels: q.levels.length, thr: q.thr.length ? L.f32(q.thr) : L.alloc(4), flip: L.bytes(q.flip.length ? q.flip : new Uint8Array(1)),
+  const quantRec = (q: QuantSpec, c: number, npix: number): number => {
+    // only the table the target's kernel reads is stored; the other slot points at it (never read)
+    const need = thresholdTables(q.levels.length, c, Math.max(1, q.planes), simd);
+    const thr = q.thr.length && need.thr ? L.f32(q.thr) : 0;
+    const thrT = q.thr.length && need.thrT ? L.f32(transposeThresholds(q.thr, c, q.levels.length)) : 0;
+    const any = thr || thrT || L.alloc(4);
+    return L.record(RECORDS.quant, {
+      levels: q.levels.length, thr: thr || any, flip: L.bytes(q.flip.length ? q.flip : new Uint8Array(1)),
       planes: Math.max(1, q.planes), lut: L.bytes(q.lut), words: wordsFor(c), plane_stride: npix * wordsFor(c) * 8, scratch: qscratch,
-      thr_t: q.thr.length ? L.f32(transposeThresholds(q.thr, c, q.levels.length)) : L.alloc(4),
+      thr_t: thrT || any,
     }, "quant");
+  };
   const epiRec = (e: Epilogue, out: ValueId, npix: number): number =>
     L.record(RECORDS.epilogue, {
       c: e.c, scale: f32(e.scale), bias: f32(e.bias), res: e.res !== undefined ? addr(e.res) : 0, act: e.act,
@@ -152,9 +170,9 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number): 
 }
 
 /** Two passes: the first measures the constant image, the second places the dynamic region after it. */
-export function emitBlob(plan: Plan, mem: MemoryPlan, base: number): Blob {
-  const probe = writeBlob(plan, mem, base, 0);
-  const blob = writeBlob(plan, mem, base, base + probe.image.length);
+export function emitBlob(plan: Plan, mem: MemoryPlan, base: number, simd?: boolean): Blob {
+  const probe = writeBlob(plan, mem, base, 0, simd);
+  const blob = writeBlob(plan, mem, base, base + probe.image.length, simd);
   if (blob.image.length !== probe.image.length) fail("internal: blob size changed between emit passes");
   return blob;
 }

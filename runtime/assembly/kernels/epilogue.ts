@@ -30,7 +30,7 @@ export function pack_pixel(q: usize, x: usize, c: i32, dst: usize, pix: i32): vo
     return;
   }
   if (ASC_FEATURE_SIMD && words == 1 && planes <= 4 && nt < 16) {
-    pack_levels(x, c, nt, thr, pu(q, Q_THR_T), flip, planes, lut, dst + (<usize>pix << 3), planeStride);
+    pack_levels(x, c, nt, pu(q, Q_THR_T), flip, planes, lut, dst + (<usize>pix << 3), planeStride);
     return;
   }
   for (let ch = 0; ch < c; ch++) {
@@ -87,12 +87,12 @@ export function pack_pixel(q: usize, x: usize, c: i32, dst: usize, pix: i32): vo
 }
 
 // SIMD case of pack_pixel for multi-level quantizers (2 ≤ levels ≤ 16, ≤ 4 planes, one channel
-// word): sixteen channels at a time. Level counts come from f32x4 compares against the transposed
+// word): sixteen channels at a time, the rest one by one; reads only the transposed thresholds. Level counts come from f32x4 compares against the transposed
 // thresholds thrT[j][ch] (the same `>=` on the same values as the scalar loop), are narrowed to
 // bytes, mapped through the LUT with one i8x16.swizzle, and plane p's 16 bits are the bitmask of
 // the LUT bytes shifted so that bit p is on top.
 @inline function pack_levels(
-  x: usize, c: i32, nt: i32, thr: usize, thrT: usize, flip: usize, planes: i32, lut: usize, dst: usize, planeStride: usize,
+  x: usize, c: i32, nt: i32, thrT: usize, flip: usize, planes: i32, lut: usize, dst: usize, planeStride: usize,
 ): void {
   let lo: u64 = 0, hi: u64 = 0; // the LUT (≤ 16 bytes) without reading past it
   for (let i = 0; i <= nt; i++) {
@@ -127,9 +127,8 @@ export function pack_pixel(q: usize, x: usize, c: i32, dst: usize, pix: i32): vo
   for (let ch = g; ch < c; ch++) {
     let v = load<f32>(x + (<usize>ch << 2));
     if (load<u8>(flip + <usize>ch)) v = -v;
-    const t = thr + (<usize>(ch * nt) << 2);
     let lv = 0;
-    for (let j = 0; j < nt; j++) lv += i32(v >= load<f32>(t + (<usize>j << 2)));
+    for (let j = 0; j < nt; j++) lv += i32(v >= load<f32>(thrT + (<usize>(j * c + ch) << 2)));
     const sh = <u64>ch;
     w0 |= lutBit(lut, lv, 0) << sh;
     w1 |= lutBit(lut, lv, 1) << sh;
