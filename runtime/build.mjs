@@ -12,7 +12,7 @@ const list = JSON.parse(readFileSync(join(here, "kernels.json"), "utf8"));
 // Each kernel lives in kernels/<file>.ts exporting a function of the same name, except the
 // families that share a file (pool.ts, layout.ts).
 const fileOf = (name) =>
-  ({ maxpool_f32: "pool", avgpool_f32: "pool", global_avgpool_f32: "pool", nchw_to_nhwc: "layout", nhwc_to_nchw: "layout" })[name] ?? name;
+  ({ maxpool_f32: "pool", avgpool_f32: "pool", global_avgpool_f32: "pool", global_maxpool_f32: "pool", nchw_to_nhwc: "layout", nhwc_to_nchw: "layout" })[name] ?? name;
 
 const names = list.kernels.map((k) => k.name);
 const src = [

@@ -38,8 +38,9 @@ function thresholdTables(levels: number, c: number, planes: number, simd?: boole
   return { thr: !(simd && packLevels), thrT: simd && packLevels };
 }
 
-function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, simd?: boolean): Blob {
-  const L = new Layout(base);
+/** capacity undefined: a measuring pass (places everything, writes nothing); else the image's size. */
+function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, simd?: boolean, capacity?: number): Blob {
+  const L = capacity === undefined ? new Layout(base, 0, true) : new Layout(base, capacity);
   const header = L.alloc(HEADER_SLOTS * 4, 64);
   const table = L.alloc(plan.steps.length * 8, 8);
   // dynamic region (after the image): input, output, shared scratch, arena
@@ -147,12 +148,25 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
       case "AveragePool": {
         const g = s.geom;
         const p = { in: addr(s.in), h: g.h, w: g.w, c: g.c, kh: g.kh, kw: g.kw, stride_h: g.sh, stride_w: g.sw, pad_t: g.padT, pad_l: g.padL, oh: g.oh, ow: g.ow, out: addr(s.out) };
-        return s.op === "MaxPool" ? ["maxpool_f32", L.params("maxpool_f32", p)] : ["avgpool_f32", L.params("avgpool_f32", { ...p, count_include_pad: s.countIncludePad ? 1 : 0 })];
+        return s.op === "MaxPool" ? ["maxpool_f32", L.params("maxpool_f32", p)] : ["avgpool_f32", L.params("avgpool_f32", { ...p, count_include_pad: s.countIncludePad ? 1 : 0, pad_b: g.padB, pad_r: g.padR })];
       }
       case "Softmax":
         return ["softmax_f32", L.params("softmax_f32", { in: addr(s.in), rows: s.rows, n: s.n, out: addr(s.out), log: s.log ? 1 : 0 })];
       case "GlobalAveragePool":
-        return ["global_avgpool_f32", L.params("global_avgpool_f32", { in: addr(s.in), hw: s.hw, c: s.c, out: addr(s.out) })];
+      case "GlobalMaxPool": {
+        const kernel = s.op === "GlobalAveragePool" ? "global_avgpool_f32" : "global_maxpool_f32";
+        return [kernel, L.params(kernel, { in: addr(s.in), hw: s.hw, c: s.c, out: addr(s.out) })];
+      }
+      case "Concat":
+        return ["concat_f32", L.params("concat_f32", { in: addr(s.in), npix: s.npix, c: s.c, out: addr(s.out), c_out: s.cOut, offset: s.offset })];
+      case "Transpose": {
+        // output axis k walks input axis perm[k]: its dim and the input's row-major stride, padded to rank 4
+        const stride = s.inDims.map((_, i) => s.inDims.slice(i + 1).reduce((p, d) => p * d, 1));
+        const pad = 4 - s.perm.length;
+        const [d0, d1, d2, d3] = [...Array(pad).fill(1), ...s.perm.map((a) => s.inDims[a])];
+        const [s0, s1, s2, s3] = [...Array(pad).fill(0), ...s.perm.map((a) => stride[a])];
+        return ["transpose_f32", L.params("transpose_f32", { in: addr(s.in), out: addr(s.out), d0, d1, d2, d3, s0, s1, s2, s3 })];
+      }
     }
   };
   plan.steps.forEach((s, i) => {
@@ -165,14 +179,14 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
     plan.steps.length, table, memEnd, imageEnd - base, plan.batch, inputPtr, outputPtr];
   values.forEach((v, i) => L.setI32(header + 4 * i, v));
   const image = new Uint8Array(imageEnd - base);
-  image.set(L.image());
+  if (!L.measure) image.set(L.image());
   return { image, base, inputPtr: batchInPtr, outputPtr: batchOutPtr, memEnd, arenaBytes: mem.arenaBytes };
 }
 
 /** Two passes: the first measures the constant image, the second places the dynamic region after it. */
 export function emitBlob(plan: Plan, mem: MemoryPlan, base: number, simd?: boolean): Blob {
-  const probe = writeBlob(plan, mem, base, 0, simd);
-  const blob = writeBlob(plan, mem, base, base + probe.image.length, simd);
+  const probe = writeBlob(plan, mem, base, 0, simd); // places everything, writes nothing
+  const blob = writeBlob(plan, mem, base, base + probe.image.length, simd, probe.image.length);
   if (blob.image.length !== probe.image.length) fail("internal: blob size changed between emit passes");
   return blob;
 }

@@ -13,12 +13,20 @@ export const KERNEL_ID: Record<string, number> = Object.fromEntries(KERNELS.map(
 
 export type ParamValues = Record<string, number>;
 
-/** Growable little-endian memory image starting at absolute address `base`. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Growable little-endian memory image starting at absolute address `base`. `capacity` pre-sizes it
+ * (a second pass that knows the size); a `measure` layout only places things and writes nothing.
+ */
 export class Layout {
-  private buf = new Uint8Array(1 << 16);
-  private view = new DataView(this.buf.buffer);
+  private buf: Uint8Array;
+  private view: DataView;
   size = 0;
-  constructor(readonly base: number) {}
+  constructor(readonly base: number, capacity = 1 << 16, readonly measure = false) {
+    this.buf = new Uint8Array(measure ? 0 : Math.max(16, capacity));
+    this.view = new DataView(this.buf.buffer);
+  }
 
   /** Reserve n bytes aligned to `align`; returns the absolute address. */
   alloc(n: number, align = 16): number {
@@ -28,7 +36,7 @@ export class Layout {
     return this.base + start;
   }
   private ensure(n: number): void {
-    if (n <= this.buf.length) return;
+    if (this.measure || n <= this.buf.length) return;
     let cap = this.buf.length;
     while (cap < n) cap *= 2;
     const next = new Uint8Array(cap);
@@ -38,27 +46,31 @@ export class Layout {
   }
   bytes(data: Uint8Array, align = 16): number {
     const at = this.alloc(data.length, align);
+    if (this.measure) return at;
     this.buf.set(data, at - this.base);
     return at;
   }
   f32(data: ArrayLike<number>): number {
     const at = this.alloc(data.length * 4);
-    for (let i = 0; i < data.length; i++) this.view.setFloat32(at - this.base + 4 * i, data[i], true);
+    if (this.measure) return at;
+    if (LITTLE_ENDIAN) new Float32Array(this.buf.buffer, at - this.base, data.length).set(data);
+    else for (let i = 0; i < data.length; i++) this.view.setFloat32(at - this.base + 4 * i, data[i], true);
     return at;
   }
   i32(data: ArrayLike<number>): number {
     const at = this.alloc(data.length * 4, 4);
-    for (let i = 0; i < data.length; i++) this.view.setInt32(at - this.base + 4 * i, data[i], true);
+    if (!this.measure) for (let i = 0; i < data.length; i++) this.view.setInt32(at - this.base + 4 * i, data[i], true);
     return at;
   }
   setI32(addr: number, v: number): void {
-    this.view.setInt32(addr - this.base, v, true);
+    if (!this.measure) this.view.setInt32(addr - this.base, v, true);
   }
   /** Write a record of named slots (":f32" slots as float bits); unknown or missing names throw. */
   record(slots: string[], values: ParamValues, what: string): number {
     const known = new Set(slots.map((s) => s.split(":")[0]));
     for (const k of Object.keys(values)) if (!known.has(k)) throw new Error(`${what}: unknown slot '${k}'`);
     const at = this.alloc(slots.length * 4, 4);
+    if (this.measure) return at;
     slots.forEach((slot, i) => {
       const [name, type] = slot.split(":");
       const v = values[name];

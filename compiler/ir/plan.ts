@@ -109,7 +109,9 @@ export type Step =
   | (StepBase & { op: "Affine"; c: number; npix: number; epi: Epilogue })
   | (StepBase & { op: "Elementwise"; c: number; npix: number; prog: ElemProgram })
   | (StepBase & { op: "MaxPool" | "AveragePool"; geom: Geom2d & { c: number; h: number; w: number }; countIncludePad: boolean })
-  | (StepBase & { op: "GlobalAveragePool"; c: number; hw: number })
+  | (StepBase & { op: "GlobalAveragePool" | "GlobalMaxPool"; c: number; hw: number })
+  | (StepBase & { op: "Concat"; npix: number; c: number; cOut: number; offset: number }) // one input's channels into out
+  | (StepBase & { op: "Transpose"; inDims: number[]; perm: number[] }) // rank ≤ 4, ONNX order in and out
   | (StepBase & { op: "Softmax"; rows: number; n: number; log: boolean }); // over contiguous rows of n
 
 export interface Plan {

@@ -34,6 +34,8 @@ function step(plan: Plan, s: Step): string {
     case "Affine": return `${head} ${epi(s.epi)}`;
     case "Elementwise": return `${head} c=${s.c} prog[${s.prog.ops.join(",")}] ${s.prog.code.length / 5} instr, ${s.prog.regs} regs, consts(Σ=${sum(s.prog.consts.filter(Number.isFinite))})`;
     case "Softmax": return `${head} ${s.log ? "log " : ""}rows=${s.rows} n=${s.n}`;
+    case "Concat": return `${head} channels ${s.offset}..${s.offset + s.c - 1} of ${s.cOut}`;
+    case "Transpose": return `${head} perm=[${s.perm}]`;
     case "Relayout": return `${head} to ${s.to} c=${s.c} hw=${s.hw}`;
     case "Output": return `${head} ${s.c > 1 ? `from channels-last c=${s.c} hw=${s.hw}` : `copy ${s.hw}`}`;
     default: return head;

@@ -214,6 +214,7 @@ function bitsValue(ctx: Ctx, n: Node, x: string): { id: ValueId; spec: QuantSpec
  * the reason it stays float.
  */
 function bitLayer(ctx: Ctx, n: Node, x: string, wf: Float32Array, geom: ConvGeom, epi: Epilogue): ValueId | string {
+  if (!findRegion(ctx.g, x, ctx.producer, ctx.order, ctx.consumers)) return "its input is not produced by a quantizer"; // (cheap; before the weights)
   const wp = decomposeWeights(wf, geom.cout);
   if (typeof wp === "string") return `its weights do not decompose (${wp})`;
   const act = bitsValue(ctx, n, x);
@@ -369,6 +370,13 @@ const LOWER: Record<string, Lower> = {
     const res = floatIn(ctx, b, n);
     return affine(ctx, n, a, { res });
   },
+  Sum: (ctx, n) => {
+    // two activations of one shape: a residual add (caffe2 ResNets); anything else is elementwise
+    const [a, b] = n.inputs;
+    const act = (t: string) => !ctx.g.consts.has(t);
+    if (n.inputs.length !== 2 || !act(a) || !act(b) || shapeOf(ctx, a).join() !== shapeOf(ctx, b).join() || shapeOf(ctx, a).join() !== shapeOf(ctx, n.outputs[0]).join()) return lowerElementwise(ctx, n);
+    return affine(ctx, n, a, { res: floatIn(ctx, b, n) });
+  },
   Sub: (ctx, n) => {
     const bc = binaryConst(ctx, n);
     if (!bc) return lowerElementwise(ctx, n);
@@ -388,12 +396,10 @@ const LOWER: Record<string, Lower> = {
   },
   MaxPool: (ctx, n) => pool(ctx, n, "MaxPool"),
   AveragePool: (ctx, n) => pool(ctx, n, "AveragePool"),
-  GlobalAveragePool: (ctx, n) => {
-    const xs = shapeOf(ctx, n.inputs[0]);
-    if (xs.length < 3) fail(`GlobalAveragePool needs a [1, C, spatial…] input, got [${xs}]`, where(ctx, n));
-    const inp = floatIn(ctx, n.inputs[0], n);
-    return push(ctx, { op: "GlobalAveragePool", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])), c: xs[1], hw: pixels(xs) });
-  },
+  GlobalAveragePool: globalPool,
+  GlobalMaxPool: globalPool,
+  Concat: lowerConcat,
+  Transpose: lowerTranspose,
   Softmax: lowerSoftmax,
   LogSoftmax: lowerSoftmax,
   Flatten: alias,
@@ -423,6 +429,45 @@ function lowerSoftmax(ctx: Ctx, n: Node): ValueId {
   if (ctx.g.opset < 13 || axis === r - 1) return step(floatIn(ctx, x, n, ONNX_ORDER), size / inner, inner);
   if (axis === 1 && xs[0] === 1) return step(floatIn(ctx, x, n), pixels(xs), xs[1]);
   return fail(`${n.op} over axis ${raw} of a rank-${r} tensor is not supported (the last axis, or the channels)`, where(ctx, n));
+}
+
+function globalPool(ctx: Ctx, n: Node): ValueId {
+  const xs = shapeOf(ctx, n.inputs[0]);
+  if (xs.length < 3) fail(`${n.op} needs a [1, C, spatial…] input, got [${xs}]`, where(ctx, n));
+  const inp = floatIn(ctx, n.inputs[0], n);
+  const op = n.op === "GlobalMaxPool" ? "GlobalMaxPool" : "GlobalAveragePool";
+  return push(ctx, { op, node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])), c: xs[1], hw: pixels(xs) });
+}
+
+/**
+ * Concat along the channels (axis 1) of [1, C_i, …] tensors: one Concat step per input, in order,
+ * each copying its channels into the output at its offset (channels-last rows, or one [1, F] row).
+ */
+function lowerConcat(ctx: Ctx, n: Node): ValueId {
+  const ys = shapeOf(ctx, n.outputs[0]), r = ys.length;
+  const raw = attrInt(n, "axis", 0), axis = raw < 0 ? raw + r : raw;
+  if (axis !== 1 || ys[0] !== 1) fail(`Concat along axis ${raw} of [${ys}] is not supported (mbn concatenates channels, axis 1)`, where(ctx, n));
+  const ins = n.inputs.filter((i) => i && sizeOf(shapeOf(ctx, i)) > 0);
+  const parts = ins.map((i) => ({ name: i, c: shapeOf(ctx, i)[1] }));
+  // inputs first (their steps may come in any order), then the copies in channel order
+  const ids = parts.map((p) => floatIn(ctx, p.name, n));
+  const out = newValue(ctx, n.outputs[0], "float", ys);
+  let offset = 0;
+  parts.forEach((p, k) => {
+    push(ctx, { op: "Concat", node: n.name, in: ids[k], out, npix: pixels(ys), c: p.c, cOut: ys[1], offset });
+    offset += p.c;
+  });
+  return out;
+}
+
+/** Transpose (rank ≤ 4) in ONNX order; a perm that moves axis 0 would move the batch. */
+function lowerTranspose(ctx: Ctx, n: Node): ValueId {
+  const xs = shapeOf(ctx, n.inputs[0]), r = xs.length;
+  if (r > 4) fail(`Transpose of a rank-${r} tensor is not supported (rank ≤ 4)`, where(ctx, n));
+  const perm = attrInts(n, "perm", xs.map((_, i) => r - 1 - i));
+  if (perm[0] !== 0) ctx.plan.mixesSamples.push(`node '${n.name}' (Transpose) moves axis 0 (the batch)`);
+  const inp = floatIn(ctx, n.inputs[0], n, ONNX_ORDER);
+  return push(ctx, { op: "Transpose", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0]), 0, ONNX_ORDER), inDims: xs, perm });
 }
 
 function pool(ctx: Ctx, n: Node, op: "MaxPool" | "AveragePool"): ValueId {

@@ -12,17 +12,27 @@ export interface WeightPlanes {
   describe: string; // e.g. "per-layer thermometer, 4 levels"
 }
 
-const distinct = (vals: ArrayLike<number>): number[] => [...new Set(Array.from(vals))].sort((a, b) => a - b);
+const MAX_LEVELS = 257;
+
+/** The distinct values, ascending — or undefined as soon as there are more than MAX_LEVELS (a float layer). */
+function distinct(vals: ArrayLike<number>): number[] | undefined {
+  const s = new Set<number>();
+  for (let i = 0; i < vals.length; i++) {
+    s.add(vals[i]);
+    if (s.size > MAX_LEVELS) return undefined;
+  }
+  return [...s].sort((a, b) => a - b);
+}
 
 /** w: [cout][rest] row-major float32 values. */
 export function decomposeWeights(w: Float32Array, cout: number): WeightPlanes | string {
   const rest = w.length / cout;
   const layerLevels = distinct(w);
-  const perLayer = layerLevels.length <= 257 ? decomposeLevels(layerLevels, false) : "too many levels";
+  const perLayer = layerLevels ? decomposeLevels(layerLevels, false) : "too many levels";
   let enc: LevelPlanes[];
   let levelSets: number[][];
   let describe: string;
-  if (typeof perLayer !== "string") {
+  if (typeof perLayer !== "string" && layerLevels) {
     enc = new Array(cout).fill(perLayer);
     levelSets = new Array(cout).fill(layerLevels);
     describe = `per-layer ${perLayer.encoding}, ${layerLevels.length} levels`;
@@ -32,8 +42,8 @@ export function decomposeWeights(w: Float32Array, cout: number): WeightPlanes | 
     let maxL = 0;
     for (let o = 0; o < cout; o++) {
       const lv = distinct(w.subarray(o * rest, (o + 1) * rest));
+      if (!lv) return `weights of output channel ${o} have more than ${MAX_LEVELS} distinct values (not a multi-bit layer)`;
       maxL = Math.max(maxL, lv.length);
-      if (lv.length > 257) return `weights have ${layerLevels.length} distinct values per layer and up to ${lv.length} per output channel (not a multi-bit layer)`;
       const d = decomposeLevels(lv, false);
       if (typeof d === "string") return `weights of output channel ${o}: ${d}`;
       enc.push(d);

@@ -162,7 +162,7 @@ export class Replica {
   forward(x: Tensor): Tensor {
     const p = this.plan, n = x.shape[0];
     const vals = new Map<ValueId, Tensor>([[p.input, x]]);
-    const get = (id: ValueId, shape: number[]) => tf.reshape(vals.get(id)!, [n, ...shape]);
+    const get = (id: ValueId, shape: number[]): Tensor => tf.reshape(vals.get(id)!, [n, ...shape]);
     const swap = (id: ValueId, a: number, b: number) => tf.transpose(get(id, [a, b]), [0, 2, 1]); // [a][b] → [b][a]
     for (const s of p.steps) {
       const c = this.consts.get(s)!;
@@ -182,15 +182,32 @@ export class Replica {
         case "Elementwise": y = elementwise(get(s.in, [-1, s.c]), s.prog, Array.from({ length: s.prog.consts.length / s.c }, (_, j) => c[`k${j}`])); break;
         case "Softmax": y = (s.log ? tf.logSoftmax : tf.softmax)(get(s.in, [s.rows, s.n])); break;
         case "GlobalAveragePool": y = tf.mean(get(s.in, [s.hw, s.c]), [1], true); break;
+        case "GlobalMaxPool": y = tf.max(get(s.in, [s.hw, s.c]), [1], true); break;
+        case "Concat": { // the inputs' steps come in channel order; each appends its channels
+          const piece = get(s.in, [s.npix, s.c]);
+          y = s.offset === 0 ? piece : tf.concat([tf.reshape(vals.get(s.out)!, [n, s.npix, s.offset]), piece], 2);
+          break;
+        }
+        case "Transpose": y = tf.transpose(get(s.in, s.inDims), [0, ...s.perm.map((a) => a + 1)]); break; // the replica's batch in front
         case "MaxPool": case "AveragePool": {
+          // ceil_mode windows may reach past the bottom/right padding: pad with the extra rows too
           const g = s.geom;
-          const pads: [number, number][] = [[0, 0], [g.padT, g.padB], [g.padL, g.padR], [0, 0]];
+          const exB = Math.max(0, (g.oh - 1) * g.sh + g.kh - (g.h + g.padT + g.padB)), exR = Math.max(0, (g.ow - 1) * g.sw + g.kw - (g.w + g.padL + g.padR));
+          const pads: [number, number][] = [[0, 0], [g.padT, g.padB + exB], [g.padL, g.padR + exR], [0, 0]];
           const v = get(s.in, [g.h, g.w, g.c]);
           if (s.op === "MaxPool") y = tf.maxPool(tf.pad(v, pads, -3.4e38) as any, [g.kh, g.kw], [g.sh, g.sw], "valid");
-          else if (s.countIncludePad || (!g.padT && !g.padL && !g.padB && !g.padR)) y = tf.avgPool(tf.pad(v, pads) as any, [g.kh, g.kw], [g.sh, g.sw], "valid");
           else {
+            // mean = Σ window / count, count from a mask of what the window may count (the input, or
+            // with count_include_pad the padded extent): the ratio of two average pools
+            const PH = g.h + g.padT + g.padB + exB, PW = g.w + g.padL + g.padR + exR;
+            const mask = new Float32Array(PH * PW);
+            for (let i = 0; i < PH; i++)
+              for (let j = 0; j < PW; j++) {
+                const inside = s.countIncludePad ? i < g.h + g.padT + g.padB && j < g.w + g.padL + g.padR : i >= g.padT && i < g.padT + g.h && j >= g.padL && j < g.padL + g.w;
+                mask[i * PW + j] = inside ? 1 : 0;
+              }
             const sum = tf.avgPool(tf.pad(v, pads) as any, [g.kh, g.kw], [g.sh, g.sw], "valid");
-            const cnt = tf.avgPool(tf.pad(tf.onesLike(v), pads) as any, [g.kh, g.kw], [g.sh, g.sw], "valid");
+            const cnt = tf.avgPool(tf.tensor4d(mask, [1, PH, PW, 1]) as any, [g.kh, g.kw], [g.sh, g.sw], "valid");
             y = tf.div(sum, cnt);
           }
           break;

@@ -160,7 +160,7 @@ export function conv2dRef(x: Float32Array, w: Float32Array, g: ConvGeom, e: Epil
 
 export interface PoolGeom {
   h: number; w: number; c: number; kh: number; kw: number; sh: number; sw: number;
-  padT: number; padL: number; oh: number; ow: number;
+  padT: number; padL: number; padB: number; padR: number; oh: number; ow: number;
 }
 
 export function poolRef(x: Float32Array, g: PoolGeom, kind: "max" | "avg", countIncludePad = false): Float32Array {
@@ -178,7 +178,9 @@ export function poolRef(x: Float32Array, g: PoolGeom, kind: "max" | "avg", count
             s = f(s + v);
             cnt++;
           }
-        y[(oy * g.ow + ox) * g.c + c] = kind === "max" ? m : f(s / (countIncludePad ? g.kh * g.kw : cnt));
+        // count_include_pad: the window within the padded extent (a ceil_mode window may reach past it)
+        const padded = Math.min(g.kh, g.h + g.padB - (oy * g.sh - g.padT)) * Math.min(g.kw, g.w + g.padR - (ox * g.sw - g.padL));
+        y[(oy * g.ow + ox) * g.c + c] = kind === "max" ? m : f(s / (countIncludePad ? padded : cnt));
       }
   return y;
 }
@@ -189,6 +191,32 @@ export function globalAvgPoolRef(x: Float32Array, hw: number, c: number): Float3
     let s = 0;
     for (let i = 0; i < hw; i++) s = f(s + x[i * c + ch]);
     y[ch] = f(s / hw);
+  }
+  return y;
+}
+
+export function globalMaxPoolRef(x: Float32Array, hw: number, c: number): Float32Array {
+  const y = new Float32Array(c).fill(-Infinity);
+  for (let ch = 0; ch < c; ch++) for (let i = 0; i < hw; i++) y[ch] = Number.isNaN(x[i * c + ch]) || Number.isNaN(y[ch]) ? NaN : Math.max(y[ch], x[i * c + ch]);
+  return y;
+}
+
+/** One concat input: rows of c copied into rows of cOut at `offset` (kernels/concat_f32.ts). */
+export function concatRef(x: Float32Array, npix: number, c: number, y: Float32Array, cOut: number, offset: number): void {
+  for (let p = 0; p < npix; p++) y.set(x.subarray(p * c, (p + 1) * c), p * cOut + offset);
+}
+
+/** Transpose in row-major order (kernels/transpose_f32.ts): input dims and perm (output axis k = input axis perm[k]). */
+export function transposeRef(x: Float32Array, dims: number[], perm: number[]): Float32Array {
+  const strides = dims.map((_, i) => dims.slice(i + 1).reduce((p, d) => p * d, 1));
+  const od = perm.map((a) => dims[a]), y = new Float32Array(x.length);
+  for (let o = 0; o < y.length; o++) {
+    let r = o, src = 0;
+    for (let k = od.length - 1; k >= 0; k--) {
+      src += (r % od[k]) * strides[perm[k]];
+      r = Math.floor(r / od[k]);
+    }
+    y[o] = x[src];
   }
   return y;
 }

@@ -10,6 +10,7 @@ import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { compile, CompileError } from "../../compiler/index.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
+import { Replica } from "../../harness/replica/replica.ts";
 import { readNpy, writeNpy } from "../../harness/data/npy.ts";
 import { buildModel, floatTensor, intTensor, type NodeSpec } from "../helpers/onnx_builder.ts";
 
@@ -32,6 +33,11 @@ async function compare(bytes: Uint8Array, inShape: number[], samples: number) {
     want.push(...((await sess.run({ x: new ort.Tensor("float32", x.subarray(i * per, (i + b) * per), inShape) }))[sess.outputNames[0]].data as Float32Array));
   let d = 0, m = 1e-30;
   for (let i = 0; i < want.length; i++) (d = Math.max(d, Math.abs(got[i] - want[i]))), (m = Math.max(m, Math.abs(want[i])));
+  // the attacks' differentiable replica reads the same layouts
+  const logits = (await Replica.build(res.plan)).logits(x, samples);
+  let e = 0;
+  for (let i = 0; i < got.length; i++) e = Math.max(e, Math.abs(logits[i] - got[i]));
+  expect(e / m).toBeLessThanOrEqual(1e-4);
   return { res, bundle, got, want, rel: d / m };
 }
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BUILDS, RawRuntime } from "../../runtime/host/raw.ts";
 import { readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
 import {
-  bconvRef, conv2dRef, elementwiseRef, globalAvgPoolRef, softmaxRef, poolRef, quantizePackRef,
+  bconvRef, conv2dRef, elementwiseRef, globalAvgPoolRef, globalMaxPoolRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
   type BconvRef, type EpilogueRef, type QuantRef,
 } from "../../runtime/reference/kernels.ts";
 import { packBits, unpackBits, wordsFor } from "../../compiler/pack/bits.ts";
@@ -208,16 +208,18 @@ for (const build of BUILDS) {
 
     it("pools and channel_affine match the reference", () => {
       const r = rng(9);
-      for (const [h, w, c, kk, s, pad] of [[8, 8, 16, 2, 2, 0], [7, 5, 3, 3, 2, 1], [1, 1, 65, 1, 1, 0], [9, 9, 4, 3, 1, 1]]) {
-        const oh = Math.floor((h + 2 * pad - kk) / s) + 1, ow = Math.floor((w + 2 * pad - kk) / s) + 1;
-        const g = { h, w, c, kh: kk, kw: kk, sh: s, sw: s, padT: pad, padL: pad, oh, ow };
+      // the last case is ceil_mode: its last windows reach past the bottom/right padding
+      for (const [h, w, c, kk, s, pad, ceil] of [[8, 8, 16, 2, 2, 0, 0], [7, 5, 3, 3, 2, 1, 0], [1, 1, 65, 1, 1, 0, 0], [9, 9, 4, 3, 1, 1, 0], [2, 2, 3, 3, 2, 1, 1]]) {
+        const rnd = ceil ? Math.ceil : Math.floor;
+        const oh = rnd((h + 2 * pad - kk) / s) + 1, ow = rnd((w + 2 * pad - kk) / s) + 1;
+        const g = { h, w, c, kh: kk, kw: kk, sh: s, sw: s, padT: pad, padL: pad, padB: pad, padR: pad, oh, ow };
         const x = floats(r, h * w * c, -3, 3);
         for (const kind of ["max", "avg"] as const)
           for (const cip of kind === "avg" ? [0, 1] : [0]) {
             rt.reset();
             const L = rt.layout, y = L.alloc(oh * ow * c * 4);
             const base = { in: L.f32(x), h, w, c, kh: kk, kw: kk, stride_h: s, stride_w: s, pad_t: pad, pad_l: pad, oh, ow, out: y };
-            const params = kind === "max" ? rt.params("maxpool_f32", base) : rt.params("avgpool_f32", { ...base, count_include_pad: cip });
+            const params = kind === "max" ? rt.params("maxpool_f32", base) : rt.params("avgpool_f32", { ...base, count_include_pad: cip, pad_b: pad, pad_r: pad });
             rt.load();
             rt.call(`${kind}pool_f32`, params);
             expect(Array.from(rt.f32(y, oh * ow * c))).toEqual(Array.from(poolRef(x, g, kind, cip === 1)));
@@ -245,6 +247,44 @@ for (const build of BUILDS) {
           for (let i = 0; i < rows * n; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(4e-7 * Math.max(1, Math.abs(want[i])) * (log ? 1 : 4));
           if (!log) for (let k = 0; k < rows; k++) expect(Math.abs(got.subarray(k * n, (k + 1) * n).reduce((a, v) => a + v, 0) - 1)).toBeLessThan(1e-5);
         }
+    });
+
+    it("global max pool, concat and transpose match the reference", () => {
+      const r = rng(13);
+      for (const [hw, c] of [[16, 5], [1, 70], [9, 1]]) {
+        const x = floats(r, hw * c, -3, 3);
+        rt.reset();
+        const L = rt.layout, y = L.alloc(c * 4);
+        const params = rt.params("global_maxpool_f32", { in: L.f32(x), hw, c, out: y });
+        rt.load();
+        rt.call("global_maxpool_f32", params);
+        expect(Array.from(rt.f32(y, c))).toEqual(Array.from(globalMaxPoolRef(x, hw, c)));
+      }
+      {
+        const npix = 6, parts = [3, 1, 5], cOut = 9, xs = parts.map((c) => floats(r, npix * c, -1, 1));
+        rt.reset();
+        const L = rt.layout, y = L.alloc(npix * cOut * 4);
+        let off = 0;
+        const ps = parts.map((c, i) => { const p = rt.params("concat_f32", { in: L.f32(xs[i]), npix, c, out: y, c_out: cOut, offset: off }); off += c; return p; });
+        rt.load();
+        for (const p of ps) rt.call("concat_f32", p);
+        const want = new Float32Array(npix * cOut);
+        off = 0;
+        parts.forEach((c, i) => { concatRef(xs[i], npix, c, want, cOut, off); off += c; });
+        expect(Array.from(rt.f32(y, npix * cOut))).toEqual(Array.from(want));
+      }
+      for (const [dims, perm] of [[[2, 3, 4, 5], [0, 3, 1, 2]], [[2, 3, 4, 5], [3, 2, 0, 1]], [[6, 7], [1, 0]], [[2, 3, 4], [1, 2, 0]]] as [number[], number[]][]) {
+        const x = floats(r, dims.reduce((p, d) => p * d, 1), -1, 1);
+        const pad = 4 - dims.length, d4 = [...Array(pad).fill(1), ...perm.map((a) => dims[a])];
+        const strides = dims.map((_, i) => dims.slice(i + 1).reduce((p, d) => p * d, 1));
+        const s4 = [...Array(pad).fill(0), ...perm.map((a) => strides[a])];
+        rt.reset();
+        const L = rt.layout, y = L.alloc(x.length * 4);
+        const params = rt.params("transpose_f32", { in: L.f32(x), out: y, d0: d4[0], d1: d4[1], d2: d4[2], d3: d4[3], s0: s4[0], s1: s4[1], s2: s4[2], s3: s4[3] });
+        rt.load();
+        rt.call("transpose_f32", params);
+        expect(Array.from(rt.f32(y, x.length))).toEqual(Array.from(transposeRef(x, dims, perm)));
+      }
     });
 
     it("layout kernels transpose NCHW <-> NHWC", () => {

@@ -13,7 +13,10 @@ import { global_avgpool_f32 } from "./pool";
 import { channel_affine_f32 } from "./channel_affine_f32";
 import { elementwise_f32 } from "./elementwise_f32";
 import { softmax_f32 } from "./softmax_f32";
-export const KERNEL_COUNT = 13;
+import { global_maxpool_f32 } from "./pool";
+import { concat_f32 } from "./concat_f32";
+import { transpose_f32 } from "./transpose_f32";
+export const KERNEL_COUNT = 16;
 export function dispatch(id: i32, p: usize): void {
   switch (id) {
     case 0: nchw_to_nhwc(p); break;
@@ -29,5 +32,8 @@ export function dispatch(id: i32, p: usize): void {
     case 10: channel_affine_f32(p); break;
     case 11: elementwise_f32(p); break;
     case 12: softmax_f32(p); break;
+    case 13: global_maxpool_f32(p); break;
+    case 14: concat_f32(p); break;
+    case 15: transpose_f32(p); break;
   }
 }

@@ -1,0 +1,80 @@
+// Breadth ops at run time (issue 12), each in a small model compared with onnxruntime-node on the
+// same file (float paths: max|Δ| ≤ 1e-5·max|want|): channel Concat (DenseNet/Inception blocks),
+// GlobalMaxPool, Transpose (Keras NHWC inputs, NCHW→NHWC heads).
+import * as ort from "onnxruntime-node";
+import { describe, expect, it } from "vitest";
+import { compile } from "../../compiler/index.ts";
+import { loadBundle } from "../../runtime/host/loader.ts";
+import { Replica } from "../../harness/replica/replica.ts";
+import { buildModel, floatTensor, type NodeSpec } from "../helpers/onnx_builder.ts";
+
+const rnd = (n: number, seed: number) => {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1);
+};
+
+async function agreeWithOrt(bytes: Uint8Array, inShape: number[], samples = 4) {
+  const res = compile(bytes, { file: "ops.onnx" });
+  const bundle = await loadBundle(res.wasm);
+  const per = inShape.slice(1).reduce((p, d) => p * d, 1);
+  const x = Float32Array.from(rnd(per * samples, 5));
+  const got = bundle.run(x);
+  const sess = await ort.InferenceSession.create(bytes);
+  const want = (await sess.run({ x: new ort.Tensor("float32", x, [samples, ...inShape.slice(1)]) }))[sess.outputNames[0]].data as Float32Array;
+  let d = 0, m = 1e-30;
+  for (let i = 0; i < want.length; i++) (d = Math.max(d, Math.abs(got[i] - want[i]))), (m = Math.max(m, Math.abs(want[i])));
+  expect(got.length).toBe(want.length);
+  expect(d / m).toBeLessThanOrEqual(1e-5);
+  // the attacks' differentiable replica follows the same plan (layouts, concat pieces, transposes)
+  const replica = await Replica.build(res.plan);
+  const logits = replica.logits(x, samples);
+  let e = 0;
+  for (let i = 0; i < want.length; i++) e = Math.max(e, Math.abs(logits[i] - got[i]));
+  expect(e / m).toBeLessThanOrEqual(1e-4);
+  return res;
+}
+
+const conv = (x: string, w: string, y: string, k = 3): NodeSpec => ({ op: "Conv", inputs: [x, w], outputs: [y], attrs: { kernel_shape: [k, k], pads: k === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0] } });
+
+describe("run-time ops", () => {
+  it("DenseNet-style block: Concat of the input and two conv branches, then BN+Relu and a conv", async () => {
+    const C = 3, H = 6, W = 5;
+    const nodes: NodeSpec[] = [
+      conv("x", "w1", "a"), { op: "Relu", inputs: ["a"], outputs: ["ar"] }, conv("ar", "w2", "b", 1),
+      { op: "Concat", inputs: ["x", "ar", "b"], outputs: ["c"], attrs: { axis: 1 } },
+      { op: "BatchNormalization", inputs: ["c", "g", "be", "mu", "v"], outputs: ["cb"] }, { op: "Relu", inputs: ["cb"], outputs: ["cr"] },
+      conv("cr", "w3", "y"),
+    ];
+    const Cc = C + 4 + 2;
+    const inits = [floatTensor("w1", [4, C, 3, 3], rnd(4 * C * 9, 1)), floatTensor("w2", [2, 4, 1, 1], rnd(8, 2)), floatTensor("w3", [5, Cc, 3, 3], rnd(5 * Cc * 9, 3)),
+      floatTensor("g", [Cc], rnd(Cc, 4)), floatTensor("be", [Cc], rnd(Cc, 5)), floatTensor("mu", [Cc], rnd(Cc, 6)), floatTensor("v", [Cc], rnd(Cc, 7).map((v) => 1 + v * v))];
+    const res = await agreeWithOrt(buildModel({ nodes, inits, input: ["x", [-1, C, H, W]], output: ["y", [-1, 5, H, W]] }), [1, C, H, W]);
+    expect(res.plan.steps.filter((s) => s.op === "Concat").length).toBe(3);
+  });
+
+  it("Concat of flat vectors, GlobalMaxPool", async () => {
+    const C = 4, H = 3, W = 3;
+    const nodes: NodeSpec[] = [
+      { op: "GlobalMaxPool", inputs: ["x"], outputs: ["m"] }, { op: "GlobalAveragePool", inputs: ["x"], outputs: ["a"] },
+      { op: "Flatten", inputs: ["m"], outputs: ["mf"] }, { op: "Flatten", inputs: ["a"], outputs: ["af"] },
+      { op: "Concat", inputs: ["mf", "af"], outputs: ["y"], attrs: { axis: 1 } },
+    ];
+    await agreeWithOrt(buildModel({ nodes, input: ["x", [-1, C, H, W]], output: ["y", [-1, 2 * C]] }), [1, C, H, W]);
+  });
+
+  it("Keras NHWC input: Transpose [0,3,1,2] → Conv → Transpose [0,2,3,1] → Flatten → Gemm", async () => {
+    const H = 5, W = 4, C = 3;
+    const nodes: NodeSpec[] = [
+      { op: "Transpose", inputs: ["x"], outputs: ["t"], attrs: { perm: [0, 3, 1, 2] } }, conv("t", "w", "c"),
+      { op: "Transpose", inputs: ["c"], outputs: ["u"], attrs: { perm: [0, 2, 3, 1] } }, { op: "Flatten", inputs: ["u"], outputs: ["f"] },
+      { op: "Gemm", inputs: ["f", "g"], outputs: ["y"] },
+    ];
+    const inits = [floatTensor("w", [2, C, 3, 3], rnd(2 * C * 9, 1)), floatTensor("g", [H * W * 2, 6], rnd(H * W * 12, 2))];
+    await agreeWithOrt(buildModel({ nodes, inits, input: ["x", [-1, H, W, C]], output: ["y", [-1, 6]] }), [1, H, W, C]);
+  });
+
+  it("a Concat along another axis is refused with one line", () => {
+    const nodes: NodeSpec[] = [{ op: "Relu", inputs: ["x"], outputs: ["r"] }, { op: "Concat", inputs: ["x", "r"], outputs: ["y"], attrs: { axis: 2 } }];
+    expect(() => compile(buildModel({ nodes, input: ["x", [-1, 2, 3, 3]], output: ["y", [-1, 2, 6, 3]] }), { file: "c.onnx" })).toThrow(/Concat along axis 2 .* is not supported/);
+  });
+});
