@@ -1,76 +1,41 @@
-// CLI helpers: reading models (ONNX compiled on the fly, or a bundle), one-line errors, progress.
-import { readFileSync } from "node:fs";
-import { compile, CompileError, defaultTarget, type Target } from "../compiler/index.ts";
+// CLI helpers for the commands: reading models (ONNX compiled on the fly, or a bundle), --target;
+// re-exports the file helpers (io.ts) and UsageError (options.ts).
+import { compile, defaultTarget, type Target } from "../compiler/index.ts";
 import { BundleError, loadBundle, type Bundle } from "../runtime/host/loader.ts";
+import { firstLine, UsageError } from "./options.ts";
+import { readInput } from "./io.ts";
 
-export class UsageError extends Error {}
-
-export function readInput(file: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    throw new UsageError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
+export { firstLine, fsMessage, UsageError } from "./options.ts";
+export { checkWritable, checkWritableDir, progress, readInput, size, writeOutput } from "./io.ts";
 
 export const isWasm = (b: Uint8Array) => b.length >= 4 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
 
-/** A bundle from a .wasm file, or compiled from an .onnx file. */
 /** --target for wasm bundles: simd | scalar, or (absent) the faster one this host can run. */
-export function parseTarget(t: string | undefined): Target {
+export function parseTarget(t: string | undefined, command?: string): Target {
   if (t === undefined) return defaultTarget();
-  if (t !== "simd" && t !== "scalar") throw new UsageError(`unknown target '${t}' (simd, scalar, c)`);
+  if (t === "c" && command) throw new UsageError(`--target c is for mbn compile only; ${command} takes simd or scalar`);
+  if (t !== "simd" && t !== "scalar") throw new UsageError(command ? `unknown target '${t}' (simd, scalar)` : `unknown target '${t}' (simd, scalar, c)`);
   return t;
 }
 
-export async function openModel(file: string, target?: Target): Promise<{ bundle: Bundle; wasm: Uint8Array }> {
+/** A bundle from a .wasm file, or compiled from an .onnx file for target `t`; `asked`: the --target given (a bundle must match it). */
+export async function openModel(file: string, t: Target, asked?: string): Promise<{ bundle: Bundle; wasm: Uint8Array }> {
   const bytes = readInput(file);
-  const wasm = isWasm(bytes) ? bytes : compile(bytes, { file, target }).wasm;
+  const wasm = isWasm(bytes) ? bytes : compile(bytes, { file, target: t }).wasm;
+  let bundle;
   try {
-    return { bundle: await loadBundle(wasm), wasm };
+    bundle = await loadBundle(wasm);
   } catch (e) {
-    if (e instanceof BundleError) throw new UsageError(`${file}: ${e.message}`);
+    if (e instanceof BundleError || e instanceof WebAssembly.CompileError) throw new UsageError(`${file}: ${firstLine(e)}`);
     throw e;
   }
+  if (isWasm(bytes)) checkBundleTarget(file, bundle.info.target, asked);
+  return { bundle, wasm };
 }
 
-/** Run a CLI action; known errors print one line and exit 1, never a stack trace. */
-export async function guard(action: () => Promise<void> | void): Promise<void> {
-  try {
-    await action();
-  } catch (e) {
-    if (e instanceof CompileError) console.error(`mbn: ${e.line()}`);
-    else if (e instanceof UsageError || e instanceof BundleError) console.error(`mbn: ${e.message}`);
-    else console.error(`mbn: internal error: ${(e as Error).stack ?? e}`);
-    process.exit(1);
-  }
+/** --target given with a bundle: it was compiled already, so the option must agree with it. */
+export function checkBundleTarget(file: string, bundleTarget: string, target: string | undefined): void {
+  if (target !== undefined && target !== bundleTarget)
+    throw new UsageError(`${file} is a ${bundleTarget} bundle; --target ${target} applies only when compiling an .onnx model`);
 }
 
-/** A progress bar on stderr (silent when stderr is not a TTY). */
-export function progress(label: string, total: number): { tick(n?: number): void; done(): void } {
-  const tty = process.stderr.isTTY;
-  const t0 = Date.now();
-  let k = 0, last = 0;
-  const draw = () => {
-    const frac = total ? k / total : 1;
-    const el = (Date.now() - t0) / 1000;
-    const eta = frac > 0 ? el / frac - el : 0;
-    const w = 24, fill = Math.round(frac * w);
-    process.stderr.write(`\r${label} [${"#".repeat(fill)}${".".repeat(w - fill)}] ${k}/${total} ${el.toFixed(0)}s eta ${eta.toFixed(0)}s `);
-  };
-  return {
-    tick(n = 1) {
-      k += n;
-      if (tty && Date.now() - last > 200) {
-        last = Date.now();
-        draw();
-      }
-    },
-    done() {
-      if (tty) {
-        draw();
-        process.stderr.write("\n");
-      }
-    },
-  };
-}

@@ -2,44 +2,57 @@
 // latency of the bundle (warm-up, N timed runs; median, p90, min; per-step profile; memory, size,
 // BOPs/OPs) and of its peers on the same ONNX file in the same process, interleaved.
 import { cpus } from "node:os";
-import { writeFileSync } from "node:fs";
 import { compile } from "../../compiler/index.ts";
 import { customSection } from "../../compiler/emit/bundle.ts";
-import { loadBundle } from "../../runtime/host/loader.ts";
+import { BundleError, loadBundle } from "../../runtime/host/loader.ts";
 import { makePeers, measureLatency, pairedRatio } from "../../harness/bench/latency.ts";
 import { FLOOR_RUNNER, popcountFloorRunner } from "../../harness/bench/popcount_floor.ts";
-import { isWasm, parseTarget, progress, readInput, UsageError } from "../common.ts";
+import { checkBundleTarget, checkWritable, firstLine, isWasm, parseTarget, progress, readInput, size, UsageError, writeOutput } from "../common.ts";
 import { serveBundle } from "../../harness/bench/serve.ts";
 
-export async function benchCommand(file: string, o: { peers: string; threads: string; runs: string; warmup: string; json?: boolean; output?: string; target?: string; serve?: boolean; floor?: boolean; port: string; host: string }): Promise<void> {
+export async function benchCommand(file: string, o: { peers: string; threads: number; runs: number; warmup: number; json?: boolean; output?: string; target?: string; serve?: boolean; floor?: boolean; port: number; host: string }): Promise<void> {
+  const target = parseTarget(o.target, "mbn bench");
+  const peers = (o.peers || "").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const p of peers) if (p !== "ort-web" && p !== "ort-node") throw new UsageError(`--peers: unknown peer '${p}' (ort-web, ort-node)`);
+  checkWritable(o.output);
   const bytes = readInput(file);
   const onnx = isWasm(bytes) ? undefined : bytes;
-  const res = onnx ? compile(onnx, { file, target: parseTarget(o.target) }) : undefined;
+  const res = onnx ? compile(onnx, { file, target }) : undefined;
   const wasm = res ? res.wasm : bytes;
-  const bundle = await loadBundle(wasm);
+  let bundle;
+  try {
+    bundle = await loadBundle(wasm);
+  } catch (e) {
+    if (e instanceof BundleError || e instanceof WebAssembly.CompileError) throw new UsageError(`${file}: ${firstLine(e)}`);
+    throw e;
+  }
+  if (!onnx) checkBundleTarget(file, bundle.info.target, o.target);
   if (o.serve) {
-    const h = await serveBundle(wasm, {
-      port: Number(o.port), host: o.host, runs: Number(o.runs), warmup: Number(o.warmup), title: `mbn bench: ${file}`,
-      onResult: (r) => console.log(JSON.stringify(r)),
-    });
+    let h;
+    try {
+      h = await serveBundle(wasm, {
+        port: o.port, host: o.host, runs: o.runs, warmup: o.warmup, title: `mbn bench: ${file}`,
+        onResult: (r) => console.log(JSON.stringify(r)),
+      });
+    } catch (e) {
+      throw new UsageError(`--serve: cannot listen on ${o.host}:${o.port} (${(e as NodeJS.ErrnoException).code ?? firstLine(e)})`);
+    }
     console.error(`serving the device benchmark for ${file} — open on any device of this network:`);
     for (const u of h.urls) console.error(`  ${u}`);
     console.error("results posted by the page are printed here as JSON lines; Ctrl-C to stop");
     return new Promise(() => {});
   }
-  const peers = (o.peers || "").split(",").map((s) => s.trim()).filter(Boolean);
-  for (const p of peers) if (p !== "ort-web" && p !== "ort-node") throw new UsageError(`unknown peer '${p}' (ort-web, ort-node)`);
   if (peers.length && !onnx) throw new UsageError("peers need the ONNX file: pass the .onnx model instead of the bundle");
-  const threads = Number(o.threads);
+  const threads = o.threads;
   const inShape = [bundle.batch, ...bundle.info.input.shape.slice(1)]; // one mbn_run: a fixed batch runs N samples
   const runners = onnx ? await makePeers(onnx, inShape, peers, 1) : [];
   if (onnx && threads > 1) runners.push(...(await makePeers(onnx, inShape, peers, threads)).map((r) => ({ ...r, name: `${r.name} ${threads}thr` })));
   // the popcount floor runs in the same rounds (needs the compile report's popcount count)
   const popcounts = res?.report.totals.popcounts ?? 0;
   if (popcounts > 0 && o.floor !== false) runners.push(await popcountFloorRunner(popcounts));
-  const runs = Number(o.runs);
+  const runs = o.runs;
   const bar = progress("bench", runs);
-  const lat = await measureLatency(bundle, runners, { warmup: Number(o.warmup), runs, onTick: () => bar.tick() });
+  const lat = await measureLatency(bundle, runners, { warmup: o.warmup, runs, onTick: () => bar.tick() });
   bar.done();
   const layers = bundle.info.layers;
   const profile = (lat.profile ?? []).map((p, i) => ({ ...p, op: layers[i]?.op ?? "", node: layers[i]?.node ?? "" }));
@@ -56,7 +69,7 @@ export async function benchCommand(file: string, o: { peers: string; threads: st
     command: `mbn bench ${process.argv.slice(3).join(" ")}`,
     latency: lat.stats, ratios: lat.ratios, popcount_floor: floor, profile, bundle_bytes: wasm.length, memory_bytes: manifest.memory_bytes, totals: manifest.totals,
   };
-  if (o.output) writeFileSync(o.output, JSON.stringify(record, null, 2) + "\n");
+  if (o.output) writeOutput(o.output, JSON.stringify(record, null, 2) + "\n");
   if (o.json) return console.log(JSON.stringify(record));
   for (const s of lat.stats) console.log(`${s.runner.padEnd(30)} median ${s.median_ms.toFixed(3)} ms  p90 ${s.p90_ms.toFixed(3)}  min ${s.min_ms.toFixed(3)}  (${s.runs} runs)`);
   for (const [k, v] of Object.entries(lat.ratios))
@@ -65,7 +78,7 @@ export async function benchCommand(file: string, o: { peers: string; threads: st
     console.log(`popcount floor: the model's ${(popcounts / 1e6).toFixed(2)}M weight×activation popcounts in a bare loop; bundle / floor ${floor.bundle_over_floor.toFixed(2)}`);
     for (const [k, v] of Object.entries(floor.peers_over_floor)) console.log(`  ${k} / floor: ${v.toFixed(2)}× (the most any popcount-bound bundle could show against it on this host)`);
   }
-  console.log(`bundle ${wasm.length} bytes, linear memory ${manifest.memory_bytes} bytes, BOPs ${manifest.totals.bops}, OPs ${Math.round(manifest.totals.ops)}`);
+  console.log(`bundle ${size(wasm.length)}, linear memory ${size(manifest.memory_bytes)}, BOPs ${manifest.totals.bops}, OPs ${Math.round(manifest.totals.ops)}`);
   console.log("per-step profile (median ms):");
   for (const p of profile) console.log(`  ${String(p.step).padStart(3)} ${p.op.padEnd(18)} ${p.node.slice(0, 44).padEnd(44)} ${p.ms.toFixed(3)}`);
 }

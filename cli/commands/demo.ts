@@ -9,7 +9,7 @@ import { loadBundle } from "../../runtime/host/loader.ts";
 import { loadDataset, take } from "../../harness/data/datasets.ts";
 import { accuracy } from "../../harness/eval.ts";
 import { makePeers, measureLatency } from "../../harness/bench/latency.ts";
-import { progress, UsageError } from "../common.ts";
+import { progress, size, UsageError } from "../common.ts";
 import { evaluateAttack } from "../../harness/attacks/evaluate.ts";
 import { classify, renderReport } from "../../harness/report/report.ts";
 import { existsSync, readdirSync } from "node:fs";
@@ -17,7 +17,7 @@ import { cpus } from "node:os";
 
 export const ZOO = fileURLToPath(new URL("../../models/zoo/", import.meta.url));
 
-export async function demoCommand(o: { model: string; n: string; attackN?: string }): Promise<void> {
+export async function demoCommand(o: { model: string; n: number; attackN?: number }): Promise<void> {
   const tStart = performance.now();
   const file = join(ZOO, o.model, "model.onnx");
   let onnx: Uint8Array;
@@ -32,11 +32,11 @@ export async function demoCommand(o: { model: string; n: string; attackN?: strin
   const wasmPath = join("out", `${o.model}.wasm`);
   writeFileSync(wasmPath, res.wasm);
   const t = res.report.totals;
-  console.log(`  compiled in ${res.report.compileMs.toFixed(0)} ms → ${wasmPath}: ${(t.bundleBytes / 1024).toFixed(1)} KiB bundle, ` +
-    `${(t.memoryBytes / 1024).toFixed(0)} KiB linear memory, ${(t.bops / 1e6).toFixed(1)} M BOPs, ${(t.ops / 1e6).toFixed(2)} M OPs`);
+  console.log(`  compiled in ${res.report.compileMs.toFixed(0)} ms → ${wasmPath}: ${size(t.bundleBytes)} bundle, ` +
+    `${size(t.memoryBytes)} linear memory, ${(t.bops / 1e6).toFixed(1)} M BOPs, ${(t.ops / 1e6).toFixed(2)} M OPs`);
   const bundle = await loadBundle(res.wasm);
 
-  const data = take(loadDataset("fashion-mnist"), Number(o.n));
+  const data = take(loadDataset("fashion-mnist"), o.n);
   const bar = progress("  accuracy", data.n);
   const t0 = performance.now();
   const { acc } = accuracy(bundle, data, (k) => bar.tick(k));
@@ -48,11 +48,12 @@ export async function demoCommand(o: { model: string; n: string; attackN?: strin
   const lat = await measureLatency(bundle, peers, { warmup: 10, runs: 60, onTick: () => lbar.tick() });
   lbar.done();
   for (const s of lat.stats) console.log(`  ${s.runner.padEnd(24)} median ${s.median_ms.toFixed(2)} ms  p90 ${s.p90_ms.toFixed(2)} ms  min ${s.min_ms.toFixed(2)} ms`);
-  for (const [k, v] of Object.entries(lat.ratios)) console.log(`  bundle is ${v.toFixed(2)}× faster than ${k} (median of paired per-round ratios, same run, 1 thread)`);
+  for (const [k, v] of Object.entries(lat.ratios))
+    console.log(`  bundle is ${(v >= 1 ? v : 1 / v).toFixed(2)}× ${v >= 1 ? "faster" : "slower"} than ${k} (median of paired per-round ratios, same run, 1 thread)`);
   const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}`;
   const latencyRecord = { model: o.model, date: new Date().toISOString(), machine, latency: lat.stats, ratios: lat.ratios };
 
-  const nAttack = Number(o.attackN ?? 200);
+  const nAttack = o.attackN ?? 200;
   const sub = take(data, nAttack);
   const abar = progress("  PGD-20", sub.n);
   const { record } = await evaluateAttack({
