@@ -1,15 +1,15 @@
 // End to end: real ONNX fixtures (test/fixtures, made by make_fixtures.py with PyTorch/onnx) →
-// compile → run the bundle on 64 random inputs → compare with onnxruntime-node on the same file
-// (QONNX custom ops: with the NumPy reference stored beside the fixture). Both targets.
-// Tolerance: max|Δlogit| ≤ 1e-4·max|logit| and identical argmax on every sample; a sample outside it
-// must be explained by a quantizer input within 1e-5 of a threshold (test/helpers/oracle.ts).
+// compile → run the bundle on 64 random inputs → compare with onnxruntime-node and onnxruntime-web
+// on the same file (QONNX custom ops: with the NumPy reference stored beside the fixture).
+// Rule (test/helpers/oracle.ts): every sample within max|Δlogit| ≤ 1e-4·max|logit| and the same
+// argmax of some oracle, except at most ceil(n/16) samples excused by a tie with evidence (one
+// quantizer decision near its threshold whose flip in the reference run accounts for the difference).
 import { readFileSync } from "node:fs";
-import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { readNpy } from "../../harness/data/npy.ts";
-import { agreement, uniformInputs } from "../helpers/oracle.ts";
+import { agreement, ortOracles, summary, uniformInputs } from "../helpers/oracle.ts";
 
 const dir = new URL("../fixtures/", import.meta.url).pathname;
 interface Case { name: string; binaryLayers: number; planes?: string; elementwise?: number }
@@ -25,12 +25,13 @@ const CASES: Case[] = [
 ];
 const N = 64;
 
-describe("compiled bundles agree with onnxruntime-node on the same ONNX file", () => {
+describe("compiled bundles agree with onnxruntime-node / onnxruntime-web on the same ONNX file", () => {
   for (const c of CASES)
     for (const target of ["simd"] as const) {
       it(`${c.name} (${target})`, async () => {
         const file = dir + c.name + ".onnx";
-        const res = compile(readFileSync(file), { file, target });
+        const onnx = readFileSync(file);
+        const res = compile(onnx, { file, target });
         const bits = res.report.layers.filter((l) => l.op === "BitConv");
         expect(bits.length).toBe(c.binaryLayers);
         if (c.planes) expect(bits.every((l) => l.planes === c.planes), bits.map((l) => l.planes).join()).toBe(true);
@@ -40,11 +41,11 @@ describe("compiled bundles agree with onnxruntime-node on the same ONNX file", (
         const bundle = await loadBundle(res.wasm);
         const x = uniformInputs(N, bundle.inputLength);
         const got = bundle.run(x);
-        const sess = await ort.InferenceSession.create(file, { intraOpNumThreads: 1 });
-        const out = await sess.run({ input: new ort.Tensor("float32", x, [N, ...bundle.info.input.shape.slice(1)]) });
-        const a = agreement(res, x, got, out[sess.outputNames[0]].data as Float32Array, N);
+        const a = agreement(res, x, got, await ortOracles(onnx, x, bundle.info.input.shape.slice(1)), N);
+        console.log(summary(`${c.name} (${target})`, a));
         expect(a.unexplained).toEqual([]);
-        expect(a.argmaxAgree).toBeGreaterThanOrEqual(N - a.ties);
+        expect(a.excused.length).toBeLessThanOrEqual(a.cap);
+        expect(a.argmaxAgree).toBeGreaterThanOrEqual(N - a.excused.length);
         expect(a.maxRel).toBeLessThanOrEqual(1e-4);
       });
     }
@@ -57,8 +58,10 @@ describe("compiled bundles agree with onnxruntime-node on the same ONNX file", (
       const bundle = await loadBundle(res.wasm);
       const x = readNpy(readFileSync(dir + "qonnx_mbn.input.npy"));
       const want = readNpy(readFileSync(dir + "qonnx_mbn.output.npy"));
-      const a = agreement(res, x.data, bundle.run(x.data), want.data, x.shape[0]);
+      const a = agreement(res, x.data, bundle.run(x.data), { numpy: want.data }, x.shape[0]);
+      console.log(summary(`qonnx_mbn (${target})`, a));
       expect(a.unexplained).toEqual([]);
+      expect(a.excused.length).toBeLessThanOrEqual(a.cap);
       expect(a.maxRel).toBeLessThanOrEqual(1e-4);
     }
   });

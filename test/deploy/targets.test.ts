@@ -6,12 +6,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
 import { emitC } from "../../compiler/emit/c_target.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
-import { agreement, uniformInputs } from "../helpers/oracle.ts";
+import { agreement, ortOracles, summary, uniformInputs } from "../helpers/oracle.ts";
 
 const has = (cmd: string) => spawnSync(cmd, ["--version"]).status === 0;
 const wabt = has("wasm-objdump") && has("wasm-interp") && has("wasm2c");
@@ -71,10 +70,10 @@ describe.runIf(wabt && cc)("C target via wasm2c (wabt and a C compiler present)"
     const y = new Float32Array(got.buffer.slice(got.byteOffset, got.byteOffset + got.byteLength));
     expect(Array.from(y)).toEqual(Array.from(b.run(x)));
     expect(execFileSync(join(out, "mbn_model"), ["--selftest"], { encoding: "utf8" }).trim()).toBe(String(fnv(b.run(selftestInput(b.inputLength)))));
-    const sess = await ort.InferenceSession.create(file);
-    const o = await sess.run({ input: new ort.Tensor("float32", x, [n, 1, 28, 28]) });
-    const a = agreement(scalar, x, y, o[sess.outputNames[0]].data as Float32Array, n);
+    const a = agreement(scalar, x, y, await ortOracles(onnx, x, [1, 28, 28]), n);
+    console.log(summary("wasm2c executable", a));
     expect(a.unexplained).toEqual([]);
+    expect(a.excused.length).toBeLessThanOrEqual(a.cap);
     expect(a.maxRel).toBeLessThanOrEqual(1e-4);
   }, 300_000);
 });

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
-import { windowPackable, windowStride } from "../../compiler/pack/bits.ts";
+import { windowPack, windowPackable } from "../../compiler/pack/bits.ts";
 import { loadPopcountProbe } from "../../harness/bench/popcount_floor.ts";
 import { pairedRatio } from "../../harness/bench/latency.ts";
 
@@ -12,17 +12,38 @@ describe("popcount floor", () => {
   it("the report counts each BitConv's popcounts as the runtime runs them (brute force over pixels and taps)", () => {
     for (const f of ["xnornet_nonsquare", "resnet20_cifar_mbn3x3"]) {
       const r = compile(readFileSync(`test/fixtures/${f}.onnx`), { file: f });
-      let total = 0;
+      let total = 0, windowLayers = 0;
       r.plan.steps.forEach((s, i) => {
         if (s.op !== "BitConv") return;
         const g = s.geom, K = Math.max(1, s.act.planes);
+        // the window layout from first principles (DESIGN.md §3): T = ⌊64/Cin⌋ taps share a word, the
+        // kw taps of a kernel row fill ⌈kw/T⌉ words; simulate where each tap's channel run lands
+        const T = Math.floor(64 / g.cin), occupied = new Set<number>();
+        for (let ky = 0; ky < g.kh; ky++)
+          for (let kx = 0; kx < g.kw; kx++) occupied.add(ky * Math.ceil(g.kw / T) + Math.floor(kx / T));
+        const window = g.cin <= 64 && occupied.size <= 6;
+        expect(windowPackable(g.cin, g.kh, g.kw), `${f} step ${i}: window path`).toBe(window);
+        // the runtime's window kernel pops whole blocks of 1, 3 or 6 words (bconv_window.ts popWindow)
+        const block = window ? [1, 3, 6].find((b) => b >= occupied.size)! : 0;
+        if (window) {
+          windowLayers++;
+          // the packed weights as the blob holds them: one block per (output channel, plane), the
+          // occupied words carrying the taps and the rest zero
+          const packed = windowPack(new Uint8Array(g.kh * g.kw * g.cin).fill(1), 1, 1, g.kh, g.kw, g.cin);
+          expect(packed.length, `${f} step ${i}: packed block`).toBe(block * 8);
+          const nonzero = Array.from({ length: block }, (_, j) => packed.subarray(j * 8, j * 8 + 8).some((b) => b !== 0));
+          expect(nonzero, `${f} step ${i}: occupied words`).toEqual(nonzero.map((_, j) => occupied.has(j)));
+        }
         let perChannel = 0;
         for (let oy = 0; oy < g.oh; oy++)
           for (let ox = 0; ox < g.ow; ox++) {
-            if (windowPackable(g.cin, g.kh, g.kw)) { perChannel += windowStride(g.cin, g.kh, g.kw); continue; }
+            if (window) {
+              perChannel += block;
+              continue;
+            }
             for (let ky = 0; ky < g.kh; ky++)
               for (let kx = 0; kx < g.kw; kx++) {
-                const iy = oy * g.sh - g.padT + ky, ix = ox * g.sh - g.padL + kx;
+                const iy = oy * g.sh - g.padT + ky, ix = ox * g.sw - g.padL + kx;
                 if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) perChannel += Math.ceil(g.cin / 64);
               }
           }
@@ -32,6 +53,7 @@ describe("popcount floor", () => {
       });
       expect(total).toBeGreaterThan(0);
       expect(r.report.totals.popcounts).toBe(total);
+      if (f === "resnet20_cifar_mbn3x3") expect(windowLayers).toBeGreaterThan(0);
     }
   });
 
