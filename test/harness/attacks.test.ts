@@ -10,6 +10,8 @@ import { loadBundle } from "../../runtime/host/loader.ts";
 import { loadDataset, take } from "../../harness/data/datasets.ts";
 import { evaluateAttack, mergeRecords } from "../../harness/attacks/evaluate.ts";
 import { argmaxRows } from "../../harness/attacks/types.ts";
+import { Replica } from "../../harness/replica/replica.ts";
+import { agreement } from "../helpers/oracle.ts";
 
 const zoo = (name: string) => new URL(`../../models/zoo/${name}/`, import.meta.url).pathname;
 
@@ -28,6 +30,15 @@ const run = async (s: Awaited<ReturnType<typeof setup>>, attack: string, eps: nu
 
 describe("attacks on the MBN3x1 zoo model", async () => {
   const s = await setup("fmnist_resnet20_mbn3x1", 32);
+  it("the replica's logits agree with the bundle under the end-to-end oracle rule (ties only with evidence)", async () => {
+    const replica = await Replica.build(s.res.plan);
+    const x = s.data.x, n = s.data.n;
+    const a = agreement(s.res, x, s.bundle.run(x), { replica: replica.logits(x, n) }, n);
+    console.log(`replica vs bundle on ${n} Fashion-MNIST images: maxRel ${a.maxRel.toExponential(2)}, excused ${a.excused.length}/${a.cap}`);
+    expect(a.unexplained).toEqual([]);
+    expect(a.excused.length).toBeLessThanOrEqual(a.cap);
+    expect(a.maxRel).toBeLessThanOrEqual(1e-4);
+  });
   it("ε = 0 gives adversarial = natural accuracy", async () => {
     for (const a of ["fgsm", "pgd", "square"]) {
       const { record } = await run(s, a, 0);
