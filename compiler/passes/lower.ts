@@ -484,6 +484,9 @@ function pool(ctx: Ctx, n: Node, op: "MaxPool" | "AveragePool"): ValueId {
   });
 }
 
+/** ONNX ops that lower to run-time layers (besides the float elementwise programs of FLOAT_ELEMENTWISE). */
+export const RUNTIME_OPS: string[] = Object.keys(LOWER);
+
 export function lower(g: Graph, shapes: Map<string, Tensor>, inputShape: number[], batch = 1): Plan {
   if (g.outputs.length !== 1) fail(`the model has ${g.outputs.length} outputs; mbn compiles single-output models`, { file: g.file });
   const order = new Map(g.nodes.map((n, i) => [n, i]));

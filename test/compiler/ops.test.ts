@@ -7,6 +7,8 @@ import { compile } from "../../compiler/index.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { Replica } from "../../harness/replica/replica.ts";
 import { buildModel, floatTensor, type NodeSpec } from "../helpers/onnx_builder.ts";
+import { readFileSync } from "node:fs";
+import { withOps } from "../../scripts/ops_table.ts";
 
 const rnd = (n: number, seed: number) => {
   let s = seed >>> 0;
@@ -76,5 +78,12 @@ describe("run-time ops", () => {
   it("a Concat along another axis is refused with one line", () => {
     const nodes: NodeSpec[] = [{ op: "Relu", inputs: ["x"], outputs: ["r"] }, { op: "Concat", inputs: ["x", "r"], outputs: ["y"], attrs: { axis: 2 } }];
     expect(() => compile(buildModel({ nodes, input: ["x", [-1, 2, 3, 3]], output: ["y", [-1, 2, 6, 3]] }), { file: "c.onnx" })).toThrow(/Concat along axis 2 .* is not supported/);
+  });
+});
+
+describe("README", () => {
+  it("lists the supported ops as the op tables define them (npx tsx scripts/ops_table.ts regenerates it)", () => {
+    const text = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    expect(withOps(text)).toBe(text);
   });
 });
