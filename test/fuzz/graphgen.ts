@@ -1,0 +1,470 @@
+// Differential fuzzing, part 1: a seeded generator of random *valid* ONNX models over the op set mbn
+// claims to support (in the manner of NNSmith, ASPLOS '23: grow the graph op by op while tracking
+// shapes, so onnxruntime accepts every model). A model is a Recipe — input spec + a list of steps,
+// plain JSON — and build() replays it. Every step adapts to the shape it meets (kernels shrink to
+// fit, a 4-D-only step on a 2-D tensor is skipped), so the shrinker can delete steps or lower any
+// parameter and still get a valid model. Constants come from each step's own seed. Values are kept
+// off exact quantizer thresholds (see Val and quantizer()), where float32 summation order alone
+// decides and no oracle could call either side wrong.
+import onnxProto from "onnx-proto";
+import { rng } from "../../harness/rng.ts";
+
+const { onnx } = onnxProto as unknown as { onnx: any };
+
+/** Bump when a seed would generate another model: the nightly log resumes only cases of this version. */
+export const GENERATOR_VERSION = 1;
+
+/** rank 4: x is [N, c, h, w]; rank 2: x is [N, c]. batch "dyn" = a dim_param batch axis. */
+export interface InputSpec { rank: 2 | 4; batch: number | "dyn"; c: number; h: number; w: number; opset: number }
+export type Param = number | string | boolean | number[];
+export interface Step { op: string; seed: number; [param: string]: Param }
+export interface Recipe { seed: number; input: InputSpec; steps: Step[] }
+export interface Built { bytes: Uint8Array; ops: string[]; inputShape: (number | string)[]; outputShape: (number | string)[]; applied: number }
+
+type Rand = () => number;
+const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1)); // inclusive
+const pick = <T>(r: Rand, a: readonly T[]): T => a[Math.floor(r() * a.length)];
+const uni = (r: Rand, lo: number, hi: number) => lo + (hi - lo) * r();
+const chance = (r: Rand, p: number) => r() < p;
+/** Small values more often: sizes skew towards 1…4. */
+const skewed = (r: Rand, lo: number, hi: number) => lo + Math.floor((hi - lo + 1) * r() * r());
+const clampInt = (v: Param | undefined, lo: number, hi: number, dflt: number) => {
+  const n = typeof v === "number" && Number.isFinite(v) ? Math.round(v) : dflt;
+  return Math.max(lo, Math.min(hi, n));
+};
+/** A dyadic rational (multiple of 2^-8): sums of such weights are exact in float32. */
+const dyadic = (v: number) => Math.max(1 / 256, Math.round(v * 256) / 256);
+
+// ------------------------------------------------------------------------------- ONNX assembly
+
+/**
+ * A tensor: shape without the batch axis, and what its values are.
+ *   quantOut  it is a quantizer's output (a conv reading it can be a BitConv)
+ *   discrete  it is computed from quantizer outputs alone: its values come from a finite set and
+ *             repeat across pixels, so sums over it can cancel exactly (v − v = 0)
+ *   sums      it is a sum over discrete values with no offset after it: its exact value can sit on a
+ *             quantizer threshold while float32 lands an ulp to either side, by summation order alone
+ *             (quantizer() moves such values off the thresholds)
+ */
+interface Val { name: string; shape: number[]; quantOut: boolean; discrete: boolean; sums: boolean }
+/** How an op changes what the values are (see Val): a quantizer, a sum (conv, pool, dense without
+ *  bias), an elementwise op, or a per-channel offset (bias, BatchNorm, Add/Sub of a constant). */
+type Flow = "quant" | "sum" | "keep" | "offset";
+
+class Builder {
+  nodes: any[] = [];
+  inits: any[] = [];
+  ops: string[] = [];
+  cur: Val;
+  stack: Val[] = [];
+  applied = 0;
+  private n = 0;
+
+  constructor(readonly input: InputSpec) {
+    this.cur = { name: "x", shape: input.rank === 4 ? [input.c, input.h, input.w] : [input.c], quantOut: false, discrete: false, sums: false };
+  }
+
+  fresh(p: string) {
+    return `${p}${this.n++}`;
+  }
+
+  node(op: string, inputs: string[], attrs: Record<string, number | number[] | { f: number }> = {}): string {
+    const out = this.fresh("t");
+    const attribute = Object.entries(attrs).map(([name, v]) =>
+      Array.isArray(v) ? onnx.AttributeProto.create({ name, type: 7, ints: v })
+      : typeof v === "object" ? onnx.AttributeProto.create({ name, type: 1, f: v.f })
+      : onnx.AttributeProto.create({ name, type: 2, i: v }));
+    this.nodes.push(onnx.NodeProto.create({ name: `${op}_${this.nodes.length}`, opType: op, domain: "", input: inputs, output: [out], attribute }));
+    this.ops.push(op);
+    return out;
+  }
+
+  floats(dims: number[], values: ArrayLike<number>): string {
+    const name = this.fresh("p");
+    this.inits.push(onnx.TensorProto.create({ name, dims, dataType: 1, floatData: Array.from(Float32Array.from(values)) }));
+    return name;
+  }
+
+  ints64(dims: number[], values: number[]): string {
+    const name = this.fresh("p");
+    this.inits.push(onnx.TensorProto.create({ name, dims, dataType: 7, int64Data: values }));
+    return name;
+  }
+
+  /** uint8 (dataType 2) or int8 (3) — stored in int32_data as ONNX prescribes. */
+  bytes8(dims: number[], values: number[], signed: boolean): string {
+    const name = this.fresh("p");
+    this.inits.push(onnx.TensorProto.create({ name, dims, dataType: signed ? 3 : 2, int32Data: values }));
+    return name;
+  }
+
+  set(name: string, shape: number[], flow: Flow) {
+    const { discrete, sums } = this.cur;
+    this.cur = { name, shape, quantOut: flow === "quant", discrete: discrete || flow === "quant", sums: flow === "sum" ? discrete : flow === "keep" && sums };
+  }
+
+  batchDim() {
+    return this.input.batch === "dyn" ? { dimParam: "N" } : { dimValue: this.input.batch };
+  }
+
+  finish(): Built {
+    const vi = (name: string, shape: number[]) => onnx.ValueInfoProto.create({
+      name, type: { tensorType: { elemType: 1, shape: { dim: [this.batchDim(), ...shape.map((d) => ({ dimValue: d }))] } } },
+    });
+    // the graph output must be a node output: an empty graph gets an Identity
+    if (this.cur.name === "x") this.set(this.node("Identity", ["x"]), this.cur.shape, "keep");
+    const out = this.cur.name;
+    const graph = onnx.GraphProto.create({
+      name: "differential", node: this.nodes, initializer: this.inits,
+      input: [vi("x", this.input.rank === 4 ? [this.input.c, this.input.h, this.input.w] : [this.input.c])], output: [vi(out, this.cur.shape)],
+    });
+    const model = onnx.ModelProto.create({ irVersion: 8, producerName: "mbn-graphgen", graph, opsetImport: [{ domain: "", version: this.input.opset }] });
+    const b = this.input.batch === "dyn" ? "N" : this.input.batch;
+    const inputShape = [b, ...(this.input.rank === 4 ? [this.input.c, this.input.h, this.input.w] : [this.input.c])];
+    return { bytes: onnx.ModelProto.encode(model).finish(), ops: this.ops, inputShape, outputShape: [b, ...this.cur.shape], applied: this.applied };
+  }
+}
+
+/** Per-channel constant shaped to broadcast along axis 1 of the current tensor (or a scalar). */
+function channelConst(b: Builder, values: number[], form: string): string {
+  const C = b.cur.shape[0], rank = b.cur.shape.length + 1;
+  if (form === "scalar" || values.length === 1) return b.floats([], [values[0]]);
+  if (rank === 4) return b.floats(form === "c11" ? [C, 1, 1] : [1, C, 1, 1], values);
+  return b.floats(form === "c11" ? [C] : [1, C], values);
+}
+
+// ----------------------------------------------------------------------------------- the steps
+
+type Apply = (b: Builder, s: Step, r: Rand) => boolean; // false = skipped (does not fit here)
+
+const is4d = (b: Builder) => b.cur.shape.length === 3;
+
+/**
+ * Conv 2-D. weights: float | binary (±α per output channel) | multibit (Σ of M binary bases) | kbit
+ * (fixed point). Rarely grouped (group divides C and cout) or dilated: mbn may refuse those, cleanly.
+ */
+const conv: Apply = (b, s, r) => {
+  if (!is4d(b)) return false;
+  const [C, H, W] = b.cur.shape;
+  const cout = clampInt(s.cout, 1, 20, 4), stride = clampInt(s.stride, 1, 2, 1);
+  const g = C % clampInt(s.group, 1, 20, 1) === 0 && cout % clampInt(s.group, 1, 20, 1) === 0 ? clampInt(s.group, 1, 20, 1) : 1;
+  const d = clampInt(s.dilation, 1, 2, 1);
+  let k = [1, 3, 5].includes(s.k as number) ? (s.k as number) : 1;
+  const span = () => d * (k - 1) + 1;
+  const pads = () => (Array.isArray(s.pads) ? s.pads : [0, 0, 0, 0]).map((p) => clampInt(p, 0, k - 1, 0)); // t l b r
+  let p = pads();
+  while (k > 1 && (H + p[0] + p[2] < span() || W + p[1] + p[3] < span())) {
+    k -= 2;
+    p = pads();
+  }
+  const fan = (C / g) * k * k, scale = 1 / Math.sqrt(fan);
+  const w = new Float32Array(cout * fan);
+  const kind = String(s.weights);
+  for (let o = 0; o < cout; o++) {
+    const row = w.subarray(o * fan, (o + 1) * fan);
+    if (kind === "binary") {
+      const a = dyadic(uni(r, 0.5, 1.5) * scale);
+      for (let i = 0; i < fan; i++) row[i] = chance(r, 0.5) ? a : -a;
+    } else if (kind === "multibit") {
+      const M = clampInt(s.m, 1, 3, 2);
+      const alphas = Array.from({ length: M }, (_, m) => dyadic(uni(r, 0.5, 1.5) * scale * 2 ** -m));
+      for (let i = 0; i < fan; i++) row[i] = alphas.reduce((acc, a) => acc + (chance(r, 0.5) ? a : -a), 0);
+    } else if (kind === "kbit") {
+      const L = 2 ** clampInt(s.m, 1, 3, 2) - 1, a = dyadic(scale * 1.5);
+      for (let i = 0; i < fan; i++) row[i] = a * ((2 * int(r, 0, L)) / L - 1);
+    } else for (let i = 0; i < fan; i++) row[i] = uni(r, -1.7, 1.7) * scale;
+  }
+  const ins = [b.cur.name, b.floats([cout, C / g, k, k], w)];
+  if (s.bias) ins.push(b.floats([cout], Array.from({ length: cout }, () => uni(r, -0.3, 0.3))));
+  const oh = Math.floor((H + p[0] + p[2] - span()) / stride) + 1, ow = Math.floor((W + p[1] + p[3] - span()) / stride) + 1;
+  const attrs: Record<string, number[] | number> = { kernel_shape: [k, k], strides: [stride, stride], pads: [p[0], p[1], p[2], p[3]] };
+  if (g > 1) attrs.group = g;
+  if (d > 1) attrs.dilations = [d, d];
+  b.set(b.node("Conv", ins, attrs), [cout, oh, ow], s.bias ? "offset" : "sum");
+  return true;
+};
+
+const batchnorm: Apply = (b, s, r) => {
+  const C = b.cur.shape[0];
+  const v = (lo: number, hi: number) => Array.from({ length: C }, () => uni(r, lo, hi));
+  const scale = v(0.5, 1.5).map((x) => (chance(r, 0.2) ? -x : x));
+  const ins = [b.cur.name, b.floats([C], scale), b.floats([C], v(-0.5, 0.5)), b.floats([C], v(-0.5, 0.5)), b.floats([C], v(0.5, 2))];
+  b.set(b.node("BatchNormalization", ins, { epsilon: { f: 1e-5 } }), b.cur.shape, "offset");
+  return true;
+};
+
+/** Relu / Clip / LeakyRelu / Sigmoid / Tanh. */
+const activation: Apply = (b, s) => {
+  const kind = String(s.kind);
+  let out: string;
+  if (kind === "clip") {
+    const lo = typeof s.lo === "number" ? s.lo : 0, hi = typeof s.hi === "number" ? Math.max(lo + 0.25, s.hi) : 1;
+    out = b.node("Clip", [b.cur.name, b.floats([], [lo]), b.floats([], [hi])]);
+  } else if (kind === "leakyrelu") out = b.node("LeakyRelu", [b.cur.name], { alpha: { f: typeof s.alpha === "number" ? s.alpha : 0.1 } });
+  else if (kind === "sigmoid") out = b.node("Sigmoid", [b.cur.name]);
+  else if (kind === "tanh") out = b.node("Tanh", [b.cur.name]);
+  else if (kind === "silu") out = b.node("Mul", [b.cur.name, b.node("Sigmoid", [b.cur.name])]); // x·sigmoid(x)
+  else out = b.node("Relu", [b.cur.name]);
+  b.set(out, b.cur.shape, "keep");
+  return true;
+};
+
+/** Quantizers: sign | rsign (Sign(x − b_c)) | dorefa k-bit | qdq (QuantizeLinear → DequantizeLinear, per tensor or per axis). */
+const quantizer: Apply = (b, s, r) => {
+  const kind = String(s.kind), shape = b.cur.shape, C = shape[0];
+  // Sums of discrete values (e.g. a bias-free binary conv over Sign outputs) hit thresholds exactly
+  // (0 for Sign, (j + ½)/n for DoReFa) all the time; whether float32 lands on, above or below is
+  // summation order alone — a tie no oracle can judge. A per-channel offset with a full float32
+  // mantissa (as a trained BatchNorm or bias would give) moves the values off the thresholds.
+  if (b.cur.sums) {
+    const shift = Array.from({ length: C }, () => uni(r, 0.05, 0.3) * (chance(r, 0.5) ? -1 : 1));
+    b.set(b.node("Add", [b.cur.name, channelConst(b, shift, "c11")]), shape, "offset");
+  }
+  let out: string;
+  if (kind === "rsign") {
+    const shift = b.node("Sub", [b.cur.name, channelConst(b, Array.from({ length: C }, () => uni(r, -0.3, 0.3)), "c11")]);
+    out = b.node("Sign", [shift]);
+  } else if (kind === "dorefa") {
+    // round(clip(x, 0, 1)·(2^k − 1)) / (2^k − 1)
+    const n = 2 ** clampInt(s.bits, 1, 4, 2) - 1;
+    const c = b.node("Clip", [b.cur.name, b.floats([], [0]), b.floats([], [1])]);
+    out = b.node("Div", [b.node("Round", [b.node("Mul", [c, b.floats([], [n])])]), b.floats([], [n])]);
+  } else if (kind === "qdq") {
+    const signed = !!s.signed, perAxis = !!s.perAxis && C > 1;
+    const scales = Array.from({ length: perAxis ? C : 1 }, () => uni(r, 0.004, 0.04));
+    const zps = scales.map(() => (signed ? int(r, -8, 8) : int(r, 100, 156)));
+    const dims = perAxis ? [C] : [];
+    const sc = b.floats(dims, scales), zp = b.bytes8(dims, zps, signed);
+    const attrs: Record<string, number> = perAxis ? { axis: 1 } : {};
+    out = b.node("DequantizeLinear", [b.node("QuantizeLinear", [b.cur.name, sc, zp], attrs), sc, zp], attrs);
+  } else out = b.node("Sign", [b.cur.name]);
+  b.set(out, shape, "quant");
+  return true;
+};
+
+const pool: Apply = (b, s) => {
+  if (!is4d(b)) return false;
+  const [C, H, W] = b.cur.shape;
+  let k = clampInt(s.k, 1, 3, 2);
+  const stride = clampInt(s.stride, 1, 2, 1);
+  const pads = () => (Array.isArray(s.pads) ? s.pads : [0, 0, 0, 0]).map((p) => clampInt(p, 0, k - 1, 0));
+  let p = pads();
+  while (k > 1 && (H + p[0] + p[2] < k || W + p[1] + p[3] < k)) {
+    k--;
+    p = pads();
+  }
+  // ceil_mode as onnxruntime computes it (no PyTorch-style dropping of the last window); kept only
+  // when that last window still covers an input element — a window of padding alone has no defined value
+  const dim = (n: number, a: number, z: number, c: boolean) => (c ? Math.ceil : Math.floor)((n + a + z - k) / stride) + 1;
+  const inside = (n: number, a: number, z: number) => (dim(n, a, z, true) - 1) * stride < n + a;
+  const ceil = s.ceil && inside(H, p[0], p[2]) && inside(W, p[1], p[3]) ? 1 : 0;
+  const attrs: Record<string, number | number[]> = { kernel_shape: [k, k], strides: [stride, stride], pads: p, ceil_mode: ceil };
+  const avg = s.kind === "avg";
+  if (avg) attrs.count_include_pad = s.countIncludePad ? 1 : 0;
+  b.set(b.node(avg ? "AveragePool" : "MaxPool", [b.cur.name], attrs), [C, dim(H, p[0], p[2], !!ceil), dim(W, p[1], p[3], !!ceil)], avg ? "sum" : "keep");
+  return true;
+};
+
+const globalAvgPool: Apply = (b) => {
+  if (!is4d(b)) return false;
+  b.set(b.node("GlobalAveragePool", [b.cur.name]), [b.cur.shape[0], 1, 1], "sum");
+  return true;
+};
+
+/**
+ * Flatten (axis 1) or Reshape to [N, C·H·W] (shape [0, −1], [N, −1] or [−1, F]); "unflatten": 2-D
+ * [N, F] → [N, F, 1, 1] / [N, 1, F, 1] / [N, 1, 1, F]; "reshape4d": [N, C, H, W] → another 4-D
+ * shape of the same size (the same values re-read: channels and pixels trade places).
+ */
+const flatten: Apply = (b, s) => {
+  const F = b.cur.shape.reduce((p, d) => p * d, 1);
+  const form = String(s.form), variant = clampInt(s.variant, 0, 4, 0);
+  if (form === "unflatten") {
+    if (is4d(b)) return false;
+    const to = [[F, 1, 1], [1, F, 1], [1, 1, F]][variant % 3];
+    b.set(b.node("Reshape", [b.cur.name, b.ints64([4], [0, ...to])]), to, "keep");
+    return true;
+  }
+  if (form === "reshape4d") {
+    if (!is4d(b)) return false;
+    const [C, H, W] = b.cur.shape;
+    const to = [[H, C, W], [C * H, W, 1], [C, W, H], [1, C * H, W], [F, 1, 1]][variant];
+    b.set(b.node("Reshape", [b.cur.name, b.ints64([4], [0, ...to])]), to, "keep");
+    return true;
+  }
+  let out: string;
+  if (form === "flatten") out = b.node("Flatten", [b.cur.name], { axis: 1 });
+  else {
+    const target = form === "zero" ? [0, -1] : form === "batch" && b.input.batch !== "dyn" ? [b.input.batch, -1] : [-1, F];
+    out = b.node("Reshape", [b.cur.name, b.ints64([2], target)]);
+  }
+  b.set(out, [F], "keep");
+  return true;
+};
+
+/** Gemm (transB, alpha, beta, bias [O] or [1]) or MatMul by a constant [F, O]. */
+const dense: Apply = (b, s, r) => {
+  if (is4d(b)) return false;
+  const F = b.cur.shape[0], O = clampInt(s.cout, 1, 16, 4), scale = 1 / Math.sqrt(F);
+  const w = Array.from({ length: F * O }, () => uni(r, -1.7, 1.7) * scale);
+  if (s.kind === "matmul") {
+    b.set(b.node("MatMul", [b.cur.name, b.floats([F, O], w)]), [O], "sum");
+    return true;
+  }
+  const transB = !!s.transB;
+  const ins = [b.cur.name, b.floats(transB ? [O, F] : [F, O], w)];
+  if (s.bias === "full") ins.push(b.floats([O], Array.from({ length: O }, () => uni(r, -0.3, 0.3))));
+  else if (s.bias === "scalar") ins.push(b.floats([1], [uni(r, -0.3, 0.3)]));
+  const attrs: Record<string, number | { f: number }> = { transB: transB ? 1 : 0 };
+  if (typeof s.alpha === "number" && s.alpha !== 1) attrs.alpha = { f: s.alpha };
+  if (typeof s.beta === "number" && s.beta !== 1) attrs.beta = { f: s.beta };
+  b.set(b.node("Gemm", ins, attrs), [O], ins.length > 2 ? "offset" : "sum");
+  return true;
+};
+
+/** Add / Sub / Mul / Div by a per-channel (or scalar) constant, either operand order (not c / x). */
+const constOp: Apply = (b, s, r) => {
+  const C = b.cur.shape[0], kind = String(s.kind);
+  const op = ({ add: "Add", sub: "Sub", mul: "Mul", div: "Div" } as Record<string, string>)[kind] ?? "Mul";
+  const form = C === 1 ? "scalar" : String(s.form);
+  const values = Array.from({ length: form === "scalar" ? 1 : C }, () =>
+    op === "Add" || op === "Sub" ? uni(r, -0.5, 0.5) : uni(r, 0.5, 2) * (chance(r, 0.25) ? -1 : 1));
+  const k = channelConst(b, values, form);
+  const constFirst = !!s.constFirst && op !== "Div";
+  b.set(b.node(op, constFirst ? [k, b.cur.name] : [b.cur.name, k]), b.cur.shape, op === "Mul" || op === "Div" ? "keep" : "offset");
+  return true;
+};
+
+const fork: Apply = (b) => {
+  b.stack.push(b.cur);
+  return true;
+};
+
+/** Residual Add of the current tensor and the one saved by the matching fork (skipped if shapes differ). */
+const join: Apply = (b, s) => {
+  const skip = b.stack.pop();
+  if (!skip || skip.name === b.cur.name || skip.shape.join() !== b.cur.shape.join()) return false;
+  // two branches of quantizer-derived values can cancel exactly too: treat their sum as a sum
+  const both = { discrete: skip.discrete && b.cur.discrete, sums: skip.sums || b.cur.sums || (skip.discrete && b.cur.discrete) };
+  b.set(b.node("Add", s.swap ? [skip.name, b.cur.name] : [b.cur.name, skip.name]), b.cur.shape, "keep");
+  Object.assign(b.cur, both);
+  return true;
+};
+
+export const STEPS: Record<string, Apply> = { conv, batchnorm, activation, quantizer, pool, globalAvgPool, flatten, dense, constOp, fork, join };
+
+/** Replay a recipe into an ONNX model. */
+export function build(recipe: Recipe): Built {
+  const b = new Builder(recipe.input);
+  for (const s of recipe.steps) if (STEPS[s.op]?.(b, s, rng(s.seed))) b.applied++;
+  return b.finish();
+}
+
+// -------------------------------------------------------------------------------- the generator
+
+function genInput(r: Rand): InputSpec {
+  const rank = chance(r, 0.78) ? 4 : 2;
+  const batch = chance(r, 0.45) ? "dyn" : pick(r, [1, 1, 2, 3]);
+  const c = rank === 4 ? 1 + skewed(r, 0, 19) : 1 + skewed(r, 0, 47);
+  return { rank, batch, c, h: rank === 4 ? int(r, 1, 12) : 1, w: rank === 4 ? int(r, 1, 12) : 1, opset: pick(r, [13, 13, 13, 17]) };
+}
+
+const actStep = (r: Rand, seed: number): Step => {
+  const kind = pick(r, ["relu", "relu", "clip", "leakyrelu", "sigmoid", "tanh", "silu"]);
+  const s: Step = { op: "activation", seed, kind };
+  if (kind === "clip") [s.lo, s.hi] = pick(r, [[0, 1], [-1, 1], [0, 6], [-0.5, 0.25]]);
+  if (kind === "leakyrelu") s.alpha = pick(r, [0.01, 0.1, 0.25]);
+  return s;
+};
+const quantStep = (r: Rand, seed: number): Step => {
+  const kind = pick(r, ["sign", "sign", "rsign", "dorefa", "dorefa", "qdq"]);
+  return { op: "quantizer", seed, kind, bits: int(r, 1, 4), signed: chance(r, 0.5), perAxis: chance(r, 0.4) };
+};
+const convStep = (r: Rand, seed: number, C: number, weights: string, keepShape = false): Step => {
+  const k = pick(r, [1, 3, 3, 5]);
+  const half = (k - 1) / 2;
+  const pads = keepShape ? [half, half, half, half]
+    : chance(r, 0.5) ? [half, half, half, half] : [0, 0, 0, 0].map(() => int(r, 0, k - 1));
+  const s: Step = { op: "conv", seed, cout: keepShape ? C : 1 + skewed(r, 0, 19), k, stride: keepShape ? 1 : pick(r, [1, 1, 2]), pads, bias: chance(r, 0.5), weights, m: int(r, 1, 3) };
+  if (!keepShape && chance(r, 0.03)) s.dilation = 2;
+  if (!keepShape && chance(r, 0.03)) [s.group, s.cout] = [C, C * pick(r, [1, 2])]; // depthwise (group = C)
+  return s;
+};
+const constStep = (r: Rand, seed: number): Step => ({
+  op: "constOp", seed, kind: pick(r, ["add", "sub", "mul", "div"]), form: pick(r, ["scalar", "c11", "1c11"]), constFirst: chance(r, 0.3),
+});
+const flattenStep = (r: Rand, seed: number): Step => ({ op: "flatten", seed, form: pick(r, ["flatten", "flatten", "zero", "batch", "minus1"]) });
+
+/** One random valid model: 1–8 steps chosen by the shape they meet. */
+export function generate(seed: number): Recipe {
+  const r = rng(seed);
+  const input = genInput(r);
+  const steps: Step[] = [];
+  const b = new Builder(input);
+  // every step is kept, applied or not: a skipped fork/join still moves the stack the same way on replay
+  const add = (s: Step) => {
+    steps.push(s);
+    if (STEPS[s.op](b, s, rng(s.seed))) b.applied++;
+  };
+  const nextSeed = () => Math.floor(r() * 2 ** 31);
+  const len = int(r, 1, 8);
+  for (let guard = 0; b.applied < len && guard < 50; guard++) {
+    const C = b.cur.shape[0];
+    const choice = is4d(b)
+      ? pick(r, ["conv", "conv", "bitconv", "bitconv", "bitconv", "bn", "act", "act", "quant", "pool", "gap", "flatten", "flatten", "const", "const", "residual", "residual"])
+      : pick(r, ["dense", "dense", "bn", "act", "act", "quant", "const", "const", "residual", "flatten", "unflatten"]);
+    switch (choice) {
+      case "conv": add(convStep(r, nextSeed(), C, chance(r, 0.8) ? "float" : pick(r, ["binary", "multibit"]))); break;
+      case "bitconv": // a quantizer, optionally behind BatchNorm, then a conv with binary / multi-bit weights
+        if (chance(r, 0.3)) add({ op: "batchnorm", seed: nextSeed() });
+        if (!b.cur.quantOut || chance(r, 0.3)) add(quantStep(r, nextSeed()));
+        add(convStep(r, nextSeed(), C, pick(r, ["binary", "binary", "multibit", "kbit"])));
+        break;
+      case "bn": add({ op: "batchnorm", seed: nextSeed() }); break;
+      case "act": add(actStep(r, nextSeed())); break;
+      case "quant": add(quantStep(r, nextSeed())); break;
+      case "pool": add({ op: "pool", seed: nextSeed(), kind: pick(r, ["max", "avg"]), k: int(r, 1, 3), stride: int(r, 1, 2), pads: [0, 0, 0, 0].map(() => int(r, 0, 1)), ceil: chance(r, 0.2), countIncludePad: chance(r, 0.5) }); break;
+      case "gap": add({ op: "globalAvgPool", seed: nextSeed() }); break;
+      case "flatten": add(chance(r, 0.2) ? { op: "flatten", seed: nextSeed(), form: "reshape4d", variant: int(r, 0, 4) } : flattenStep(r, nextSeed())); break;
+      case "unflatten": if (chance(r, 0.4)) add({ op: "flatten", seed: nextSeed(), form: "unflatten", variant: int(r, 0, 2) }); break;
+      case "dense": add({ op: "dense", seed: nextSeed(), kind: pick(r, ["gemm", "gemm", "matmul"]), cout: 1 + skewed(r, 0, 15), transB: chance(r, 0.5), bias: pick(r, ["none", "full", "full", "scalar"]), alpha: pick(r, [1, 1, 0.5]), beta: pick(r, [1, 1, 2]) }); break;
+      case "const": add(constStep(r, nextSeed())); break;
+      case "residual": { // fork → 1–3 shape-keeping steps → Add(branch, skip)
+        add({ op: "fork", seed: 0 });
+        const inner = int(r, 1, 3);
+        for (let i = 0; i < inner; i++) {
+          const c = pick(r, is4d(b) ? ["conv", "bitconv", "bn", "act", "const", "quant"] : ["bn", "act", "const", "quant"]);
+          if (c === "conv") add(convStep(r, nextSeed(), C, "float", true));
+          else if (c === "bitconv") {
+            add(quantStep(r, nextSeed()));
+            add(convStep(r, nextSeed(), C, pick(r, ["binary", "multibit"]), true));
+          } else if (c === "bn") add({ op: "batchnorm", seed: nextSeed() });
+          else if (c === "act") add(actStep(r, nextSeed()));
+          else if (c === "const") add(constStep(r, nextSeed()));
+          else add(quantStep(r, nextSeed()));
+        }
+        add({ op: "join", seed: 0, swap: chance(r, 0.5) });
+        break;
+      }
+    }
+  }
+  // a tail that ends on a flattened map, often followed by elementwise work on it
+  if (is4d(b) && chance(r, 0.25)) {
+    add(flattenStep(r, nextSeed()));
+    const tail = int(r, 0, 2);
+    for (let i = 0; i < tail; i++) {
+      const c = pick(r, ["act", "quant", "const", "bn", "dense"]);
+      if (c === "act") add(actStep(r, nextSeed()));
+      else if (c === "quant") add(quantStep(r, nextSeed()));
+      else if (c === "const") add(constStep(r, nextSeed()));
+      else if (c === "bn") add({ op: "batchnorm", seed: nextSeed() });
+      else add({ op: "dense", seed: nextSeed(), kind: "gemm", cout: int(r, 1, 10), transB: true, bias: "full" });
+    }
+  }
+  return { seed, input, steps };
+}
+
+/** Short human-readable summary: "[2,3,4,4] Conv→Relu→Flatten". */
+export function describe(recipe: Recipe, built = build(recipe)): string {
+  return `[${built.inputShape.join(",")}] ${built.ops.join("→") || "(identity)"} → [${built.outputShape.join(",")}]`;
+}
