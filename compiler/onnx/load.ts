@@ -1,14 +1,18 @@
 // Compiler, import stage: ONNX protobuf bytes → Graph (ir/graph.ts). Validates what later stages rely
 // on — opset, domains, tensor data, references, acyclicity — and refuses bad input with a CompileError.
-// Must not interpret ops (that is the reference interpreter's job).
+// Models at opsets 1–10 are rewritten to their opset-11 forms (upgrade.ts), so the Graph's opset is
+// always 11–21 and every node has the meaning its op has there. Must not interpret ops (that is the
+// reference interpreter's job).
 import onnxProto from "onnx-proto";
 import { CompileError, fail } from "../errors.ts";
 import type { Attr, Graph, Node, ValueInfo } from "../ir/graph.ts";
 import { alloc, MAX_TENSOR_ELEMENTS, type Tensor } from "../ir/tensor.ts";
+import { NEWEST_OPSET, OLDEST_OPSET, upgradeGraph } from "./upgrade.ts";
 
 const { onnx } = onnxProto as unknown as { onnx: any };
 
-export const SUPPORTED_OPSETS = { min: 11, max: 21 };
+/** Default-domain opsets accepted (below 11 upgraded at import). */
+export const SUPPORTED_OPSETS = { min: OLDEST_OPSET, max: NEWEST_OPSET };
 export const QONNX_DOMAINS = new Set(["qonnx.custom_op.general", "finn.custom_op.general", "onnx.brevitas"]);
 
 const num = (v: unknown): number => (typeof v === "number" ? v : v == null ? 0 : Number((v as { toString(): string }).toString()));
@@ -145,7 +149,16 @@ export function loadOnnx(bytes: Uint8Array, file = "<model>"): Graph {
   const outputs = (g.output ?? []).map(valueInfo);
   if (inputs.length !== 1) fail(`the model has ${inputs.length} non-constant inputs; mbn compiles single-input models`, { file });
   if (outputs.length < 1) fail("the model declares no outputs", { file });
-  const graph: Graph = { file, opset, inputs, outputs, consts, nodes: toposort(nodes, new Set([...consts.keys(), inputs[0].name]), file) };
+  const declaredRanks = new Map<string, number>();
+  for (const v of [...(g.valueInfo ?? []), ...(g.output ?? []), ...(g.input ?? [])]) {
+    const shape = v?.type?.tensorType?.shape;
+    if (v?.name && shape) declaredRanks.set(v.name, (shape.dim ?? []).length);
+  }
+  const isDefaultDomain = (n: Node) => n.domain === "" || n.domain === "ai.onnx";
+  const sorted = toposort(nodes, new Set([...consts.keys(), inputs[0].name]), file);
+  const reserved = [...(g.input ?? []), ...(g.output ?? [])].map((v: any) => String(v.name));
+  const up = upgradeGraph({ file, opset, nodes: sorted, consts, declaredRanks, reserved, isDefaultDomain });
+  const graph: Graph = { file, opset: up.opset, inputs, outputs, consts, nodes: up.nodes };
   for (const o of outputs) {
     if (!graph.nodes.some((n) => n.outputs.includes(o.name)) && !consts.has(o.name) && o.name !== inputs[0].name) {
       fail(`graph output '${o.name}' is produced by no node`, { file });

@@ -26,7 +26,10 @@ export function geom2d(n: Node, h: number, w: number, kh: number, kw: number, ce
     [padT, padB, padL, padR] = [lowH, ph - lowH, lowW, pw - lowW];
   } else if (auto === "VALID") [padT, padL, padB, padR] = [0, 0, 0, 0];
   const rnd = ceil ? Math.ceil : Math.floor;
-  const oh = rnd((h + padT + padB - ekh) / sh) + 1, ow = rnd((w + padL + padR - ekw) / sw) + 1;
+  let oh = rnd((h + padT + padB - ekh) / sh) + 1, ow = rnd((w + padL + padR - ekw) / sw) + 1;
+  // ceil_mode: a window that would start in the right/bottom padding is dropped (ONNX pooling, onnxruntime, PyTorch)
+  if (ceil && (oh - 1) * sh >= h + padT) oh--;
+  if (ceil && (ow - 1) * sw >= w + padL) ow--;
   if (oh < 1 || ow < 1) throw new RangeError(`window ${kh}×${kw} does not fit input ${h}×${w} with pads [${padT},${padL},${padB},${padR}]`);
   return { kh, kw, sh, sw, dh, dw, padT, padL, padB, padR, oh, ow };
 }
@@ -39,26 +42,33 @@ function conv(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   if (C !== Cg * group || M % group) throw new RangeError(`input has ${C} channels, weights expect ${Cg}×${group} groups`);
   const g = geom2d(n, H, W, kh, kw);
   const out = alloc("float", [N, M, g.oh, g.ow]);
-  const mg = M / group;
+  const mg = M / group, { oh, ow, sh, sw, dh, dw, padT, padL } = g;
+  const xd = x.data, wd = w.data, od = out.data as Float32Array;
+  // Each output element is Σ over (c, ky, kx) in that order of f(x·w), rounded to float32 after every
+  // addition, in-bounds taps only, then + bias. The loops run tap by tap over whole output planes
+  // (od holds float32, so every store rounds) — the same additions in the same order per element.
   for (let nn = 0; nn < N; nn++)
     for (let m = 0; m < M; m++) {
-      const gi = Math.floor(m / mg);
-      for (let oy = 0; oy < g.oh; oy++)
-        for (let ox = 0; ox < g.ow; ox++) {
-          let acc = 0;
-          for (let c = 0; c < Cg; c++)
-            for (let ky = 0; ky < kh; ky++) {
-              const iy = oy * g.sh - g.padT + ky * g.dh;
+      const gi = Math.floor(m / mg), ob = (nn * M + m) * oh * ow;
+      for (let c = 0; c < Cg; c++) {
+        const xb = (nn * C + gi * Cg + c) * H * W;
+        for (let ky = 0; ky < kh; ky++)
+          for (let kx = 0; kx < kw; kx++) {
+            const wv = wd[((m * Cg + c) * kh + ky) * kw + kx];
+            const ox0 = Math.max(0, Math.ceil((padL - kx * dw) / sw)), ox1 = Math.min(ow - 1, Math.floor((W - 1 + padL - kx * dw) / sw));
+            if (ox0 > ox1) continue;
+            for (let oy = 0; oy < oh; oy++) {
+              const iy = oy * sh - padT + ky * dh;
               if (iy < 0 || iy >= H) continue;
-              for (let kx = 0; kx < kw; kx++) {
-                const ix = ox * g.sw - g.padL + kx * g.dw;
-                if (ix < 0 || ix >= W) continue;
-                acc = f(acc + f(x.data[((nn * C + gi * Cg + c) * H + iy) * W + ix] * w.data[((m * Cg + c) * kh + ky) * kw + kx]));
-              }
+              const xr = xb + iy * W - padL + kx * dw, orow = ob + oy * ow;
+              for (let ox = ox0; ox <= ox1; ox++) od[orow + ox] += f(xd[xr + ox * sw] * wv);
             }
-          if (b) acc = f(acc + b.data[m]);
-          out.data[((nn * M + m) * g.oh + oy) * g.ow + ox] = acc;
-        }
+          }
+      }
+      if (b) {
+        const bv = b.data[m];
+        for (let o = ob; o < ob + oh * ow; o++) od[o] += bv;
+      }
     }
   return [out];
 }
@@ -79,6 +89,8 @@ export function bnScaleShift(n: Node, ins: (Tensor | undefined)[]): { scale: Flo
 function batchnorm(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const x = ins[0]!;
   if (attrInt(n, "training_mode", 0)) throw new RangeError("training_mode=1 (batch statistics) is not an inference graph");
+  // before opset 14 the mode is the number of outputs: Y, mean, var, saved_mean, saved_var is training mode
+  if (n.outputs.slice(1).some(Boolean)) throw new RangeError("BatchNormalization with running-statistics outputs (mean, var, …) is training mode (batch statistics), not an inference graph");
   const { scale, shift } = bnScaleShift(n, ins);
   const C = x.shape[1], inner = x.shape.slice(2).reduce((p, d) => p * d, 1);
   const out = alloc("float", x.shape);

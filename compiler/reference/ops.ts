@@ -7,6 +7,10 @@ import { mapN } from "./broadcast.ts";
 import { nnOps } from "./nn.ts";
 import { quantOps } from "./quant_ops.ts";
 
+/**
+ * One op: `opset` is the graph's, always ≥ 11 (onnx/upgrade.ts rewrites older models to their opset-11
+ * forms); an op whose meaning changed after 11 (Softmax, Squeeze/Unsqueeze, Reduce*) reads it.
+ */
 export type OpFn = (node: Node, inputs: (Tensor | undefined)[], opset: number) => Tensor[];
 
 const f = Math.fround;
@@ -100,8 +104,13 @@ function transpose(x: Tensor, perm: number[]): Tensor {
   return out;
 }
 
+/** Cast targets mbn computes exactly: float/double (as float32), bool, the integer types. */
+const CAST_TYPES: Record<number, string> = { 1: "float", 11: "double", 9: "bool", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 12: "uint32", 13: "uint64" };
+
 function castTo(x: Tensor, to: number): Tensor {
-  const dtype: DType = to === 1 || to === 10 || to === 11 || to === 16 ? "float" : to === 9 ? "bool" : "int";
+  // float16/bfloat16 round to 16-bit precision, strings and 8-/4-bit types are other encodings: refused
+  if (!CAST_TYPES[to]) throw new RangeError(`Cast to ONNX type ${to} (${{ 8: "string", 10: "float16", 16: "bfloat16" }[to] ?? "8-/4-bit"}) is not supported`);
+  const dtype: DType = to === 1 || to === 11 ? "float" : to === 9 ? "bool" : "int";
   const out = alloc(dtype, x.shape);
   for (let i = 0; i < x.data.length; i++) {
     const v = x.data[i];
@@ -111,13 +120,13 @@ function castTo(x: Tensor, to: number): Tensor {
   return out;
 }
 
-function slice(n: Node, ins: (Tensor | undefined)[], opset: number): Tensor {
+function slice(n: Node, ins: (Tensor | undefined)[]): Tensor {
   const x = req(n, ins, 0);
   const rank = x.shape.length;
-  const starts = opset >= 10 ? ints(ins[1]) : attrInts(n, "starts", []);
-  const ends = opset >= 10 ? ints(ins[2]) : attrInts(n, "ends", []);
-  const axes = (opset >= 10 ? ints(ins[3]) : attrInts(n, "axes", [])).map((a) => normAxis(a, rank));
-  const steps = opset >= 10 ? ints(ins[4]) : [];
+  const starts = ints(req(n, ins, 1)), ends = ints(req(n, ins, 2));
+  if (starts.length !== ends.length) throw new RangeError(`Slice has ${starts.length} starts but ${ends.length} ends`);
+  const axes = ints(ins[3]).map((a) => normAxis(a, rank));
+  const steps = ints(ins[4]);
   const st = x.shape.map(() => 0), en = [...x.shape], sp = x.shape.map(() => 1);
   starts.forEach((s, i) => {
     const a = axes.length ? axes[i] : i, d = x.shape[a], step = steps[i] ?? 1;
@@ -150,11 +159,11 @@ function slice(n: Node, ins: (Tensor | undefined)[], opset: number): Tensor {
 
 const cmp = (fn: (a: number, b: number) => boolean): OpFn => (n, ins) => [mapN([req(n, ins, 0), req(n, ins, 1)], "bool", (a, b) => (fn(a, b) ? 1 : 0))];
 
-export const OPS: Record<string, OpFn> = {
+const TABLE: Record<string, OpFn> = {
   Identity: (n, ins) => [req(n, ins, 0)],
   Dropout: (n, ins) => {
-    // inference: the identity; training mode (input 2 true, or opset < 7's is_test = 0) drops at random
-    if ((ins[2] && ins[2].data[0]) || n.attrs.is_test === 0) throw new RangeError("Dropout in training mode is random");
+    // inference: the identity; training mode (input 2 true) drops at random (opset < 7's is_test: onnx/upgrade.ts)
+    if (ins[2] && ins[2].data[0]) throw new RangeError("Dropout in training mode is random");
     return [req(n, ins, 0)];
   },
   Constant: (n) => {
@@ -170,7 +179,8 @@ export const OPS: Record<string, OpFn> = {
     const a = req(n, ins, 0);
     return binary(a.dtype === "int" ? (x, y) => Math.trunc(x / y) : (x, y) => x / y)(n, ins, 0);
   },
-  Pow: (n, ins) => [mapN([req(n, ins, 0), req(n, ins, 1)], req(n, ins, 0).dtype, (a, b) => f(a ** b))],
+  // the result has the base's type: an integer base gives trunc(a^b) (onnxruntime casts std::pow's result)
+  Pow: (n, ins) => [mapN([req(n, ins, 0), req(n, ins, 1)], req(n, ins, 0).dtype, req(n, ins, 0).dtype === "float" ? (a, b) => f(a ** b) : (a, b) => Math.trunc(a ** b))],
   Max: variadic(Math.max), Min: variadic(Math.min),
   Sum: variadic((a, b) => f(a + b)),
   Neg: unary((x) => -x), Abs: unary(Math.abs), Sign: unary((x) => (x > 0 ? 1 : x < 0 ? -1 : 0)),
@@ -184,10 +194,10 @@ export const OPS: Record<string, OpFn> = {
     const al = f(attrFloat(n, "alpha", 0.2)), be = f(attrFloat(n, "beta", 0.5));
     return unary((x) => Math.max(0, Math.min(1, f(f(al * x) + be))))(n, ins, 0);
   },
-  Clip: (n, ins, opset) => {
+  Clip: (n, ins) => {
     const x = req(n, ins, 0);
-    const lo = opset >= 11 ? (ins[1] ? ins[1].data[0] : -Infinity) : attrFloat(n, "min", -Infinity);
-    const hi = opset >= 11 ? (ins[2] ? ins[2].data[0] : Infinity) : attrFloat(n, "max", Infinity);
+    const lo = ins[1] ? ins[1].data[0] : -Infinity;
+    const hi = ins[2] ? ins[2].data[0] : Infinity;
     return [mapN([x], x.dtype, (v) => Math.min(Math.max(v, lo), hi))];
   },
   Not: unary((x) => (x ? 0 : 1), "bool"),
@@ -294,10 +304,18 @@ export const OPS: Record<string, OpFn> = {
     const cnt = Math.max(Math.ceil((l - s) / d), 0);
     return [tensor(req(n, ins, 0).dtype, [cnt], Array.from({ length: cnt }, (_, i) => s + i * d))];
   },
-  Slice: (n, ins, opset) => [slice(n, ins, opset)],
+  Slice: (n, ins) => [slice(n, ins)],
   ReduceMean: reduce("mean"), ReduceMax: reduce("max"), ReduceMin: reduce("min"),
   ReduceSum: reduce("sum"), ReduceProd: reduce("prod"), ReduceSumSquare: reduce("sumsq"),
   ...nnOps,
   ...quantOps,
 };
 
+/** The oldest graph opset the op table reads (onnx/upgrade.ts TARGET_OPSET; not imported, to keep the reference free of the importer). */
+export const MIN_GRAPH_OPSET = 11;
+
+/** Every op, refusing a graph recorded below opset 11: its nodes were not upgraded and could mean something else. */
+export const OPS: Record<string, OpFn> = Object.fromEntries(Object.entries(TABLE).map(([op, fn]) => [op, ((n, ins, opset) => {
+  if (!(opset >= MIN_GRAPH_OPSET)) throw new RangeError(`internal compiler error: a graph at opset ${opset} reached the reference interpreter without onnx/upgrade.ts`);
+  return fn(n, ins, opset);
+}) as OpFn]));

@@ -33,6 +33,7 @@ function quantizeLinear(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
 
 function dequantizeLinear(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const x = ins[0]!, r = x.shape.length, axis = attrInt(n, "axis", 1);
+  if (attrInt(n, "block_size", 0)) throw new RangeError("DequantizeLinear with block_size (blocked quantization) is not supported");
   const s = alongAxis(ins[1]!, axis, r);
   const zp = ins[2] ? alongAxis(ins[2], axis, r) : { dtype: "int" as const, shape: [], data: new Float64Array([0]) };
   return [mapN([x, s, zp], "float", (v, sc, z) => f((v - z) * sc))];
