@@ -150,6 +150,8 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
         const p = { in: addr(s.in), h: g.h, w: g.w, c: g.c, kh: g.kh, kw: g.kw, stride_h: g.sh, stride_w: g.sw, pad_t: g.padT, pad_l: g.padL, oh: g.oh, ow: g.ow, out: addr(s.out) };
         return s.op === "MaxPool" ? ["maxpool_f32", L.params("maxpool_f32", p)] : ["avgpool_f32", L.params("avgpool_f32", { ...p, count_include_pad: s.countIncludePad ? 1 : 0, pad_b: g.padB, pad_r: g.padR })];
       }
+      case "LRN":
+        return ["lrn_f32", L.params("lrn_f32", { in: addr(s.in), npix: s.npix, c: s.c, out: addr(s.out), size: s.size, alpha: s.alpha, beta: s.beta, bias: s.bias })];
       case "Softmax":
         return ["softmax_f32", L.params("softmax_f32", { in: addr(s.in), rows: s.rows, n: s.n, out: addr(s.out), log: s.log ? 1 : 0 })];
       case "GlobalAveragePool":

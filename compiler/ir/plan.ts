@@ -112,7 +112,8 @@ export type Step =
   | (StepBase & { op: "GlobalAveragePool" | "GlobalMaxPool"; c: number; hw: number })
   | (StepBase & { op: "Concat"; npix: number; c: number; cOut: number; offset: number }) // one input's channels into out
   | (StepBase & { op: "Transpose"; inDims: number[]; perm: number[] }) // rank ≤ 4, ONNX order in and out
-  | (StepBase & { op: "Softmax"; rows: number; n: number; log: boolean }); // over contiguous rows of n
+  | (StepBase & { op: "Softmax"; rows: number; n: number; log: boolean }) // over contiguous rows of n
+  | (StepBase & { op: "LRN"; npix: number; c: number; size: number; alpha: number; beta: number; bias: number });
 
 export interface Plan {
   values: Value[];

@@ -111,6 +111,7 @@ export const VERSIONS: Record<string, Record<number, string>> = {
   },
   GlobalAveragePool: { 1: "" },
   GlobalMaxPool: { 1: "" },
+  LRN: { 1: "alpha beta bias size", 13: "alpha beta bias size" },
   QuantizeLinear: { 10: "", 13: "axis", 19: "axis saturate", 21: "axis block_size output_dtype saturate" },
   DequantizeLinear: { 10: "", 13: "axis", 19: "axis", 21: "axis block_size" },
 };

@@ -33,7 +33,7 @@ const OTHER = ["Identity", "Dropout", "Cast", "Where", "LeakyRelu", "Clip", "Har
 /** ONNX ops the float fallback evaluates. */
 export const FLOAT_ELEMENTWISE = new Set([...Object.keys(UNARY), ...Object.keys(BINARY), ...Object.keys(NARY), ...OTHER]);
 
-const FLOAT_TYPES = new Set([1, 10, 11, 16]); // float, float16, double, bfloat16
+const FLOAT_TYPES = new Set([1, 11]); // float, double (float16/bfloat16 would round: refused by the reference)
 const BOOL_TYPE = 9;
 
 export function compileElementwise(g: Graph, r: Region, C: number, rank: number): ElemProgram {
@@ -98,9 +98,9 @@ export function compileElementwise(g: Graph, r: Region, C: number, rank: number)
           d = emit("leaky_relu", operand(n, 0), k(attrFloat(n, "alpha", 0.01)));
           break;
         case "Clip": {
-          const bound = (i: number, attr: string, dflt: number) =>
-            g.opset >= 11 ? (n.inputs[i] ? operand(n, i) : k(dflt)) : k(attrFloat(n, attr, dflt));
-          d = emit("clip", operand(n, 0), bound(1, "min", -Infinity), bound(2, "max", Infinity));
+          // import (onnx/upgrade.ts) makes every bound an input, omitted ones ±FLT_MAX as onnxruntime clamps
+          const bound = (i: number, dflt: number) => (n.inputs[i] ? operand(n, i) : k(dflt));
+          d = emit("clip", operand(n, 0), bound(1, -Infinity), bound(2, Infinity));
           break;
         }
         case "HardSigmoid":

@@ -51,6 +51,7 @@ const SHAPE_RULES: Record<string, Rule> = {
   },
   MaxPool: pool2d,
   AveragePool: pool2d,
+  LRN: (_n, [x]) => x.shape, // elementwise in shape (run-time only: passes/lower.ts)
 };
 
 export function inferShapes(g: Graph, input?: Tensor): Map<string, Tensor> {

@@ -356,8 +356,9 @@ const LOWER: Record<string, Lower> = {
   },
   Relu: (ctx, n) => affine(ctx, n, n.inputs[0], { act: 1 }),
   Clip: (ctx, n) => {
-    const lo = ctx.g.opset >= 11 ? (n.inputs[1] ? ctx.g.consts.get(n.inputs[1])?.data[0] : -Infinity) : attrFloat(n, "min", -Infinity);
-    const hi = ctx.g.opset >= 11 ? (n.inputs[2] ? ctx.g.consts.get(n.inputs[2])?.data[0] : Infinity) : attrFloat(n, "max", Infinity);
+    // import (onnx/upgrade.ts) makes every bound an input, omitted ones ±FLT_MAX as onnxruntime clamps
+    const lo = n.inputs[1] ? ctx.g.consts.get(n.inputs[1])?.data[0] : -Infinity;
+    const hi = n.inputs[2] ? ctx.g.consts.get(n.inputs[2])?.data[0] : Infinity;
     if (lo === undefined || hi === undefined) fail("Clip bounds must be constant", where(ctx, n));
     return affine(ctx, n, n.inputs[0], { act: 2, lo, hi });
   },
@@ -398,6 +399,18 @@ const LOWER: Record<string, Lower> = {
   AveragePool: (ctx, n) => pool(ctx, n, "AveragePool"),
   GlobalAveragePool: globalPool,
   GlobalMaxPool: globalPool,
+  ReduceMean: lowerReduce,
+  LRN: (ctx, n) => {
+    const xs = shapeOf(ctx, n.inputs[0]);
+    const size = attrInt(n, "size", 0);
+    if (xs.length < 3 || xs[0] !== 1 || size < 1) fail(`LRN needs a [1, C, spatial…] input and a size ≥ 1, got [${xs}] and ${size}`, where(ctx, n));
+    const inp = floatIn(ctx, n.inputs[0], n);
+    return push(ctx, {
+      op: "LRN", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", xs), npix: pixels(xs), c: xs[1], size,
+      alpha: f(attrFloat(n, "alpha", 1e-4)), beta: f(attrFloat(n, "beta", 0.75)), bias: f(attrFloat(n, "bias", 1)),
+    });
+  },
+  ReduceMax: lowerReduce,
   Concat: lowerConcat,
   Transpose: lowerTranspose,
   Softmax: lowerSoftmax,
@@ -431,11 +444,22 @@ function lowerSoftmax(ctx: Ctx, n: Node): ValueId {
   return fail(`${n.op} over axis ${raw} of a rank-${r} tensor is not supported (the last axis, or the channels)`, where(ctx, n));
 }
 
+/** ReduceMean / ReduceMax over exactly the spatial axes of [1, C, spatial…] (x.mean((2, 3))): a global pool. */
+function lowerReduce(ctx: Ctx, n: Node): ValueId {
+  const xs = shapeOf(ctx, n.inputs[0]), r = xs.length;
+  const t = n.inputs[1] ? ctx.g.consts.get(n.inputs[1]) : undefined;
+  if (n.inputs[1] && !t) fail("the axes input must be constant", where(ctx, n));
+  const axes = [...new Set((t ? Array.from(t.data) : attrInts(n, "axes", [])).map((a) => (a < 0 ? a + r : a)))].sort();
+  if (r < 3 || axes.join() !== xs.slice(2).map((_, i) => i + 2).join())
+    fail(`${n.op} over axes [${axes}] of a rank-${r} tensor is not supported (the spatial axes of [1, C, spatial…], as a global pool)`, where(ctx, n));
+  return globalPool(ctx, n);
+}
+
 function globalPool(ctx: Ctx, n: Node): ValueId {
   const xs = shapeOf(ctx, n.inputs[0]);
   if (xs.length < 3) fail(`${n.op} needs a [1, C, spatial…] input, got [${xs}]`, where(ctx, n));
   const inp = floatIn(ctx, n.inputs[0], n);
-  const op = n.op === "GlobalMaxPool" ? "GlobalMaxPool" : "GlobalAveragePool";
+  const op = n.op === "GlobalMaxPool" || n.op === "ReduceMax" ? "GlobalMaxPool" : "GlobalAveragePool";
   return push(ctx, { op, node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])), c: xs[1], hw: pixels(xs) });
 }
 

@@ -172,7 +172,9 @@ function pool(kind: "max" | "avg"): OpFn {
               cnt++;
             }
           }
-          out.data[(p * g.oh + oy) * g.ow + ox] = kind === "max" ? m : f(s / (cip ? kh * kw : cnt));
+          // count_include_pad: the window within the padded extent (a ceil_mode window may reach past it)
+          const padded = Math.min(kh, H + g.padB - (oy * g.sh - g.padT)) * Math.min(kw, W + g.padR - (ox * g.sw - g.padL));
+          out.data[(p * g.oh + oy) * g.ow + ox] = kind === "max" ? m : f(s / (cip ? padded : cnt));
         }
     return [out];
   };
@@ -223,7 +225,30 @@ function softmax(log: boolean): OpFn {
   };
 }
 
+/** LRN across channels: x · (bias + alpha/size · Σ_window x²)^(−beta), window c − ⌊(size−1)/2⌋ … c + ⌈(size−1)/2⌉. */
+const lrn: OpFn = (n, ins) => {
+  const x = ins[0]!, size = attrInt(n, "size", 0);
+  if (x.shape.length < 3 || size < 1) throw new RangeError("LRN needs an [N, C, spatial…] input and a size ≥ 1");
+  const [N, C] = x.shape, inner = x.shape.slice(2).reduce((p, d) => p * d, 1);
+  const alpha = f(attrFloat(n, "alpha", 1e-4)), beta = f(attrFloat(n, "beta", 0.75)), bias = f(attrFloat(n, "bias", 1));
+  const k = f(alpha / size), lo = (size - 1) >> 1, hi = size - 1 - lo;
+  const out = alloc("float", x.shape);
+  for (let b = 0; b < N; b++)
+    for (let c = 0; c < C; c++)
+      for (let i = 0; i < inner; i++) {
+        let s = 0;
+        for (let j = Math.max(0, c - lo); j <= Math.min(C - 1, c + hi); j++) {
+          const v = x.data[(b * C + j) * inner + i];
+          s = f(s + f(v * v));
+        }
+        const at = (b * C + c) * inner + i;
+        out.data[at] = f(x.data[at] * f(Math.pow(f(bias + f(k * s)), -beta)));
+      }
+  return [out];
+};
+
 export const nnOps: Record<string, OpFn> = {
+  LRN: lrn,
   Softmax: softmax(false),
   LogSoftmax: softmax(true),
   Conv: conv,

@@ -180,6 +180,14 @@ export class Replica {
         case "Affine": y = this.epilogue(get(s.in, [-1, s.c]), s.epi, c, vals); break;
         case "BitQuantize": y = staircase(get(s.in, [-1, s.c]), this.stair(s.quant)); break;
         case "Elementwise": y = elementwise(get(s.in, [-1, s.c]), s.prog, Array.from({ length: s.prog.consts.length / s.c }, (_, j) => c[`k${j}`])); break;
+        case "LRN": {
+          // x · (bias + alpha/size · Σ_window x²)^(−beta): the window sum as a zero-padded conv over channels
+          const v = get(s.in, [s.npix, s.c]), lo = (s.size - 1) >> 1, hi = s.size - 1 - lo;
+          const sq = tf.pad(tf.square(v), [[0, 0], [0, 0], [lo, hi]]);
+          const win = tf.addN(Array.from({ length: s.size }, (_, j) => tf.slice(sq, [0, 0, j], [n, s.npix, s.c])));
+          y = tf.mul(v, tf.pow(tf.add(s.bias, tf.mul(s.alpha / s.size, win)), -s.beta));
+          break;
+        }
         case "Softmax": y = (s.log ? tf.logSoftmax : tf.softmax)(get(s.in, [s.rows, s.n])); break;
         case "GlobalAveragePool": y = tf.mean(get(s.in, [s.hw, s.c]), [1], true); break;
         case "GlobalMaxPool": y = tf.max(get(s.in, [s.hw, s.c]), [1], true); break;

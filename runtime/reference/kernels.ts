@@ -221,6 +221,18 @@ export function transposeRef(x: Float32Array, dims: number[], perm: number[]): F
   return y;
 }
 
+/** LRN across channels of channels-last rows (kernels/lrn_f32.ts); pow in double rounded to float32. */
+export function lrnRef(x: Float32Array, npix: number, c: number, size: number, alpha: number, beta: number, bias: number): Float32Array {
+  const y = new Float32Array(npix * c), lo = (size - 1) >> 1, hi = size - 1 - lo, k = f(f(alpha) / size);
+  for (let p = 0; p < npix; p++)
+    for (let ch = 0; ch < c; ch++) {
+      let s = 0;
+      for (let j = Math.max(0, ch - lo); j <= Math.min(c - 1, ch + hi); j++) s = f(s + f(x[p * c + j] * x[p * c + j]));
+      y[p * c + ch] = f(x[p * c + ch] * f(Math.pow(f(f(bias) + f(k * s)), -f(beta))));
+    }
+  return y;
+}
+
 /** Softmax / LogSoftmax over rows of n floats (kernels/softmax_f32.ts), same order; exp/log in double rounded to float32. */
 export function softmaxRef(x: Float32Array, rows: number, n: number, log: boolean): Float32Array {
   const y = new Float32Array(rows * n);

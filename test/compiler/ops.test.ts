@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { Replica } from "../../harness/replica/replica.ts";
-import { buildModel, floatTensor, type NodeSpec } from "../helpers/onnx_builder.ts";
+import { buildModel, floatTensor, intTensor, type NodeSpec } from "../helpers/onnx_builder.ts";
 import { readFileSync } from "node:fs";
 import { withOps } from "../../scripts/ops_table.ts";
 
@@ -86,4 +86,33 @@ describe("README", () => {
     const text = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
     expect(withOps(text)).toBe(text);
   });
+});
+
+describe("reductions over the spatial axes run as global pools", () => {
+  for (const [op, keepdims, opset] of [["ReduceMean", 0, 13], ["ReduceMax", 1, 13], ["ReduceMean", 1, 18]] as const)
+    it(`${op} axes (2, 3) keepdims=${keepdims} opset ${opset}`, async () => {
+      const C = 4, H = 3, W = 5;
+      const axesAsInput = opset >= 18;
+      const nodes: NodeSpec[] = [
+        { op: "Relu", inputs: ["x"], outputs: ["r"] },
+        { op, inputs: axesAsInput ? ["r", "ax"] : ["r"], outputs: ["m"], attrs: { keepdims, ...(axesAsInput ? {} : { axes: [2, 3] }) } },
+        { op: "Flatten", inputs: ["m"], outputs: ["f"] }, { op: "Gemm", inputs: ["f", "w"], outputs: ["y"] },
+      ];
+      const inits = [floatTensor("w", [C, 3], rnd(C * 3, 1)), ...(axesAsInput ? [intTensor("ax", [2], [-1, 2])] : [])];
+      const res = await agreeWithOrt(buildModel({ nodes, inits, opset, input: ["x", [-1, C, H, W]], output: ["y", [-1, 3]] }), [1, C, H, W]);
+      expect(res.plan.steps.some((s) => s.op === (op === "ReduceMax" ? "GlobalMaxPool" : "GlobalAveragePool"))).toBe(true);
+    });
+  it("ReduceMean over the channels is refused with one line", () => {
+    const nodes: NodeSpec[] = [{ op: "ReduceMean", inputs: ["x"], outputs: ["y"], attrs: { axes: [1] } }];
+    expect(() => compile(buildModel({ nodes, input: ["x", [-1, 2, 3, 3]], output: ["y", [-1, 1, 3, 3]] }), { file: "r.onnx" })).toThrow(/ReduceMean over axes \[1\]/);
+  });
+});
+
+describe("LRN across channels (AlexNet, GoogLeNet)", () => {
+  for (const [size, opset] of [[5, 13], [3, 9], [1, 13]]) // (onnxruntime runs odd sizes only)
+    it(`size ${size}, opset ${opset}`, async () => {
+      const C = 7, H = 3, W = 4;
+      const nodes: NodeSpec[] = [conv("x", "w", "c"), { op: "LRN", inputs: ["c"], outputs: ["y"], attrs: { size, alpha: { f: 1e-2 }, beta: { f: 0.75 }, bias: { f: 2 } } }];
+      await agreeWithOrt(buildModel({ nodes, inits: [floatTensor("w", [C, 3, 3, 3], rnd(C * 27, 2).map((v) => v * 4))], opset, input: ["x", [-1, 3, H, W]], output: ["y", [-1, C, H, W]] }), [1, 3, H, W]);
+    });
 });

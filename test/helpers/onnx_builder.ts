@@ -3,7 +3,9 @@ import onnxProto from "onnx-proto";
 
 const { onnx } = onnxProto as unknown as { onnx: any };
 
-export interface NodeSpec { op: string; inputs: string[]; outputs: string[]; name?: string; domain?: string; attrs?: Record<string, number | number[]> }
+/** Attribute values: an int, ints, or { f: x } for a float (FLOAT attributes such as alpha/beta). */
+export type AttrValue = number | number[] | { f: number };
+export interface NodeSpec { op: string; inputs: string[]; outputs: string[]; name?: string; domain?: string; attrs?: Record<string, AttrValue> }
 
 export function floatTensor(name: string, dims: number[], values: number[]): any {
   return onnx.TensorProto.create({ name, dims, dataType: 1, floatData: values });
@@ -15,8 +17,9 @@ export function buildModel(o: {
   const vi = (name: string, dims: number[]) => onnx.ValueInfoProto.create({
     name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (d < 0 ? { dimParam: "batch" } : { dimValue: d })) } } },
   });
-  const attr = (k: string, v: number | number[]) =>
-    Array.isArray(v) ? onnx.AttributeProto.create({ name: k, type: 7, ints: v }) : onnx.AttributeProto.create({ name: k, type: 2, i: v });
+  const attr = (k: string, v: AttrValue) =>
+    typeof v === "object" && !Array.isArray(v) ? onnx.AttributeProto.create({ name: k, type: 1, f: v.f })
+      : Array.isArray(v) ? onnx.AttributeProto.create({ name: k, type: 7, ints: v }) : onnx.AttributeProto.create({ name: k, type: 2, i: v });
   const graph = onnx.GraphProto.create({
     name: "g",
     node: o.nodes.map((n, i) => onnx.NodeProto.create({

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BUILDS, RawRuntime } from "../../runtime/host/raw.ts";
 import { readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
 import {
-  bconvRef, conv2dRef, elementwiseRef, globalAvgPoolRef, globalMaxPoolRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
+  bconvRef, conv2dRef, elementwiseRef, globalAvgPoolRef, globalMaxPoolRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
   type BconvRef, type EpilogueRef, type QuantRef,
 } from "../../runtime/reference/kernels.ts";
 import { packBits, unpackBits, wordsFor } from "../../compiler/pack/bits.ts";
@@ -284,6 +284,20 @@ for (const build of BUILDS) {
         rt.load();
         rt.call("transpose_f32", params);
         expect(Array.from(rt.f32(y, x.length))).toEqual(Array.from(transposeRef(x, dims, perm)));
+      }
+    });
+
+    it("lrn_f32 matches the reference (pow within 4e-7 relative)", () => {
+      const r = rng(17);
+      for (const [npix, c, size] of [[5, 16, 5], [3, 3, 4], [2, 1, 3]]) {
+        const x = floats(r, npix * c, -4, 4);
+        rt.reset();
+        const L = rt.layout, y = L.alloc(npix * c * 4);
+        const params = rt.params("lrn_f32", { in: L.f32(x), npix, c, out: y, size, alpha: 1e-2, beta: 0.75, bias: 2 });
+        rt.load();
+        rt.call("lrn_f32", params);
+        const got = rt.f32(y, npix * c), want = lrnRef(x, npix, c, size, 1e-2, 0.75, 2);
+        for (let i = 0; i < npix * c; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(4e-7 * Math.max(1, Math.abs(want[i])));
       }
     });
 

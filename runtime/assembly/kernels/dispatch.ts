@@ -15,8 +15,9 @@ import { elementwise_f32 } from "./elementwise_f32";
 import { softmax_f32 } from "./softmax_f32";
 import { global_maxpool_f32 } from "./pool";
 import { concat_f32 } from "./concat_f32";
+import { lrn_f32 } from "./lrn_f32";
 import { transpose_f32 } from "./transpose_f32";
-export const KERNEL_COUNT = 16;
+export const KERNEL_COUNT = 17;
 export function dispatch(id: i32, p: usize): void {
   switch (id) {
     case 0: nchw_to_nhwc(p); break;
@@ -34,6 +35,7 @@ export function dispatch(id: i32, p: usize): void {
     case 12: softmax_f32(p); break;
     case 13: global_maxpool_f32(p); break;
     case 14: concat_f32(p); break;
-    case 15: transpose_f32(p); break;
+    case 15: lrn_f32(p); break;
+    case 16: transpose_f32(p); break;
   }
 }
