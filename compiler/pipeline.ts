@@ -1,5 +1,5 @@
-// Compiler: the stages, top to bottom, one line each. ONNX bytes → Graph → folded Graph → one-sample
-// Graph → shapes → Plan → fused Plan → memory plan → blob → bundle. Options are explicit; no environment reads.
+// Compiler: the stages, top to bottom, one line each. ONNX bytes → Graph → folded Graph (1-D convs
+// and pools as 2-D) → one-sample Graph → shapes → Plan → fused Plan → memory plan → blob → bundle. Options are explicit; no environment reads.
 import { createHash } from "node:crypto";
 import { CompileError } from "./errors.ts";
 import { buildBundle } from "./emit/bundle.ts";
@@ -7,6 +7,7 @@ import { emitBlob, FORMAT_VERSION } from "./emit/blob.ts";
 import { loadOnnx } from "./onnx/load.ts";
 import { splitBatch } from "./passes/batch.ts";
 import { foldConstants } from "./passes/fold_constants.ts";
+import { lift1d } from "./passes/lift_1d.ts";
 import { fuseEpilogues } from "./passes/fuse_epilogues.ts";
 import { inferShapes, inputShape } from "./passes/infer_shapes.ts";
 import { lower } from "./passes/lower.ts";
@@ -42,7 +43,7 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
   const file = o.file ?? "<model>";
   try {
     const imported = loadOnnx(onnx, file);
-    const { graph: folded, batch, dynamic: symbolic } = splitBatch(foldConstants(imported));
+    const { graph: folded, batch, dynamic: symbolic } = splitBatch(lift1d(foldConstants(imported)));
     const shape = inputShape(folded);
     const shapes = inferShapes(folded);
     const lowered = lower(folded, shapes, shape, batch);

@@ -54,6 +54,10 @@ function layer(plan: Plan, s: Step, i: number): LayerReport {
       const g = s.geom, macs = g.oh * g.ow * g.cout * g.cin * g.kh * g.kw;
       return { ...base, macs, flops: 2 * macs, weightBytes: s.weights.length * 4, weightFloatBytes: s.weights.length * 4, detail: `${g.kh}×${g.kw}/${g.sh} float` };
     }
+    case "GroupConv": {
+      const g = s.geom, macs = g.oh * g.ow * g.cout * (g.cin / s.groups) * g.kh * g.kw;
+      return { ...base, macs, flops: 2 * macs, weightBytes: s.weights.length * 4, weightFloatBytes: s.weights.length * 4, detail: `${g.kh}×${g.kw}/${g.sh} float, ${s.groups} groups` };
+    }
     case "Gemm": {
       const macs = s.cin * s.cout;
       return { ...base, macs, flops: 2 * macs, weightBytes: macs * 4, weightFloatBytes: macs * 4, detail: "float" };

@@ -1,5 +1,5 @@
 // Runtime build: generates the dispatch table from kernels.json (the one kernel list), then
-// compiles the AssemblyScript runtime twice: `scalar` (no SIMD instruction) and `simd` (SIMD128).
+// compiles the AssemblyScript runtime twice: `scalar` (WebAssembly 1.0, no SIMD) and `simd` (SIMD128).
 // Output: runtime/build/mbn-scalar.wasm, runtime/build/mbn-simd.wasm.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -34,6 +34,13 @@ writeFileSync(join(here, "assembly/kernels/elementwise_ops.ts"), [
   "",
 ].join("\n"));
 
+// The scalar build is WebAssembly 1.0 (MVP): no SIMD and none of the post-MVP features AssemblyScript
+// enables by default, so any 1.0 engine (wasm3, WAMR's classic interpreter, old browsers) loads it.
+// memory.copy/fill become std-lib loops, saturating float-to-int becomes the trapping form (the runtime's
+// one conversion, in expm1, is range-checked first), no data-count section. Multi-value and reference
+// types are off by default in asc 0.28. test/deploy/mvp.test.ts checks runtime and bundles with wasm-validate.
+const SCALAR_MVP = ["--disable", "simd", "--disable", "bulk-memory", "--disable", "nontrapping-f2i", "--disable", "sign-extension", "--disable", "mutable-globals"];
+
 mkdirSync(join(here, "build"), { recursive: true });
 for (const target of ["scalar", "simd"]) {
   const args = [
@@ -41,7 +48,7 @@ for (const target of ["scalar", "simd"]) {
     "--outFile", join(here, `build/mbn-${target}.wasm`),
     "--textFile", join(here, `build/mbn-${target}.wat`),
     "--runtime", "stub", "-O3", "--noAssert", "--initialMemory", "1", "--use", "abort=",
-    ...(target === "scalar" ? ["--disable", "simd"] : ["--enable", "simd"]),
+    ...(target === "scalar" ? SCALAR_MVP : ["--enable", "simd"]),
   ];
   const { error, stderr } = await asc.main(args);
   if (error) {

@@ -119,6 +119,13 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
           stride: g.sh, pad_t: g.padT, pad_l: g.padL, oh: g.oh, ow: g.ow, acc, epilogue: epiRec(s.epi, s.out, g.oh * g.ow),
         })];
       }
+      case "GroupConv": {
+        const g = s.geom;
+        return ["conv2d_group_f32", L.params("conv2d_group_f32", {
+          in: addr(s.in), h: g.h, w: g.w, cin: g.cin, weights: L.f32(s.weights), cout: g.cout, kh: g.kh, kw: g.kw,
+          stride: g.sh, pad_t: g.padT, pad_l: g.padL, oh: g.oh, ow: g.ow, acc, epilogue: epiRec(s.epi, s.out, g.oh * g.ow), groups: s.groups,
+        })];
+      }
       case "Gemm":
         return ["dense_f32", L.params("dense_f32", { in: addr(s.in), cin: s.cin, weights: L.f32(s.weights), cout: s.cout, acc, epilogue: epiRec(s.epi, s.out, 1) })];
       case "BitConv": {

@@ -99,6 +99,7 @@ export type Step =
   | (StepBase & { op: "Relayout"; to: "channels_last" | "onnx"; c: number; hw: number }) // [c][hw] ↔ [hw][c]
   | (StepBase & { op: "Output"; c: number; hw: number }) // copy to the output buffer: c > 1 = channels-last [hw][c] → [c][hw]
   | (StepBase & { op: "Conv"; geom: ConvGeom; weights: Float32Array /* [kh][kw][cin][cout] */; epi: Epilogue })
+  | (StepBase & { op: "GroupConv"; geom: ConvGeom; groups: number; weights: Float32Array /* ONNX [cout][cin/groups][kh][kw] */; epi: Epilogue })
   | (StepBase & { op: "Gemm"; cin: number; cout: number; weights: Float32Array /* [cin][cout] */; epi: Epilogue })
   | (StepBase & {
       op: "BitConv"; geom: ConvGeom; act: QuantSpec; m: number;

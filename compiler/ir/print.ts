@@ -28,6 +28,7 @@ function step(plan: Plan, s: Step): string {
   const head = `${v(s.out)} = ${s.op}(${v(s.in)})`;
   switch (s.op) {
     case "Conv": return `${head} k=${s.geom.kh}x${s.geom.kw} s=${s.geom.sh} p=${s.geom.padT} w(Σ=${sum(s.weights)}) ${epi(s.epi)}`;
+    case "GroupConv": return `${head} k=${s.geom.kh}x${s.geom.kw} s=${s.geom.sh} p=${s.geom.padT} groups=${s.groups} w(Σ=${sum(s.weights)}) ${epi(s.epi)}`;
     case "Gemm": return `${head} ${s.cin}->${s.cout} w(Σ=${sum(s.weights)}) ${epi(s.epi)}`;
     case "BitConv": return `${head} k=${s.geom.kh}x${s.geom.kw} s=${s.geom.sh} p=${s.geom.padT} M=${s.m} K=${s.act.planes} α(Σ=${sum(s.alpha)}) bits(Σ=${sum(s.wbits)}) ${epi(s.epi)}`;
     case "BitQuantize": return `${head} L=${s.quant.levels.length} P=${s.quant.planes} levels=[${s.quant.levels.map((x) => x.toPrecision(4)).join(",")}] thr(Σ=${sum(s.quant.thr.filter(Number.isFinite))})`;

@@ -170,12 +170,12 @@ function mixesSamples(ctx: Ctx, n: Node): string | undefined {
 function convGeom(ctx: Ctx, n: Node, x: string, w: Tensor): ConvGeom {
   const xs = shapeOf(ctx, x);
   if (xs.length !== 4) fail(`Conv input has rank ${xs.length}; mbn supports 2-D convolutions (rank 4)`, where(ctx, n));
-  if (attrInt(n, "group", 1) !== 1) fail(`grouped convolution (group=${attrInt(n, "group", 1)}) is not supported`, where(ctx, n));
+  const groups = attrInt(n, "group", 1);
   const g = geom2d(n, xs[2], xs[3], w.shape[2], w.shape[3]);
   if (g.dh !== 1 || g.dw !== 1) fail("dilated convolution is not supported", where(ctx, n));
   if (g.sh !== g.sw) fail(`unequal strides ${g.sh}×${g.sw} are not supported`, where(ctx, n));
   if (g.padT >= g.kh || g.padL >= g.kw || g.padB >= g.kh || g.padR >= g.kw) fail("padding must be smaller than the kernel", where(ctx, n));
-  if (xs[1] !== w.shape[1]) fail(`input has ${xs[1]} channels but the weights expect ${w.shape[1]}`, where(ctx, n));
+  if (groups < 1 || xs[1] !== w.shape[1] * groups || w.shape[0] % groups) fail(`input has ${xs[1]} channels but the weights expect ${w.shape[1]}×${groups} groups of ${w.shape[0] / groups} outputs`, where(ctx, n));
   return { ...g, h: xs[2], w: xs[3], cin: xs[1], cout: w.shape[0] };
 }
 
@@ -251,6 +251,12 @@ const lowerConv: Lower = (ctx, n) => {
   if (bName && !bias) fail("Conv bias is not constant after folding", where(ctx, n));
   const epi: Epilogue = { ...noEpi(geom.cout), bias: bias ? Float32Array.from(bias.data) : undefined };
   const wf = w.data as Float32Array;
+  const groups = attrInt(n, "group", 1);
+  if (groups > 1) {
+    // grouped / depthwise: float (binary grouped layers are not packed yet), weights in ONNX order
+    if (ctx.producer.has(x) || x === ctx.plan.inputName) ctx.plan.notes.push(`${n.name} (Conv ${geom.cin}→${geom.cout} ${geom.kh}×${geom.kw}, ${groups} groups) stays float: grouped convolutions run float`);
+    return push(ctx, { op: "GroupConv", node: n.name, in: floatIn(ctx, x, n), out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])), geom, groups, weights: Float32Array.from(wf), epi });
+  }
   const bits = bitLayer(ctx, n, x, wf, geom, epi);
   if (typeof bits !== "string") return bits;
   if (ctx.producer.has(x) || x === ctx.plan.inputName) ctx.plan.notes.push(`${n.name} (Conv ${geom.cin}→${geom.cout} ${geom.kh}×${geom.kw}) stays float: ${bits}`);

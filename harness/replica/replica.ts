@@ -119,6 +119,17 @@ export class Replica {
   private prepare(s: Step): void {
     const c: Record<string, Tensor> = {};
     if (s.op === "Conv") c.w = tf.tensor4d(s.weights, [s.geom.kh, s.geom.kw, s.geom.cin, s.geom.cout]);
+    if (s.op === "GroupConv") {
+      // one [kh][kw][cg][mg] filter per group from the ONNX-order [cout][cg][kh][kw] weights
+      const { kh, kw, cin, cout } = s.geom, cg = cin / s.groups, mg = cout / s.groups;
+      for (let gi = 0; gi < s.groups; gi++) {
+        const w = new Float32Array(kh * kw * cg * mg);
+        for (let o = 0; o < mg; o++)
+          for (let ci = 0; ci < cg; ci++)
+            for (let k = 0; k < kh * kw; k++) w[(k * cg + ci) * mg + o] = s.weights[((gi * mg + o) * cg + ci) * kh * kw + k];
+        c[`w${gi}`] = tf.tensor4d(w, [kh, kw, cg, mg]);
+      }
+    }
     if (s.op === "Gemm") c.w = tf.tensor2d(s.weights, [s.cin, s.cout]);
     if (s.op === "BitConv") {
       // w[kh][kw][cin][cout] = c_w[o] + Σ_m α[o][m]·(bit ? −1 : +1)
@@ -170,6 +181,15 @@ export class Replica {
       switch (s.op) {
         case "Relayout": y = s.to === "channels_last" ? swap(s.in, s.c, s.hw) : swap(s.in, s.hw, s.c); break;
         case "Output": y = s.c > 1 ? swap(s.in, s.hw, s.c) : get(s.in, [-1]); break;
+        case "GroupConv": {
+          const g = s.geom, cg = g.cin / s.groups;
+          const pad: [number, number][] = [[0, 0], [g.padT, g.padB], [g.padL, g.padR], [0, 0]];
+          const xin = get(s.in, [g.h, g.w, g.cin]);
+          const parts = Array.from({ length: s.groups }, (_, gi) =>
+            tf.conv2d(tf.slice(xin, [0, 0, 0, gi * cg], [n, g.h, g.w, cg]) as any, c[`w${gi}`] as any, [g.sh, g.sw], pad as any));
+          y = this.epilogue(tf.concat(parts, 3), s.epi, c, vals);
+          break;
+        }
         case "Conv": case "BitConv": {
           const g = s.geom;
           const pad: [number, number][] = [[0, 0], [g.padT, g.padB], [g.padL, g.padR], [0, 0]];

@@ -158,6 +158,28 @@ export function conv2dRef(x: Float32Array, w: Float32Array, g: ConvGeom, e: Epil
   return out;
 }
 
+/** Grouped conv (kernels/conv2d_group_f32.ts): weights [cout][cin/groups][kh][kw], terms in (c, ky, kx) order. */
+export function groupConvRef(x: Float32Array, w: Float32Array, g: ConvGeom, groups: number, e: EpilogueRef): OutRef {
+  const npix = g.oh * g.ow, out = newOut(e, npix), acc = new Float32Array(g.cout);
+  const cg = g.cin / groups, mg = g.cout / groups;
+  for (let oy = 0; oy < g.oh; oy++)
+    for (let ox = 0; ox < g.ow; ox++) {
+      for (let o = 0; o < g.cout; o++) {
+        let s = 0;
+        for (let c = 0; c < cg; c++)
+          for (let ky = 0; ky < g.kh; ky++)
+            for (let kx = 0; kx < g.kw; kx++) {
+              const iy = oy * g.stride - g.padT + ky, ix = ox * g.stride - g.padL + kx;
+              if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+              s = f(s + f(x[(iy * g.w + ix) * g.cin + Math.floor(o / mg) * cg + c] * w[((o * cg + c) * g.kh + ky) * g.kw + kx]));
+            }
+        acc[o] = s;
+      }
+      epilogueRef(e, acc, oy * g.ow + ox, npix, out);
+    }
+  return out;
+}
+
 export interface PoolGeom {
   h: number; w: number; c: number; kh: number; kw: number; sh: number; sw: number;
   padT: number; padL: number; padB: number; padR: number; oh: number; ow: number;

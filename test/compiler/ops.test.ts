@@ -116,3 +116,38 @@ describe("LRN across channels (AlexNet, GoogLeNet)", () => {
       await agreeWithOrt(buildModel({ nodes, inits: [floatTensor("w", [C, 3, 3, 3], rnd(C * 27, 2).map((v) => v * 4))], opset, input: ["x", [-1, 3, H, W]], output: ["y", [-1, C, H, W]] }), [1, 3, H, W]);
     });
 });
+
+describe("1-D convolutions and pools run as 2-D ones over one row (compiler/passes/lift_1d.ts)", () => {
+  for (const opset of [11, 13])
+    it(`Conv1d (stride 2, pads [2, 1]) → BN → Relu → MaxPool1d → AvgPool1d(pad) → Flatten → Gemm, opset ${opset}`, async () => {
+      const C = 3, L = 20, M = 5;
+      const nodes: NodeSpec[] = [
+        { op: "Conv", inputs: ["x", "w", "b"], outputs: ["c"], attrs: { kernel_shape: [3], strides: [2], pads: [2, 1] } },
+        { op: "BatchNormalization", inputs: ["c", "g", "be", "mu", "v"], outputs: ["cb"] }, { op: "Relu", inputs: ["cb"], outputs: ["r"] },
+        { op: "MaxPool", inputs: ["r"], outputs: ["p"], attrs: { kernel_shape: [2], strides: [2] } },
+        { op: "AveragePool", inputs: ["p"], outputs: ["a"], attrs: { kernel_shape: [3], pads: [1, 1], count_include_pad: 1 } },
+        { op: "Flatten", inputs: ["a"], outputs: ["f"] }, { op: "Gemm", inputs: ["f", "wd"], outputs: ["y"] },
+      ];
+      const Lc = Math.floor((L + 3 - 3) / 2) + 1, Lp = Math.floor(Lc / 2);
+      const inits = [floatTensor("w", [M, C, 3], rnd(M * C * 3, 1)), floatTensor("b", [M], rnd(M, 2)), floatTensor("g", [M], rnd(M, 3)), floatTensor("be", [M], rnd(M, 4)),
+        floatTensor("mu", [M], rnd(M, 5)), floatTensor("v", [M], rnd(M, 6).map((x) => 1 + x * x)), floatTensor("wd", [M * Lp, 4], rnd(M * Lp * 4, 7))];
+      const res = await agreeWithOrt(buildModel({ nodes, inits, opset, input: ["x", [-1, C, L]], output: ["y", [-1, 4]] }), [1, C, L]);
+      expect(res.plan.steps.filter((s) => s.op === "Conv").length).toBe(1);
+    });
+});
+
+describe("grouped and depthwise convolutions (float)", () => {
+  it("MobileNet block: depthwise 3×3 stride 2 → BN → Relu → pointwise 1×1; and a 2-group conv", async () => {
+    const C = 4, H = 7, W = 6;
+    const nodes: NodeSpec[] = [
+      { op: "Conv", inputs: ["x", "dw"], outputs: ["d"], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2], group: C } },
+      { op: "BatchNormalization", inputs: ["d", "g", "be", "mu", "v"], outputs: ["db"] }, { op: "Relu", inputs: ["db"], outputs: ["dr"] },
+      conv("dr", "pw", "p", 1),
+      { op: "Conv", inputs: ["p", "gw", "gb"], outputs: ["y"], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 2 } },
+    ];
+    const inits = [floatTensor("dw", [C, 1, 3, 3], rnd(C * 9, 1)), floatTensor("g", [C], rnd(C, 2)), floatTensor("be", [C], rnd(C, 3)), floatTensor("mu", [C], rnd(C, 4)),
+      floatTensor("v", [C], rnd(C, 5).map((v) => 1 + v * v)), floatTensor("pw", [6, C, 1, 1], rnd(6 * C, 6)), floatTensor("gw", [4, 3, 3, 3], rnd(4 * 27, 7)), floatTensor("gb", [4], rnd(4, 8))];
+    const res = await agreeWithOrt(buildModel({ nodes, inits, input: ["x", [-1, C, H, W]], output: ["y", [-1, 4, 4, 3]] }), [1, C, H, W]);
+    expect(res.plan.steps.filter((s) => s.op === "GroupConv").length).toBe(2);
+  });
+});

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BUILDS, RawRuntime } from "../../runtime/host/raw.ts";
 import { readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
 import {
-  bconvRef, conv2dRef, elementwiseRef, globalAvgPoolRef, globalMaxPoolRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
+  bconvRef, conv2dRef, elementwiseRef, globalAvgPoolRef, globalMaxPoolRef, groupConvRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
   type BconvRef, type EpilogueRef, type QuantRef,
 } from "../../runtime/reference/kernels.ts";
 import { packBits, unpackBits, wordsFor } from "../../compiler/pack/bits.ts";
@@ -204,6 +204,26 @@ for (const build of BUILDS) {
       rt.call("dense_f32", params);
       const g = { h: 1, w: 1, cin: 64, cout: 10, kh: 1, kw: 1, stride: 1, padT: 0, padL: 0, oh: 1, ow: 1 };
       expect(Array.from(readOut(rt, out).float!)).toEqual(Array.from(conv2dRef(x, wt, g, e).float!));
+    });
+
+    it("conv2d_group_f32 (grouped, depthwise) matches the reference bit for bit", () => {
+      const r = rng(21);
+      for (const [cin, cout, groups] of [[4, 4, 4], [6, 9, 3], [8, 4, 2], [3, 6, 1]])
+        for (const [kk, stride, pad] of [[3, 1, 1], [3, 2, 1], [1, 1, 0], [5, 2, 2]]) {
+          const h = 7, w = 6;
+          const oh = Math.floor((h + 2 * pad - kk) / stride) + 1, ow = Math.floor((w + 2 * pad - kk) / stride) + 1;
+          const g = { h, w, cin, cout, kh: kk, kw: kk, stride, padT: pad, padL: pad, oh, ow };
+          const x = floats(r, h * w * cin), wt = floats(r, cout * (cin / groups) * kk * kk);
+          const e: EpilogueRef = { c: cout, act: 1, lo: 0, hi: 0, scale: floats(r, cout), bias: floats(r, cout) };
+          rt.reset();
+          const L = rt.layout, out = writeEpilogue(L, e, oh * ow);
+          const params = rt.params("conv2d_group_f32", {
+            in: L.f32(x), h, w, cin, weights: L.f32(wt), cout, kh: kk, kw: kk, stride, pad_t: pad, pad_l: pad, oh, ow, acc: L.alloc(cout * 4 + 16), epilogue: out.epi, groups,
+          });
+          rt.load();
+          rt.call("conv2d_group_f32", params);
+          expect(Array.from(readOut(rt, out).float!)).toEqual(Array.from(groupConvRef(x, wt, g, groups, e).float!));
+        }
     });
 
     it("pools and channel_affine match the reference", () => {
