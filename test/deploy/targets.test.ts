@@ -77,3 +77,16 @@ describe.runIf(wabt && cc)("C target via wasm2c (wabt and a C compiler present)"
     expect(a.maxRel).toBeLessThanOrEqual(1e-4);
   }, 300_000);
 });
+
+describe.runIf(wabt)("scalar target on a WebAssembly 1.0 engine (wabt present)", () => {
+  it("wasm-interp with every post-MVP feature disabled runs the scalar bundle to V8's self-test hash", async () => {
+    const mvp = ["--disable-bulk-memory", "--disable-saturating-float-to-int", "--disable-sign-extension", "--disable-multi-value",
+      "--disable-reference-types", "--disable-simd", "--disable-mutable-globals"];
+    writeFileSync(join(dir, "s1.wasm"), scalar.wasm);
+    const b = await loadBundle(scalar.wasm);
+    const out = execFileSync("wasm-interp", [...mvp, join(dir, "s1.wasm"), "--run-all-exports"], { encoding: "utf8" });
+    const m = /mbn_selftest\(\) => i32:(\d+)/.exec(out);
+    expect(m, out).not.toBeNull();
+    expect(Number(m![1]) >>> 0).toBe(fnv(b.run(selftestInput(b.inputLength))));
+  }, 300_000);
+});
