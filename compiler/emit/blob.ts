@@ -187,8 +187,10 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
   const values = [MAGIC, FORMAT_VERSION, batchInPtr, (sampleIn / 4) * plan.batch, batchOutPtr, (sampleOut / 4) * plan.batch,
     plan.steps.length, table, memEnd, imageEnd - base, plan.batch, inputPtr, outputPtr];
   values.forEach((v, i) => L.setI32(header + 4 * i, v));
-  const image = new Uint8Array(imageEnd - base);
-  if (!L.measure) image.set(L.image());
+  // the measuring pass allocates only the size; the writing pass was sized to it (Layout.image: no copy)
+  L.alloc(imageEnd - base - L.size, 1);
+  const image = L.measure ? new Uint8Array(imageEnd - base) : L.image(); // (measuring: zeros of the size)
+  if (image.length !== imageEnd - base) fail("internal: blob image size mismatch");
   return { image, base, inputPtr: batchInPtr, outputPtr: batchOutPtr, memEnd, arenaBytes: mem.arenaBytes };
 }
 

@@ -85,7 +85,8 @@ export class Layout {
     if (!spec) throw new Error(`unknown kernel '${kernel}'`);
     return this.record(spec.params, values, kernel);
   }
+  /** The bytes written (the buffer itself when it was sized exactly: no copy). */
   image(): Uint8Array {
-    return this.buf.slice(0, this.size);
+    return this.size === this.buf.length ? this.buf : this.buf.slice(0, this.size);
   }
 }

@@ -277,6 +277,7 @@ const lowerConv: Lower = (ctx, n) => {
 function bitDense(ctx: Ctx, n: Node, x: string, w: Float32Array /* [cin][cout] */, cin: number, cout: number, bias?: Float32Array): ValueId | string {
   let src = x;
   for (let p = ctx.producer.get(src); p && VIEWS.has(p.op); p = ctx.producer.get(src)) src = p.inputs[0];
+  if (!findRegion(ctx.g, src, ctx.producer, ctx.order, ctx.consumers)) return "its input is not produced by a quantizer"; // (cheap; before the weights)
   const ss = shapeOf(ctx, src);
   const map = ss.length === 4 && ss[0] === 1 && sizeOf(ss) === cin;
   if (!map && !(ss.length === 2 && ss[0] === 1 && ss[1] === cin)) return "its input is not a [1, F] row or a flattened [1, C, H, W] map";
@@ -316,8 +317,11 @@ const lowerGemm: Lower = (ctx, n) => {
   const transB = attrInt(n, "transB", 0) === 1;
   const [cin, cout] = transB ? [b.shape[1], b.shape[0]] : b.shape;
   const alpha = f(attrFloat(n, "alpha", 1)), beta = f(attrFloat(n, "beta", 1));
-  const w = new Float32Array(cin * cout);
-  for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) w[i * cout + o] = f(alpha * b.data[transB ? o * cin + i : i * cout + o]);
+  // w [cin][cout] = alpha·B (or Bᵀ); alpha = 1 copies (float32 already)
+  const w = new Float32Array(cin * cout), bd = b.data;
+  if (transB) for (let o = 0; o < cout; o++) for (let i = 0; i < cin; i++) w[i * cout + o] = bd[o * cin + i];
+  else w.set(bd);
+  if (alpha !== 1) for (let i = 0; i < w.length; i++) w[i] = f(alpha * w[i]);
   const c = cName ? ctx.g.consts.get(cName) : undefined;
   if (cName && (!c || (c.data.length !== cout && c.data.length !== 1))) fail("Gemm bias C must be a constant of size N", where(ctx, n));
   const bias = c ? Float32Array.from({ length: cout }, (_, o) => f(beta * c.data[c.data.length === 1 ? 0 : o])) : undefined;
