@@ -57,6 +57,14 @@ export const VERSIONS: Record<string, Record<number, string>> = {
   Relu: { 1: "consumed_inputs", 6: "", 13: "", 14: "" },
   LeakyRelu: { 1: "alpha consumed_inputs", 6: "alpha", 16: "alpha" },
   HardSigmoid: { 1: "alpha beta consumed_inputs", 6: "alpha beta" },
+  Elu: { 1: "alpha consumed_inputs", 6: "alpha" },
+  Selu: { 1: "alpha consumed_inputs gamma", 6: "alpha gamma" },
+  Celu: { 12: "alpha" },
+  Softplus: { 1: "" },
+  Softsign: { 1: "" },
+  HardSwish: { 14: "" },
+  ThresholdedRelu: { 10: "alpha" },
+  PRelu: { 1: "consumed_inputs", 6: "", 7: "", 9: "", 16: "" },
   Clip: { 1: "consumed_inputs max min", 6: "max min", 11: "", 12: "", 13: "" },
   Not: { 1: "" },
   And: { 1: "axis broadcast", 7: "" },
@@ -241,6 +249,13 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
   Relu: { 6: dropConsumed },
   LeakyRelu: { 6: dropConsumed },
   HardSigmoid: { 6: dropConsumed },
+  Elu: { 6: dropConsumed },
+  Selu: { 6: dropConsumed },
+  PRelu: {
+    6: dropConsumed,
+    7: { why: "the slope broadcasts unidirectionally (before: size 1, or per channel by an older rule)", apply: (_n, cx) => cx.refuse("PRelu before opset 7 broadcast its slope by an older rule; re-export at opset 7 or later") },
+    9: same("integer types added"),
+  },
   Clip: { 6: dropConsumed, 11: clipInputs },
   And: { 7: legacyBroadcast },
   Or: { 7: legacyBroadcast },
@@ -407,6 +422,7 @@ function outputRank(n: Node, rank: (name: string) => number | undefined, consts:
     }
     case "Identity": case "Dropout": case "Neg": case "Abs": case "Sign": case "Sqrt": case "Exp": case "Log": case "Reciprocal":
     case "Floor": case "Ceil": case "Round": case "Tanh": case "Sigmoid": case "Relu": case "LeakyRelu": case "HardSigmoid":
+    case "Elu": case "Selu": case "Softplus": case "Softsign": case "ThresholdedRelu": case "PRelu":
     case "Clip": case "Not": case "Cast": case "Transpose": case "Concat": case "Slice": case "Softmax": case "LogSoftmax":
     case "Conv": case "BatchNormalization": case "MaxPool": case "AveragePool": case "GlobalAveragePool": case "GlobalMaxPool":
     case "QuantizeLinear": case "DequantizeLinear": case "Quant": case "IntQuant": case "BipolarQuant": case "MultiThreshold": case "Trunc":

@@ -29,6 +29,7 @@ const BINARY: Record<string, string> = {
 };
 const NARY: Record<string, string> = { Max: "max", Min: "min", Sum: "add" };
 const OTHER = ["Identity", "Dropout", "Cast", "Where", "LeakyRelu", "Clip", "HardSigmoid", "BatchNormalization",
+  "Elu", "Selu", "Celu", "Softplus", "Softsign", "HardSwish", "ThresholdedRelu", "PRelu",
   "QuantizeLinear", "DequantizeLinear", "Shape", "ConstantOfShape"];
 /** ONNX ops the float fallback evaluates. */
 export const FLOAT_ELEMENTWISE = new Set([...Object.keys(UNARY), ...Object.keys(BINARY), ...Object.keys(NARY), ...OTHER]);
@@ -103,6 +104,45 @@ export function compileElementwise(g: Graph, r: Region, C: number, rank: number)
           d = emit("clip", operand(n, 0), bound(1, -Infinity), bound(2, Infinity));
           break;
         }
+        // smooth activations as sequences of the opcodes (the reference, compiler/reference/ops.ts, runs the same)
+        case "Elu": {
+          const x = operand(n, 0);
+          d = emit("where", emit("gt", x, k(0)), x, emit("mul", emit("sub", emit("exp", x), k(1)), k(attrFloat(n, "alpha", 1))));
+          break;
+        }
+        case "Selu": {
+          const x = operand(n, 0), al = k(attrFloat(n, "alpha", 1.67326319217681884765625));
+          d = emit("mul", emit("where", emit("gt", x, k(0)), x, emit("sub", emit("mul", emit("exp", x), al), al)), k(attrFloat(n, "gamma", 1.05070102214813232421875)));
+          break;
+        }
+        case "Celu": {
+          const x = operand(n, 0), al = k(attrFloat(n, "alpha", 1));
+          d = emit("add", emit("max", x, k(0)), emit("min", emit("mul", emit("sub", emit("exp", emit("div", x, al)), k(1)), al), k(0)));
+          break;
+        }
+        case "Softplus": { // max(x, 0) + log(1 + e^−|x|): no overflow for large x
+          const x = operand(n, 0);
+          d = emit("add", emit("max", x, k(0)), emit("log", emit("add", emit("exp", emit("neg", emit("abs", x))), k(1))));
+          break;
+        }
+        case "Softsign": {
+          const x = operand(n, 0);
+          d = emit("div", x, emit("add", emit("abs", x), k(1)));
+          break;
+        }
+        case "HardSwish": {
+          const x = operand(n, 0);
+          d = emit("mul", x, emit("hard_sigmoid", x, k(Math.fround(1 / 6)), k(0.5)));
+          break;
+        }
+        case "ThresholdedRelu": {
+          const x = operand(n, 0);
+          d = emit("where", emit("gt", x, k(attrFloat(n, "alpha", 1))), x, k(0));
+          break;
+        }
+        case "PRelu": // x < 0 ? slope·x : x with a per-channel slope: leaky_relu's own operation
+          d = emit("leaky_relu", operand(n, 0), operand(n, 1));
+          break;
         case "HardSigmoid":
           d = emit("hard_sigmoid", operand(n, 0), k(attrFloat(n, "alpha", 0.2)), k(attrFloat(n, "beta", 0.5)));
           break;

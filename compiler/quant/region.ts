@@ -13,7 +13,8 @@ import type { ProbeFn } from "./probe.ts";
 
 const ELEMENTWISE = new Set([
   "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Sign", "Sqrt", "Exp", "Log", "Reciprocal", "Floor", "Ceil",
-  "Round", "Tanh", "Sigmoid", "Relu", "LeakyRelu", "HardSigmoid", "Clip", "Not", "And", "Or", "Equal", "Greater",
+  "Round", "Tanh", "Sigmoid", "Relu", "LeakyRelu", "HardSigmoid", "Elu", "Selu", "Celu", "Softplus", "Softsign",
+  "HardSwish", "ThresholdedRelu", "PRelu", "Clip", "Not", "And", "Or", "Equal", "Greater",
   "GreaterOrEqual", "Less", "LessOrEqual", "Where", "Cast", "Identity", "Max", "Min", "Sum", "Dropout",
   "QuantizeLinear", "DequantizeLinear", "Quant", "IntQuant", "BipolarQuant", "MultiThreshold", "Trunc",
   "BatchNormalization", "Shape", "ConstantOfShape",

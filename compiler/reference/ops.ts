@@ -190,6 +190,28 @@ const TABLE: Record<string, OpFn> = {
   Sigmoid: unary((x) => f(1 / (1 + Math.exp(-x)))),
   Relu: unary((x) => Math.max(x, 0)),
   LeakyRelu: (n, ins) => unary((x) => (x < 0 ? f(x * f(attrFloat(n, "alpha", 0.01))) : x))(n, ins, 0),
+  // smooth activations, defined by the float32 operation sequence their elementwise programs run
+  // (passes/elementwise.ts), each as the ONNX operator defines it
+  Elu: (n, ins) => {
+    const al = f(attrFloat(n, "alpha", 1));
+    return unary((x) => (x > 0 ? x : f(f(f(Math.exp(x)) - 1) * al)))(n, ins, 0);
+  },
+  Selu: (n, ins) => {
+    const al = f(attrFloat(n, "alpha", 1.67326319217681884765625)), ga = f(attrFloat(n, "gamma", 1.05070102214813232421875));
+    return unary((x) => f((x > 0 ? x : f(f(f(Math.exp(x)) * al) - al)) * ga))(n, ins, 0);
+  },
+  Celu: (n, ins) => {
+    const al = f(attrFloat(n, "alpha", 1));
+    return unary((x) => f(Math.max(x, 0) + Math.min(f(f(f(Math.exp(f(x / al))) - 1) * al), 0)))(n, ins, 0);
+  },
+  Softplus: unary((x) => f(Math.max(x, 0) + f(Math.log(f(f(Math.exp(-Math.abs(x))) + 1))))), // max(x, 0) + log(1 + e^−|x|)
+  Softsign: unary((x) => f(x / f(Math.abs(x) + 1))),
+  HardSwish: unary((x) => f(x * Math.max(0, Math.min(1, f(f(f(1 / 6) * x) + 0.5))))),
+  ThresholdedRelu: (n, ins) => {
+    const al = f(attrFloat(n, "alpha", 1));
+    return unary((x) => (x > al ? x : 0))(n, ins, 0);
+  },
+  PRelu: binary((x, s) => (x < 0 ? x * s : x)),
   HardSigmoid: (n, ins) => {
     const al = f(attrFloat(n, "alpha", 0.2)), be = f(attrFloat(n, "beta", 0.5));
     return unary((x) => Math.max(0, Math.min(1, f(f(al * x) + be))))(n, ins, 0);

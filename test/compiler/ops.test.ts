@@ -151,3 +151,20 @@ describe("grouped and depthwise convolutions (float)", () => {
     expect(res.plan.steps.filter((s) => s.op === "GroupConv").length).toBe(2);
   });
 });
+
+describe("smooth activations as elementwise programs (vs onnxruntime, values across ±10)", () => {
+  const acts: [string, Record<string, { f: number }>, number][] = [
+    ["Elu", { alpha: { f: 0.7 } }, 13], ["Selu", {}, 13], ["Celu", { alpha: { f: 1.3 } }, 13], ["Softplus", {}, 13], ["Softsign", {}, 13],
+    ["HardSwish", {}, 14], ["ThresholdedRelu", { alpha: { f: 0.4 } }, 13], ["Elu", {}, 6],
+  ];
+  for (const [op, attrs, opset] of acts)
+    it(`${op} (opset ${opset}) after a conv`, async () => {
+      const nodes: NodeSpec[] = [conv("x", "w", "c"), { op, inputs: ["c"], outputs: ["y"], attrs }];
+      await agreeWithOrt(buildModel({ nodes, inits: [floatTensor("w", [4, 2, 3, 3], rnd(72, 3).map((v) => v * 6))], opset, input: ["x", [-1, 2, 5, 5]], output: ["y", [-1, 4, 5, 5]] }), [1, 2, 5, 5]);
+    });
+  it("PRelu with a per-channel slope (ReActNet's RPReLU middle)", async () => {
+    const nodes: NodeSpec[] = [conv("x", "w", "c"), { op: "PRelu", inputs: ["c", "s"], outputs: ["y"] }];
+    const inits = [floatTensor("w", [4, 2, 3, 3], rnd(72, 3)), floatTensor("s", [4, 1, 1], [0.1, -0.2, 0.25, 1.5])];
+    await agreeWithOrt(buildModel({ nodes, inits, input: ["x", [-1, 2, 5, 5]], output: ["y", [-1, 4, 5, 5]] }), [1, 2, 5, 5]);
+  });
+});
