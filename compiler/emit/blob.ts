@@ -5,7 +5,7 @@
 // buffers of N samples beside the plan's one-sample input and output; mbn_run moves each sample
 // through them.
 import { fail } from "../errors.ts";
-import type { Epilogue, Plan, QuantSpec, Step, ValueId } from "../ir/plan.ts";
+import { REDUCE_KINDS, type Epilogue, type Plan, type QuantSpec, type Step, type ValueId } from "../ir/plan.ts";
 import { valueBytes } from "../ir/plan.ts";
 import { packBits, transposeThresholds, windowPack, windowPackable, windowScratchBytes, wordsFor } from "../pack/bits.ts";
 import type { MemoryPlan } from "../passes/plan_memory.ts";
@@ -157,6 +157,8 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
         const p = { in: addr(s.in), h: g.h, w: g.w, c: g.c, kh: g.kh, kw: g.kw, stride_h: g.sh, stride_w: g.sw, pad_t: g.padT, pad_l: g.padL, oh: g.oh, ow: g.ow, out: addr(s.out) };
         return s.op === "MaxPool" ? ["maxpool_f32", L.params("maxpool_f32", p)] : ["avgpool_f32", L.params("avgpool_f32", { ...p, count_include_pad: s.countIncludePad ? 1 : 0, pad_b: g.padB, pad_r: g.padR })];
       }
+      case "Reduce":
+        return ["reduce_f32", L.params("reduce_f32", { in: addr(s.in), outer: s.outer, red: s.red, inner: s.inner, out: addr(s.out), kind: REDUCE_KINDS.indexOf(s.kind) })];
       case "LRN":
         return ["lrn_f32", L.params("lrn_f32", { in: addr(s.in), npix: s.npix, c: s.c, out: addr(s.out), size: s.size, alpha: s.alpha, beta: s.beta, bias: s.bias })];
       case "Softmax":

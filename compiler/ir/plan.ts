@@ -114,7 +114,12 @@ export type Step =
   | (StepBase & { op: "Concat"; npix: number; c: number; cOut: number; offset: number }) // one input's channels into out
   | (StepBase & { op: "Transpose"; inDims: number[]; perm: number[] }) // rank ≤ 4, ONNX order in and out
   | (StepBase & { op: "Softmax"; rows: number; n: number; log: boolean }) // over contiguous rows of n
+  | (StepBase & { op: "Reduce"; kind: ReduceKind; outer: number; red: number; inner: number }) // [outer][red][inner] → [outer][inner], ONNX order
   | (StepBase & { op: "LRN"; npix: number; c: number; size: number; alpha: number; beta: number; bias: number });
+
+/** Reduce kinds in the order of the reduce_f32 kernel's codes. */
+export const REDUCE_KINDS = ["sum", "mean", "max", "min", "prod", "sumsq", "l1", "l2", "logsum"] as const;
+export type ReduceKind = (typeof REDUCE_KINDS)[number];
 
 export interface Plan {
   values: Value[];

@@ -34,6 +34,7 @@ function step(plan: Plan, s: Step): string {
     case "BitQuantize": return `${head} L=${s.quant.levels.length} P=${s.quant.planes} levels=[${s.quant.levels.map((x) => x.toPrecision(4)).join(",")}] thr(Σ=${sum(s.quant.thr.filter(Number.isFinite))})`;
     case "Affine": return `${head} ${epi(s.epi)}`;
     case "Elementwise": return `${head} c=${s.c} prog[${s.prog.ops.join(",")}] ${s.prog.code.length / 5} instr, ${s.prog.regs} regs, consts(Σ=${sum(s.prog.consts.filter(Number.isFinite))})`;
+    case "Reduce": return `${head} ${s.kind} [${s.outer}][${s.red}][${s.inner}]`;
     case "Softmax": return `${head} ${s.log ? "log " : ""}rows=${s.rows} n=${s.n}`;
     case "Concat": return `${head} channels ${s.offset}..${s.offset + s.c - 1} of ${s.cOut}`;
     case "Transpose": return `${head} perm=[${s.perm}]`;

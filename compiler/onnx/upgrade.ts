@@ -95,6 +95,9 @@ export const VERSIONS: Record<string, Record<number, string>> = {
   ReduceSum: { 1: "axes keepdims", 11: "axes keepdims", 13: "keepdims noop_with_empty_axes" },
   ReduceProd: { 1: "axes keepdims", 11: "axes keepdims", 13: "axes keepdims", 18: "keepdims noop_with_empty_axes" },
   ReduceSumSquare: { 1: "axes keepdims", 11: "axes keepdims", 13: "axes keepdims", 18: "keepdims noop_with_empty_axes" },
+  ReduceL1: { 1: "axes keepdims", 11: "axes keepdims", 13: "axes keepdims", 18: "keepdims noop_with_empty_axes" },
+  ReduceL2: { 1: "axes keepdims", 11: "axes keepdims", 13: "axes keepdims", 18: "keepdims noop_with_empty_axes" },
+  ReduceLogSum: { 1: "axes keepdims", 11: "axes keepdims", 13: "axes keepdims", 18: "keepdims noop_with_empty_axes" },
   Softmax: { 1: "axis", 11: "axis", 13: "axis" },
   LogSoftmax: { 1: "axis", 11: "axis", 13: "axis" },
   Conv: { 1: "auto_pad dilations group kernel_shape pads strides", 11: "auto_pad dilations group kernel_shape pads strides" },
@@ -314,6 +317,9 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
   ReduceSum: { 11: same("negative axes allowed") },
   ReduceProd: { 11: same("negative axes allowed") },
   ReduceSumSquare: { 11: same("negative axes allowed") },
+  ReduceL1: { 11: same("negative axes allowed") },
+  ReduceL2: { 11: same("negative axes allowed") },
+  ReduceLogSum: { 11: same("negative axes allowed") },
   // the 2-D coercion [Π d<axis, Π d≥axis] stays until opset 13; the graph records 11, which keeps it
   Softmax: { 11: same("negative axis allowed") },
   LogSoftmax: { 11: same("negative axis allowed") },
@@ -397,7 +403,8 @@ function outputRank(n: Node, rank: (name: string) => number | undefined, consts:
     case "Reshape": return n.inputs[1] && consts.has(n.inputs[1]) ? consts.get(n.inputs[1])!.data.length : undefined;
     case "Squeeze": { const r = r0(), ax = ints("axes"); return r === undefined || !ax ? undefined : r - new Set(ax).size; }
     case "Unsqueeze": { const r = r0(), ax = ints("axes"); return r === undefined || !ax ? undefined : r + ax.length; }
-    case "ReduceMean": case "ReduceMax": case "ReduceMin": case "ReduceSum": case "ReduceProd": case "ReduceSumSquare": {
+    case "ReduceMean": case "ReduceMax": case "ReduceMin": case "ReduceSum": case "ReduceProd": case "ReduceSumSquare":
+    case "ReduceL1": case "ReduceL2": case "ReduceLogSum": {
       const r = r0();
       if (r === undefined) return undefined;
       if (n.attrs.keepdims !== 0) return r;

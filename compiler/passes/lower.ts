@@ -11,7 +11,7 @@
 // The op table below is the importer registry: one entry per supported ONNX op.
 import { fail } from "../errors.ts";
 import { attrFloat, attrInt, attrInts, consumers, producers, type Graph, type Node } from "../ir/graph.ts";
-import { layoutText, naturalLayout, ONNX_ORDER, sameLayout, type ConvGeom, type Epilogue, type Layout, type Plan, type QuantSpec, type Step, type Value, type ValueId } from "../ir/plan.ts";
+import { layoutText, naturalLayout, type ReduceKind, ONNX_ORDER, sameLayout, type ConvGeom, type Epilogue, type Layout, type Plan, type QuantSpec, type Step, type Value, type ValueId } from "../ir/plan.ts";
 import { sizeOf, type Tensor } from "../ir/tensor.ts";
 import { bnScaleShift, geom2d } from "../reference/nn.ts";
 import { decomposeLevels } from "../quant/levels.ts";
@@ -354,6 +354,11 @@ function binaryConst(ctx: Ctx, n: Node): { x: string; k: Float32Array; constFirs
 const ones = (c: number) => new Float32Array(c).fill(1);
 const VIEWS = new Set(["Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout"]);
 
+const REDUCE_OPS: Record<string, ReduceKind> = {
+  ReduceSum: "sum", ReduceMean: "mean", ReduceMax: "max", ReduceMin: "min", ReduceProd: "prod", ReduceSumSquare: "sumsq",
+  ReduceL1: "l1", ReduceL2: "l2", ReduceLogSum: "logsum",
+};
+
 const LOWER: Record<string, Lower> = {
   Conv: lowerConv,
   Gemm: lowerGemm,
@@ -409,7 +414,7 @@ const LOWER: Record<string, Lower> = {
   AveragePool: (ctx, n) => pool(ctx, n, "AveragePool"),
   GlobalAveragePool: globalPool,
   GlobalMaxPool: globalPool,
-  ReduceMean: lowerReduce,
+  ...Object.fromEntries(Object.keys(REDUCE_OPS).map((op) => [op, lowerReduce])),
   LRN: (ctx, n) => {
     const xs = shapeOf(ctx, n.inputs[0]);
     const size = attrInt(n, "size", 0);
@@ -420,7 +425,6 @@ const LOWER: Record<string, Lower> = {
       alpha: f(attrFloat(n, "alpha", 1e-4)), beta: f(attrFloat(n, "beta", 0.75)), bias: f(attrFloat(n, "bias", 1)),
     });
   },
-  ReduceMax: lowerReduce,
   Concat: lowerConcat,
   Transpose: lowerTranspose,
   Softmax: lowerSoftmax,
@@ -454,15 +458,30 @@ function lowerSoftmax(ctx: Ctx, n: Node): ValueId {
   return fail(`${n.op} over axis ${raw} of a rank-${r} tensor is not supported (the last axis, or the channels)`, where(ctx, n));
 }
 
-/** ReduceMean / ReduceMax over exactly the spatial axes of [1, C, spatial…] (x.mean((2, 3))): a global pool. */
+/**
+ * Reduce* over one contiguous run of axes, in ONNX order ([outer][red][inner] → [outer][inner]);
+ * ReduceMean / ReduceMax over exactly the spatial axes of [1, C, spatial…] (x.mean((2, 3))) run as
+ * the channels-last global pools instead. Axes that are not one run are refused.
+ */
 function lowerReduce(ctx: Ctx, n: Node): ValueId {
-  const xs = shapeOf(ctx, n.inputs[0]), r = xs.length;
+  const x = n.inputs[0], xs = shapeOf(ctx, x), r = xs.length;
   const t = n.inputs[1] ? ctx.g.consts.get(n.inputs[1]) : undefined;
   if (n.inputs[1] && !t) fail("the axes input must be constant", where(ctx, n));
-  const axes = [...new Set((t ? Array.from(t.data) : attrInts(n, "axes", [])).map((a) => (a < 0 ? a + r : a)))].sort();
-  if (r < 3 || axes.join() !== xs.slice(2).map((_, i) => i + 2).join())
-    fail(`${n.op} over axes [${axes}] of a rank-${r} tensor is not supported (the spatial axes of [1, C, spatial…], as a global pool)`, where(ctx, n));
-  return globalPool(ctx, n);
+  let axes = [...new Set((t ? Array.from(t.data) : attrInts(n, "axes", [])).map((a) => (a < 0 ? a + r : a)))].sort((a, b) => a - b);
+  if (!axes.length) {
+    if (attrInt(n, "noop_with_empty_axes", 0)) return alias(ctx, n);
+    axes = xs.map((_, i) => i);
+  }
+  const kind = REDUCE_OPS[n.op];
+  if ((kind === "mean" || kind === "max") && r >= 3 && xs[0] === 1 && axes.join() === xs.slice(2).map((_, i) => i + 2).join()) return globalPool(ctx, n);
+  if (axes.some((a, k) => a !== axes[0] + k)) fail(`${n.op} over axes [${axes}] is not supported (one contiguous run of axes)`, where(ctx, n));
+  if (axes[0] === 0) ctx.plan.mixesSamples.push(`node '${n.name}' (${n.op}) reduces axis 0 (the batch)`);
+  const a0 = axes[0], a1 = axes[axes.length - 1];
+  const inp = floatIn(ctx, x, n, ONNX_ORDER);
+  return push(ctx, {
+    op: "Reduce", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0]), 0, ONNX_ORDER), kind,
+    outer: sizeOf(xs.slice(0, a0)), red: sizeOf(xs.slice(a0, a1 + 1)), inner: sizeOf(xs.slice(a1 + 1)),
+  });
 }
 
 function globalPool(ctx: Ctx, n: Node): ValueId {

@@ -50,11 +50,15 @@ function reshapeTo(x: Tensor, shape: number[]): Tensor {
   return { dtype: x.dtype, shape, data: x.data };
 }
 
-function reduce(kind: "mean" | "max" | "min" | "sum" | "prod" | "sumsq"): OpFn {
+/**
+ * Reduce* in float32, each output element folding its inputs in index order: sum, mean (sum / n),
+ * max, min, prod, sumsq (Σ x²), l1 (Σ |x|), l2 (√Σ x²), logsum (log Σ x).
+ */
+function reduce(kind: "mean" | "max" | "min" | "sum" | "prod" | "sumsq" | "l1" | "l2" | "logsum"): OpFn {
   return (n, ins, opset) => {
     const x = req(n, ins, 0);
     const rank = x.shape.length;
-    const axesFromInput = opset >= 18 || (kind === "sum" && opset >= 13);
+    const axesFromInput = opset >= 18 || (kind === "sum" && opset >= 13); // (L1/L2/LogSum: 18 too)
     let axes = axesFromInput ? ints(ins[1]) : attrInts(n, "axes", []);
     const keep = attrInt(n, "keepdims", 1) === 1;
     if (axes.length === 0) {
@@ -75,13 +79,16 @@ function reduce(kind: "mean" | "max" | "min" | "sum" | "prod" | "sumsq"): OpFn {
       for (let a = 0; a < rank; a++) if (!ax.has(a)) o += idx[a] * strides[a];
       const v = x.data[i], cur = out.data[o];
       out.data[o] = kind === "max" ? Math.max(cur, v) : kind === "min" ? Math.min(cur, v)
-        : kind === "prod" ? fl(cur * v) : kind === "sumsq" ? fl(cur + fl(v * v)) : fl(cur + v);
+        : kind === "prod" ? fl(cur * v) : kind === "sumsq" || kind === "l2" ? fl(cur + fl(v * v))
+        : kind === "l1" ? fl(cur + Math.abs(v)) : fl(cur + v);
       for (let a = rank - 1; a >= 0; a--) {
         if (++idx[a] < x.shape[a]) break;
         idx[a] = 0;
       }
     }
     if (kind === "mean") for (let i = 0; i < out.data.length; i++) out.data[i] = fl(out.data[i] / count);
+    if (kind === "l2") for (let i = 0; i < out.data.length; i++) out.data[i] = fl(Math.sqrt(out.data[i]));
+    if (kind === "logsum") for (let i = 0; i < out.data.length; i++) out.data[i] = fl(Math.log(out.data[i]));
     return [keep ? out : reshapeTo(out, x.shape.filter((_, i) => !ax.has(i)))];
   };
 }
@@ -328,6 +335,7 @@ const TABLE: Record<string, OpFn> = {
   },
   Slice: (n, ins) => [slice(n, ins)],
   ReduceMean: reduce("mean"), ReduceMax: reduce("max"), ReduceMin: reduce("min"),
+  ReduceL1: reduce("l1"), ReduceL2: reduce("l2"), ReduceLogSum: reduce("logsum"),
   ReduceSum: reduce("sum"), ReduceProd: reduce("prod"), ReduceSumSquare: reduce("sumsq"),
   ...nnOps,
   ...quantOps,

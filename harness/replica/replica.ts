@@ -208,6 +208,13 @@ export class Replica {
           y = tf.mul(v, tf.pow(tf.add(s.bias, tf.mul(s.alpha / s.size, win)), -s.beta));
           break;
         }
+        case "Reduce": {
+          const v = get(s.in, [s.outer, s.red, s.inner]);
+          const r = { sum: () => tf.sum(v, 2), mean: () => tf.mean(v, 2), max: () => tf.max(v, 2), min: () => tf.min(v, 2), prod: () => tf.prod(v, 2),
+            sumsq: () => tf.sum(tf.square(v), 2), l1: () => tf.sum(tf.abs(v), 2), l2: () => tf.sqrt(tf.sum(tf.square(v), 2)), logsum: () => tf.log(tf.sum(v, 2)) };
+          y = r[s.kind]();
+          break;
+        }
         case "Softmax": y = (s.log ? tf.logSoftmax : tf.softmax)(get(s.in, [s.rows, s.n])); break;
         case "GlobalAveragePool": y = tf.mean(get(s.in, [s.hw, s.c]), [1], true); break;
         case "GlobalMaxPool": y = tf.max(get(s.in, [s.hw, s.c]), [1], true); break;

@@ -102,10 +102,25 @@ describe("reductions over the spatial axes run as global pools", () => {
       const res = await agreeWithOrt(buildModel({ nodes, inits, opset, input: ["x", [-1, C, H, W]], output: ["y", [-1, 3]] }), [1, C, H, W]);
       expect(res.plan.steps.some((s) => s.op === (op === "ReduceMax" ? "GlobalMaxPool" : "GlobalAveragePool"))).toBe(true);
     });
-  it("ReduceMean over the channels is refused with one line", () => {
-    const nodes: NodeSpec[] = [{ op: "ReduceMean", inputs: ["x"], outputs: ["y"], attrs: { axes: [1] } }];
-    expect(() => compile(buildModel({ nodes, input: ["x", [-1, 2, 3, 3]], output: ["y", [-1, 1, 3, 3]] }), { file: "r.onnx" })).toThrow(/ReduceMean over axes \[1\]/);
+  it("axes that are not one contiguous run are refused with one line", () => {
+    const nodes: NodeSpec[] = [{ op: "ReduceMean", inputs: ["x"], outputs: ["y"], attrs: { axes: [1, 3] } }];
+    expect(() => compile(buildModel({ nodes, input: ["x", [-1, 2, 3, 3]], output: ["y", [-1, 1, 3, 1]] }), { file: "r.onnx" })).toThrow(/ReduceMean over axes \[1,3\] is not supported/);
   });
+  const kinds = ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum"];
+  for (const op of kinds)
+    for (const [axes, keepdims] of [[[1], 1], [[2, 3], 0], [[-1], 0]] as [number[], number][])
+      it(`${op} axes [${axes}] keepdims=${keepdims} (after Abs: LogSum sees positives)`, async () => {
+        const C = 3, H = 4, W = 2, r = 4, norm = axes.map((a) => (a < 0 ? a + r : a));
+        const axesIn = op === "ReduceSum"; // ReduceSum takes its axes as an input from opset 13
+        const nodes: NodeSpec[] = [
+          { op: "Abs", inputs: ["x"], outputs: ["a"] }, { op: "Add", inputs: ["a", "k"], outputs: ["p"] },
+          { op, inputs: axesIn ? ["p", "ax"] : ["p"], outputs: ["y"], attrs: { keepdims, ...(axesIn ? {} : { axes }) } },
+        ];
+        const out = [-1, C, H, W].map((d, i) => (norm.includes(i) ? 1 : d)).filter((_, i) => keepdims || !norm.includes(i));
+        const inits = [floatTensor("k", [], [0.25]), ...(axesIn ? [intTensor("ax", [axes.length], axes)] : [])];
+        const res = await agreeWithOrt(buildModel({ nodes, inits, input: ["x", [-1, C, H, W]], output: ["y", out] }), [1, C, H, W]);
+        expect(res.plan.steps.some((s) => ["Reduce", "GlobalAveragePool", "GlobalMaxPool"].includes(s.op))).toBe(true);
+      });
 });
 
 describe("LRN across channels (AlexNet, GoogLeNet)", () => {

@@ -16,9 +16,10 @@ import { softmax_f32 } from "./softmax_f32";
 import { global_maxpool_f32 } from "./pool";
 import { concat_f32 } from "./concat_f32";
 import { conv2d_group_f32 } from "./conv2d_group_f32";
+import { reduce_f32 } from "./reduce_f32";
 import { lrn_f32 } from "./lrn_f32";
 import { transpose_f32 } from "./transpose_f32";
-export const KERNEL_COUNT = 18;
+export const KERNEL_COUNT = 19;
 export function dispatch(id: i32, p: usize): void {
   switch (id) {
     case 0: nchw_to_nhwc(p); break;
@@ -37,7 +38,8 @@ export function dispatch(id: i32, p: usize): void {
     case 13: global_maxpool_f32(p); break;
     case 14: concat_f32(p); break;
     case 15: conv2d_group_f32(p); break;
-    case 16: lrn_f32(p); break;
-    case 17: transpose_f32(p); break;
+    case 16: reduce_f32(p); break;
+    case 17: lrn_f32(p); break;
+    case 18: transpose_f32(p); break;
   }
 }
