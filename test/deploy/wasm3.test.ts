@@ -120,3 +120,52 @@ describe.runIf(!why)(`wasm3 host (hosts/wasm3, wasm3 at ${wasm3Dir})`, () => {
 describe.runIf(!!why)(`wasm3 host: SKIPPED, ${why}`, () => {
   it("skipped", () => {});
 });
+
+// The same bundles on a microcontroller, emulated: hosts/wasm3/mcu builds firmware for a Cortex-M4
+// (QEMU mps2-an386: wasm3 + the scalar bundle + input samples in flash, semihosting console) and runs it
+// under `qemu-system-arm -icount shift=0`, where one guest instruction is 1 ns of virtual time, so the
+// board's 25 MHz timer counts 40 instructions a tick (the firmware checks this on a known loop).
+const armGcc = has("arm-none-eabi-gcc") && spawnSync("arm-none-eabi-gcc", ["-print-file-name=librdimon.a"], { encoding: "utf8" }).stdout.trim().startsWith("/");
+const whyMcu = why || (!armGcc ? "no arm-none-eabi-gcc with newlib (Debian: gcc-arm-none-eabi, libnewlib-arm-none-eabi)" : !has("qemu-system-arm") ? "no qemu-system-arm" : "");
+if (whyMcu && !why) console.log(`wasm3.test (Cortex-M4): SKIPPED — ${whyMcu}`);
+
+describe.runIf(!whyMcu)("wasm3 on an emulated Cortex-M4 (qemu-system-arm mps2-an386, hosts/wasm3/mcu)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mbn-mcu-"));
+  const cases: [string, number][] = [["models/zoo/fmnist_resnet20_mbn3x1/model.onnx", 1], ["test/fixtures/qonnx_mbn.onnx", 2]];
+  it.each(cases.filter(([m]) => existsSync(join(root, m))))("%s: firmware outputs = V8 bit for bit", async (name, samples) => {
+    const file = join(root, name);
+    const { wasm } = compile(readFileSync(file), { file, target: "scalar" });
+    const tag = name.replace(/[/.]/g, "_");
+    const b = await loadBundle(wasm);
+    const x = uniformInputs(samples * b.batch, b.inputLength, 11);
+    writeFileSync(join(dir, `${tag}.wasm`), wasm);
+    writeFileSync(join(dir, `${tag}.f32`), x);
+    const make = ["-s", "-j4", "-C", join(root, "hosts/wasm3/mcu"), `BUILD=${join(dir, tag)}`, `M3BUILD=${join(dir, "m3")}`,
+      `MBN_WASM3_DIR=${wasm3Dir}`, `BUNDLE=${join(dir, `${tag}.wasm`)}`, `INPUT=${join(dir, `${tag}.f32`)}`];
+    const size = execFileSync("make", make, { encoding: "utf8" }).trim().split("\n").pop()!.trim().split(/\s+/).map(Number); // text data bss
+    const run = spawnSync("make", [...make, "run"], { encoding: "utf8", timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split("\n");
+    const fw = JSON.parse(lines.pop()!);
+    expect(fw.error).toBeUndefined();
+    const want = b.run(x), per = want.length / (samples * b.batch) * b.batch;
+    const hex = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length), (v) => v.toString(16).padStart(8, "0")).join("");
+    const outs = lines.filter((l) => l.startsWith("mbn-fw out ")).map((l) => l.split(" ")[3]);
+    expect(outs.length).toBe(samples);
+    outs.forEach((o, i) => expect(o).toBe(hex(want.subarray(i * per, (i + 1) * per))));
+    expect(fw.selftest).toBe(fnv(b.run(selftestInput(b.inputLength * b.batch))));
+    const perTick = fw.calibration.instructions / fw.calibration.ticks;
+    expect(perTick).toBe(40);
+    const insns = Math.min(...fw.ticks_per_run) * perTick;
+    console.log(JSON.stringify({
+      engine: "wasm3", board: "mps2-an386", model: name, selftest: fw.selftest, outputs_match_v8: true,
+      flash_bytes: size[0] + size[1], ram_bytes: fw.static_bytes + fw.heap_bytes + fw.stack_bytes,
+      heap_bytes: fw.heap_bytes, stack_bytes: fw.stack_bytes, instructions_per_inference: insns,
+      ms_at_100MHz_estimate: Math.round(insns / 1e5), // 1 instruction per cycle: an estimate, not a measurement
+    }));
+  }, 180_000);
+});
+
+describe.runIf(!!whyMcu && !why)(`wasm3 on an emulated Cortex-M4: SKIPPED, ${whyMcu}`, () => {
+  it("skipped", () => {});
+});

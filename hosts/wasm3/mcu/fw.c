@@ -1,0 +1,121 @@
+/*
+ * mbn firmware for a Cortex-M4 board (QEMU mps2-an386): wasm3 runs an mbn scalar bundle embedded in
+ * flash, on the input samples embedded next to it. Output on the semihosting console:
+ *   mbn-fw out <i> <hex>       the mbn_output_len() float32 of sample i, each as 8 hex digits (LE bits)
+ *   {"engine":"wasm3","selftest":…,"samples":n,"ticks_per_run":[…],"tick_hz":25000000,
+ *    "calibration":{"instructions":2000000,"ticks":…},"heap_bytes":…,"stack_bytes":…,"static_bytes":…}
+ * Ticks are counts of the board's CMSDK timer 0 (25 MHz); under `qemu -icount shift=0` a tick is
+ * exactly 40 guest instructions (1 instruction = 1 ns of virtual time), see the Makefile.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wasm3.h"
+
+#ifndef MBN_M3_STACK
+#define MBN_M3_STACK (32 * 1024)
+#endif
+#define STACK_PAINT (48 * 1024)
+
+extern const uint8_t mbn_bundle[], mbn_bundle_end[], mbn_input[], mbn_input_end[];
+extern uint8_t end, __data_start, __bss_end__, __stack_top;
+
+#define TIMER0 ((volatile uint32_t *)0x40000000) /* CTRL, VALUE, RELOAD, INTSTATUS */
+
+static IM3Runtime runtime;
+
+static void fail(const char *what, const char *why) {
+  printf("{\"engine\":\"wasm3\",\"error\":\"%s: %s\"}\n", what, why);
+  fflush(stdout);
+  _exit(1);
+}
+
+static IM3Function find(const char *name) {
+  IM3Function fn;
+  M3Result r = m3_FindFunction(&fn, runtime, name);
+  if (r) fail(name, r);
+  return fn;
+}
+
+static int32_t call_i32(IM3Function fn, const char *name) {
+  M3Result r = m3_CallV(fn);
+  if (r) fail(name, r);
+  int32_t v = 0;
+  r = m3_GetResultsV(fn, &v);
+  if (r) fail(name, r);
+  return v;
+}
+
+static uint8_t *mem_at(uint32_t p, uint32_t n) {
+  uint32_t size = 0;
+  uint8_t *mem = m3_GetMemory(runtime, &size, 0);
+  if (!mem || (uint64_t)p + n > size) fail("memory", "outside the bundle's linear memory");
+  return mem + p;
+}
+
+static uint32_t ticks(void) { return TIMER0[1]; }
+
+/* Ticks of a loop of exactly 2·n instructions (subs + bne): the instructions-per-tick check. */
+static uint32_t calibrate(uint32_t n) {
+  const uint32_t t0 = ticks();
+  __asm volatile("1: subs %0, %0, #1\n bne 1b" : "+r"(n) : : "cc");
+  return t0 - ticks();
+}
+
+int main(void) {
+  /* paint the stack below the current frame to measure its high-water mark */
+  uint8_t *sp = (uint8_t *)__builtin_frame_address(0);
+  uint32_t *lo = (uint32_t *)((uintptr_t)(sp - STACK_PAINT) & ~7u);
+  for (volatile uint32_t *p = lo; (uint8_t *)p < sp - 256; p++) *p = 0x5AA5C33C;
+
+  TIMER0[0] = 0;
+  TIMER0[2] = 0xFFFFFFFFu;
+  TIMER0[1] = 0xFFFFFFFFu;
+  TIMER0[0] = 1; /* enable, no interrupt */
+
+  const uint32_t calib = calibrate(1000000);
+
+  IM3Environment env = m3_NewEnvironment();
+  if (!env) fail("wasm3", "m3_NewEnvironment failed");
+  runtime = m3_NewRuntime(env, MBN_M3_STACK, NULL);
+  if (!runtime) fail("wasm3", "m3_NewRuntime failed");
+  IM3Module module;
+  M3Result r = m3_ParseModule(env, &module, mbn_bundle, (uint32_t)(mbn_bundle_end - mbn_bundle));
+  if (r) fail("parse", r);
+  if ((r = m3_LoadModule(runtime, module))) fail("load", r);
+  if ((r = m3_CompileModule(module))) fail("compile", r);
+  if ((r = m3_RunStart(module))) fail("start", r);
+
+  IM3Function f_run = find("mbn_run"), f_in = find("mbn_input_ptr"), f_out = find("mbn_output_ptr");
+  const uint32_t in_len = (uint32_t)call_i32(find("mbn_input_len"), "mbn_input_len");
+  const uint32_t out_len = (uint32_t)call_i32(find("mbn_output_len"), "mbn_output_len");
+  const uint32_t selftest = (uint32_t)call_i32(find("mbn_selftest"), "mbn_selftest");
+
+  const uint32_t n = (uint32_t)(mbn_input_end - mbn_input) / (in_len * 4);
+  uint32_t per[16];
+  for (uint32_t s = 0; s < n; s++) {
+    memcpy(mem_at((uint32_t)call_i32(f_in, "mbn_input_ptr"), in_len * 4), mbn_input + s * in_len * 4, in_len * 4);
+    const uint32_t t0 = ticks();
+    const int32_t rc = call_i32(f_run, "mbn_run");
+    const uint32_t t1 = ticks();
+    if (rc) fail("mbn_run", "returned an error code");
+    if (s < 16) per[s] = t0 - t1; /* down-counter */
+    const uint32_t *y = (const uint32_t *)mem_at((uint32_t)call_i32(f_out, "mbn_output_ptr"), out_len * 4);
+    printf("mbn-fw out %lu ", (unsigned long)s);
+    for (uint32_t i = 0; i < out_len; i++) printf("%08lx", (unsigned long)y[i]);
+    printf("\n");
+  }
+
+  uint32_t *p = lo;
+  while ((uint8_t *)p < sp && *p == 0x5AA5C33C) p++;
+  const uint32_t stack_bytes = (uint32_t)(&__stack_top - (uint8_t *)p);
+  const uint32_t heap_bytes = (uint32_t)((uint8_t *)sbrk(0) - &end);
+  printf("{\"engine\":\"wasm3\",\"selftest\":%lu,\"samples\":%lu,\"ticks_per_run\":[", (unsigned long)selftest, (unsigned long)n);
+  for (uint32_t s = 0; s < n && s < 16; s++) printf("%s%lu", s ? "," : "", (unsigned long)per[s]);
+  printf("],\"tick_hz\":25000000,\"calibration\":{\"instructions\":2000000,\"ticks\":%lu},\"heap_bytes\":%lu,\"stack_bytes\":%lu,\"static_bytes\":%lu}\n", (unsigned long)calib,
+         (unsigned long)heap_bytes, (unsigned long)stack_bytes, (unsigned long)(&__bss_end__ - &__data_start));
+  fflush(stdout);
+  return 0;
+}
