@@ -43,12 +43,13 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
   const file = o.file ?? "<model>";
   try {
     const imported = loadOnnx(onnx, file);
-    const { graph: folded, batch, dynamic: symbolic } = splitBatch(lift1d(foldConstants(imported)));
+    const { graph: folded, batch, dynamic: symbolic, note } = splitBatch(lift1d(foldConstants(imported)));
     const shape = inputShape(folded);
     const shapes = inferShapes(folded);
     const lowered = lower(folded, shapes, shape, batch);
     // a symbolic batch axis holds if no step mixes samples; else the bundle claims batch 1 only
     const dynamic = symbolic && !lowered.mixesSamples.length;
+    if (note) lowered.notes.push(note);
     if (symbolic && !dynamic) lowered.notes.push(`compiled for batch 1 although the batch axis is symbolic: ${lowered.mixesSamples.join("; ")}`);
     o.dumpAfter?.("lower", printPlan(lowered));
     const plan = fuseEpilogues(lowered);

@@ -19,6 +19,7 @@ export interface Batched {
   graph: Graph; // the one-sample graph (the input unchanged when its batch is 1 or symbolic)
   batch: number; // samples per mbn_run
   dynamic: boolean; // the batch axis is symbolic (lowering checks that samples stay independent)
+  note?: string; // a fixed batch whose samples are not independent: compiled whole, as one input
 }
 
 const seededUniform = (n: number, seed: number): number[] => {
@@ -39,8 +40,16 @@ export function splitBatch(g: Graph): Batched {
   if (inp.shape.length === 0) return { graph: g, batch: 1, dynamic: false };
   const d0 = inp.shape[0];
   if (inp.shape.slice(1).some((d) => typeof d !== "number")) return { graph: g, batch: 1, dynamic: false }; // refused by inputShape
-  if (typeof d0 === "number") return d0 <= 1 ? { graph: g, batch: 1, dynamic: false } : { graph: oneSample(g, d0), batch: d0, dynamic: false };
-  return { graph: g, batch: 1, dynamic: true };
+  if (typeof d0 !== "number") return { graph: g, batch: 1, dynamic: true };
+  if (d0 <= 1) return { graph: g, batch: 1, dynamic: false };
+  try {
+    return { graph: oneSample(g, d0), batch: d0, dynamic: false };
+  } catch (e) {
+    // samples that are not independent: the whole [N, …] input is the one input of the plan (every
+    // step that needs [1, C, …] refuses other first axes, so nothing runs sample 0 alone)
+    if (!(e instanceof CompileError)) throw e;
+    return { graph: g, batch: 1, dynamic: false, note: `${e.message.replace(/; mbn runs one sample.*$/, "")}: compiled whole, mbn_run takes all ${d0} samples of [${inp.shape}] as one input` };
+  }
 }
 
 /** The one-sample graph of g run at a fixed batch N, or a refusal naming why samples are not independent. */

@@ -170,6 +170,7 @@ function mixesSamples(ctx: Ctx, n: Node): string | undefined {
 function convGeom(ctx: Ctx, n: Node, x: string, w: Tensor): ConvGeom {
   const xs = shapeOf(ctx, x);
   if (xs.length !== 4) fail(`Conv input has rank ${xs.length}; mbn supports 2-D convolutions (rank 4)`, where(ctx, n));
+  if (xs[0] !== 1) fail(`Conv input [${xs}] holds ${xs[0]} maps; mbn convolves one sample ([1, C, H, W]) at a time`, where(ctx, n));
   const groups = attrInt(n, "group", 1);
   const g = geom2d(n, xs[2], xs[3], w.shape[2], w.shape[3]);
   if (g.dh !== 1 || g.dw !== 1) fail("dilated convolution is not supported", where(ctx, n));
@@ -486,7 +487,7 @@ function lowerReduce(ctx: Ctx, n: Node): ValueId {
 
 function globalPool(ctx: Ctx, n: Node): ValueId {
   const xs = shapeOf(ctx, n.inputs[0]);
-  if (xs.length < 3) fail(`${n.op} needs a [1, C, spatial…] input, got [${xs}]`, where(ctx, n));
+  if (xs.length < 3 || xs[0] !== 1) fail(`${n.op} needs a [1, C, spatial…] input, got [${xs}]`, where(ctx, n));
   const inp = floatIn(ctx, n.inputs[0], n);
   const op = n.op === "GlobalMaxPool" || n.op === "ReduceMax" ? "GlobalMaxPool" : "GlobalAveragePool";
   return push(ctx, { op, node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0])), c: xs[1], hw: pixels(xs) });
@@ -527,6 +528,7 @@ function pool(ctx: Ctx, n: Node, op: "MaxPool" | "AveragePool"): ValueId {
   const xs = shapeOf(ctx, n.inputs[0]);
   const ks = attrInts(n, "kernel_shape", []);
   if (xs.length !== 4 || ks.length !== 2) fail(`${op} on a rank-${xs.length} input: mbn supports 2-D pooling (rank 4)`, where(ctx, n));
+  if (xs[0] !== 1) fail(`${op} input [${xs}] holds ${xs[0]} maps; mbn pools one sample ([1, C, H, W]) at a time`, where(ctx, n));
   const [kh, kw] = ks;
   const g = geom2d(n, xs[2], xs[3], kh, kw, attrInt(n, "ceil_mode", 0) === 1);
   if (g.dh !== 1 || g.dw !== 1) fail("dilated pooling is not supported", where(ctx, n));

@@ -257,7 +257,7 @@ export class Replica {
   /** Logits and the input gradient of the summed cross-entropy for a batch. */
   async gradient(x: Float32Array, labels: Int32Array): Promise<{ grad: Float32Array; logits: Float32Array }> {
     const n = labels.length;
-    const shape = [n, ...this.plan.inputShape.slice(1)];
+    const shape = [n, x.length / n]; // n plan runs (every step reshapes what it reads)
     return tf.tidy(() => {
       const xt = tf.tensor(x, shape);
       const yt = tf.oneHot(tf.tensor1d(labels, "int32"), this.plan.outputShape[this.plan.outputShape.length - 1]);
@@ -272,6 +272,6 @@ export class Replica {
   }
 
   logits(x: Float32Array, n: number): Float32Array {
-    return tf.tidy(() => this.forward(tf.tensor(x, [n, ...this.plan.inputShape.slice(1)])).dataSync() as Float32Array);
+    return tf.tidy(() => this.forward(tf.tensor(x, [n, x.length / n])).dataSync() as Float32Array);
   }
 }

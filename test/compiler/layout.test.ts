@@ -34,7 +34,7 @@ async function compare(bytes: Uint8Array, inShape: number[], samples: number) {
   let d = 0, m = 1e-30;
   for (let i = 0; i < want.length; i++) (d = Math.max(d, Math.abs(got[i] - want[i]))), (m = Math.max(m, Math.abs(want[i])));
   // the attacks' differentiable replica reads the same layouts
-  const logits = (await Replica.build(res.plan)).logits(x, samples);
+  const logits = (await Replica.build(res.plan)).logits(x, x.length / bundle.inputLength); // plan runs
   let e = 0;
   for (let i = 0; i < got.length; i++) e = Math.max(e, Math.abs(logits[i] - got[i]));
   expect(e / m).toBeLessThanOrEqual(1e-4);
@@ -112,11 +112,23 @@ describe("batches: a fixed batch N > 1 runs all N samples per mbn_run", () => {
       expect(() => r.bundle.run(new Float32Array(C * H * W))).toThrow(/fixed batch of/);
     });
 
-  it("a graph that mixes samples is refused with one line", () => {
-    // Reshape [2, C·H·W·4] → [1, -1]: both samples in one row
+  it("a graph that mixes samples is compiled whole: one mbn_run takes the N samples as one input", async () => {
+    // Reshape [2, C, H, W] → [1, -1]: both samples in one row
     const bytes = buildModel({
       nodes: [{ op: "Reshape", inputs: ["x", "shp"], outputs: ["f"] }, { op: "Relu", inputs: ["f"], outputs: ["y"] }],
       inits: [intTensor("shp", [2], [1, -1])], input: ["x", [2, C, H, W]], output: ["y", [1, 2 * F]],
+    });
+    const r = await compare(bytes, [2, C, H, W], 2);
+    expect(r.res.report.notes.join()).toMatch(/fixed batch 2: .*first axis.*compiled whole, mbn_run takes all 2 samples/);
+    expect(r.bundle.batch).toBe(1);
+    expect(r.bundle.inputLength).toBe(2 * F);
+    expect(r.rel).toBe(0);
+  });
+
+  it("a conv over a fixed batch that mixes samples is refused with one line (it would see [2, C, H, W])", () => {
+    const bytes = buildModel({
+      nodes: [{ op: "Conv", inputs: ["x", "cw"], outputs: ["c"], attrs: { kernel_shape: [1, 1] } }, { op: "Reshape", inputs: ["c", "shp"], outputs: ["y"] }],
+      inits: [floatTensor("cw", [2, C, 1, 1], rnd(2 * C, 3)), intTensor("shp", [2], [1, -1])], input: ["x", [2, C, H, W]], output: ["y", [1, 4 * H * W]],
     });
     let line = "";
     try {
@@ -125,8 +137,7 @@ describe("batches: a fixed batch N > 1 runs all N samples per mbn_run", () => {
       expect(e).toBeInstanceOf(CompileError);
       line = (e as CompileError).line();
     }
-    expect(line).toMatch(/^mix\.onnx: fixed batch 2: .*first axis.*mbn runs one sample at a time/);
-    expect(line).not.toMatch(/\n/);
+    expect(line).toMatch(/^mix\.onnx: node 'Conv_0' \(Conv\): Conv input \[2,3,4,5\] holds 2 maps; mbn convolves one sample/);
   });
 
   it("a reduction over the batch axis is refused", () => {
