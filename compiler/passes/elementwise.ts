@@ -173,7 +173,7 @@ export function compileElementwise(g: Graph, r: Region, C: number, rank: number)
           break;
         }
         default:
-          return fail(`operator '${n.op}' has no float fallback in an elementwise region (supported: ${[...FLOAT_ELEMENTWISE].join(", ")})`, where(n));
+          return fail(`operator '${n.op}' has no float elementwise program (README "Supported ONNX" lists the ops)`, where(n));
       }
     regOf.set(n.outputs[0], d);
   }

@@ -75,7 +75,7 @@ function floatValue(ctx: Ctx, name: string): ValueId {
   else {
     const n = ctx.producer.get(name)!;
     const lower = LOWER[n.op] ?? (FLOAT_ELEMENTWISE.has(n.op) ? lowerElementwise : undefined);
-    if (!lower) fail(`operator '${n.op}' is not supported outside a quantizer (supported: ${[...Object.keys(LOWER), ...FLOAT_ELEMENTWISE].join(", ")})`, where(ctx, n));
+    if (!lower) fail(`operator '${n.op}' is not supported on activations, only in constant folding or quantizers (README "Supported ONNX" lists the ops)`, where(ctx, n));
     if (n.outputs.indexOf(name) !== 0) fail(`its output ${n.outputs.indexOf(name)} ('${name}') is read; mbn computes an op's first output only`, where(ctx, n));
     id = lower(ctx, n);
   }
