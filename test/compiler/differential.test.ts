@@ -2,7 +2,10 @@
 // fixed seed (test/fuzz/graphgen.ts) compiled by mbn and run against onnxruntime-node on the same
 // inputs (test/fuzz/differential.ts). Zero WRONG (compiled but different output) and zero CRASH;
 // refusals are fine but most models must compile and be compared, and the generator must keep
-// reaching the paths that matter (BitConv, fixed batch N > 1, elementwise work on flattened maps).
+// reaching the paths that matter (BitConv, fixed batch N > 1, elementwise work on flattened maps;
+// Concat of channels on maps and rows, GlobalMaxPool, Transpose — NHWC inputs and Keras heads —,
+// Softmax/LogSoftmax at opset ≥ 13 and in the opset-11/12 2-D coercion, Sum residuals, and binary /
+// multi-bit dense layers that run packed over a row and over a flattened map).
 // Also replays every shrunk failure in test/fixtures/differential/ (written by the nightly run,
 // `npm run fuzz:differential -- 5000 <seed>`), and checks that the harness can fail at all.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -17,7 +20,8 @@ describe("differential: mbn bundles vs onnxruntime-node on generated models", ()
     const t0 = performance.now();
     const counts: Record<string, number> = {};
     const failures: string[] = [];
-    let bitconv = 0, fixedBatch = 0, flatElementwise = 0;
+    let bitconv = 0, fixedBatch = 0, flatElementwise = 0, bitdense = 0, bitdenseMap = 0, concatRefused = 0, bdenseExpected = 0, bdensePacked = 0;
+    const seen: Record<string, number> = {}; // ok graphs by what they contain (ops and graphgen's tags)
     for (let i = 0; i < CASES; i++) {
       const recipe = generate(caseSeed(SEED, i));
       const built = build(recipe);
@@ -26,19 +30,44 @@ describe("differential: mbn bundles vs onnxruntime-node on generated models", ()
       counts[key] = (counts[key] ?? 0) + 1;
       if (v.kind === "wrong" || v.kind === "crash" || v.kind === "invalid")
         failures.push(`case ${i} (seed ${caseSeed(SEED, i)}): ${v.kind.toUpperCase()} ${v.reason} — ${describeModel(recipe, built)}: ${v.detail.slice(0, 300)}`);
+      if (v.kind === "refused" && /^Concat along axis/.test(v.reason)) concatRefused++;
       if (v.kind !== "ok") continue;
       if (v.bitconv) bitconv++;
+      if (v.bitdense) bitdense++;
+      if (v.bitdenseMap) bitdenseMap++;
+      if (built.tags.includes("dense-binary-behind-quantizer")) {
+        bdenseExpected++;
+        if (v.bitdense) bdensePacked++;
+      }
+      for (const t of new Set([...built.ops, ...built.tags, ...(recipe.input.nhwc ? ["nhwc-input"] : [])])) seen[t] = (seen[t] ?? 0) + 1;
       if (typeof recipe.input.batch === "number" && recipe.input.batch > 1) fixedBatch++;
       const at = built.ops.findIndex((op) => op === "Flatten" || op === "Reshape");
       if (at >= 0 && at < built.ops.length - 1 && recipe.input.rank === 4) flatElementwise++;
     }
     const ok = counts.ok ?? 0;
-    console.log(`differential (seed ${SEED}): ${JSON.stringify(counts)}; compared with BitConv ${bitconv}, fixed batch N>1 ${fixedBatch}, ops after a flattened map ${flatElementwise}; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const has = (t: string) => seen[t] ?? 0;
+    console.log(`differential (seed ${SEED}): ${JSON.stringify(counts)}; compared with BitConv ${bitconv} (dense ${bitdense}, over a flattened map ${bitdenseMap}; binary dense behind a quantizer packed ${bdensePacked}/${bdenseExpected}), fixed batch N>1 ${fixedBatch}, ops after a flattened map ${flatElementwise}; ` +
+      `Concat refused for its axis ${concatRefused}; compared graphs with ${JSON.stringify(Object.fromEntries(Object.entries(seen).filter(([t]) => /^[a-z]|^(Concat|GlobalMaxPool|Transpose|Softmax|LogSoftmax|Sum)$/.test(t)).sort()))}; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThanOrEqual(CASES / 2);
     expect(bitconv).toBeGreaterThanOrEqual(CASES / 10);
     expect(fixedBatch).toBeGreaterThanOrEqual(CASES / 20);
     expect(flatElementwise).toBeGreaterThanOrEqual(CASES / 20);
+    // the ops mbn gained: each among the compared graphs often enough that losing it fails here
+    const min = {
+      "concat-map": CASES / 15, "concat-row": CASES / 50, "concat-3": CASES / 50, "concat-branches": CASES / 30, GlobalMaxPool: CASES / 30,
+      "nhwc-input": CASES / 30, "transpose-to-nhwc": CASES / 50, "transpose-other": CASES / 30, "transpose-rank3": CASES / 50,
+      Softmax: CASES / 20, LogSoftmax: CASES / 30, "softmax-last": CASES / 30, "softmax-coerced": CASES / 50, "softmax-channels": CASES / 50,
+      "sum-residual": CASES / 20,
+    };
+    for (const [t, n] of Object.entries(min)) expect(has(t), `compared graphs with ${t}`).toBeGreaterThanOrEqual(Math.ceil(n));
+    expect(concatRefused, "Concat along another axis refused").toBeGreaterThanOrEqual(1);
+    // binary / multi-bit dense layers that ran packed (a BitConv with a [1, K] output, compile report)
+    expect(bitdense).toBeGreaterThanOrEqual(CASES / 10);
+    expect(bitdenseMap).toBeGreaterThanOrEqual(CASES / 30);
+    // ±α / Σ-of-bases / fixed-point weights right behind a quantizer run packed (a few stay float
+    // with a reason, e.g. Sign → BatchNorm → QDQ: no staircase shared by the channels)
+    expect(bdensePacked).toBeGreaterThanOrEqual(0.9 * bdenseExpected);
   }, 300_000);
 
   it("the harness reports WRONG for a nudged output value and for two swapped output values", async () => {
