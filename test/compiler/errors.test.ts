@@ -31,8 +31,8 @@ describe("compile errors name the file, node, op and reason", () => {
     expect(errorLine(new Uint8Array(0))).toMatch(/^bad\.onnx: not a valid ONNX model/);
   });
   it("unsupported op", () => {
-    expect(errorLine(buildModel({ nodes: [{ op: "Softplus", inputs: ["x"], outputs: ["y"], name: "sp" }] })))
-      .toBe("bad.onnx: node 'sp' (Softplus): operator 'Softplus' is not supported by mbn");
+    expect(errorLine(buildModel({ nodes: [{ op: "Erf", inputs: ["x"], outputs: ["y"], name: "sp" }] })))
+      .toBe("bad.onnx: node 'sp' (Erf): operator 'Erf' is not supported by mbn");
   });
   it("elementwise op combining two different activations (no single float source)", () => {
     const nodes = [
