@@ -1,5 +1,6 @@
 // Differential fuzzing, part 2: one ONNX model through mbn (compile → loadBundle → run) and through
-// onnxruntime-node on the same deterministic inputs, judged by the e2e tests' rule (agreement() in
+// onnxruntime-node (and, where it disagrees, onnxruntime-web) on the same deterministic inputs,
+// judged by the e2e tests' rule (agreement() in
 // test/helpers/oracle.ts: tolerance plus the quantizer-tie explanation), after checking that the
 // bundle returns exactly as many floats as onnxruntime. Three things agreement() cannot know are
 // excused here: an output tie (only the argmax moved, between values equal within tolerance), a
@@ -100,6 +101,24 @@ function vanishing(g: Float32Array, w: Float32Array): boolean {
   return w.every((x, i) => Math.abs(x) < 1e-5 && Math.abs(g[i] - x) < 1e-5);
 }
 
+/** onnxruntime-web (wasm, one thread) on the same runs as onnxruntime-node, concatenated. */
+async function ortWebOutputs(bytes: Uint8Array, x: Float32Array, runs: number, batch: number, sample: number[]): Promise<Float32Array> {
+  const ortw = await import("onnxruntime-web");
+  ortw.env.wasm.numThreads = 1;
+  ortw.env.logLevel = "error";
+  const sess = await ortw.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "disabled" });
+  try {
+    const per = sample.reduce((p, d) => p * d, 1), parts: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const out = await sess.run({ [sess.inputNames[0]]: new ortw.Tensor("float32", x.slice(i * batch * per, (i + 1) * batch * per), [batch, ...sample]) });
+      parts.push(...(out[sess.outputNames[0]].data as Float32Array));
+    }
+    return Float32Array.from(parts);
+  } finally {
+    await sess.release();
+  }
+}
+
 /**
  * A cancelled output: every |y| < 1e-2 (e.g. a one-value head whose BatchNorm subtracts nearly its
  * input) and the bundle within 1e-6 absolute of onnxruntime everywhere — a few float32 ulps of the
@@ -193,6 +212,12 @@ export async function checkModel(bytes: Uint8Array, o: CheckOptions = {}): Promi
   let unexplained: string[];
   try {
     unexplained = agreement(res, x, got, want, units, tol).unexplained;
+    // beyond onnxruntime-node: the rule's second float32 oracle, onnxruntime-web (another summation
+    // order), asked only then (it costs a wasm session per model)
+    if (unexplained.length) {
+      const web = await ortWebOutputs(bytes, x, runs, batch, dims.slice(1).map(Number));
+      unexplained = agreement(res, x, got, { "ort-node": want, "ort-web": web }, units, tol).unexplained;
+    }
   } catch (e) {
     unexplained = [`the comparison failed: ${failMsg(e)}`];
   }
