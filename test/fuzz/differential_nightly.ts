@@ -5,8 +5,11 @@
 // (default out/differential/seed-<seed>.jsonl; a killed run resumes where it stopped: cases of the
 // same seed and generator version already in the log are not rerun), shrinks each WRONG/CRASH/INVALID into test/fixtures/differential/ (one
 // fixture per class, named by its ops), prints a JSON summary and exits 1 on any failure.
-// Progress goes to stderr.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+// Progress goes to stderr. `--record file.json` also writes the summary there with the date, commit,
+// machine and command (results/differential-nightly.json is such a record).
+import { execSync } from "node:child_process";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { build, describe, generate, GENERATOR_VERSION } from "./graphgen.ts";
 import { caseSeed, checkModel, shrink, writeFixture, type Kind } from "./differential.ts";
@@ -21,6 +24,7 @@ const flag = (name: string) => {
 };
 const noShrink = args.includes("--no-shrink");
 if (noShrink) args.splice(args.indexOf("--no-shrink"), 1);
+const recordArg = flag("--record");
 const logArg = flag("--log"), maxShrinks = Number(flag("--max-shrinks") ?? 50), target = (flag("--target") ?? "simd") as "simd" | "scalar";
 const count = Number(args[0] ?? 5000), seed = Number(args[1] ?? Date.now() % 1e9);
 if (!Number.isInteger(count) || count < 1 || !Number.isInteger(seed)) {
@@ -85,7 +89,7 @@ for (const l of lines) if (l.kind === "refused") refused[l.reason] = (refused[l.
 const failures = lines.filter((l) => bad(l.kind));
 const classes: Record<string, number> = {};
 for (const l of failures) classes[l.fixture ?? `${l.kind}: ${l.reason}`] = (classes[l.fixture ?? `${l.kind}: ${l.reason}`] ?? 0) + 1;
-console.log(JSON.stringify({
+const summary = {
   seed, cases: lines.length, log, target,
   ok: tally("ok"), refused: tally("refused"), wrong: tally("wrong"), crash: tally("crash"), invalid: tally("invalid"),
   withBitConv: lines.filter((l) => l.bitconv > 0).length,
@@ -93,5 +97,14 @@ console.log(JSON.stringify({
   failureClasses: classes,
   failures: failures.slice(0, 50).map((l) => ({ case: l.i, caseSeed: l.caseSeed, kind: l.kind, reason: l.reason, model: l.model, shrunk: l.shrunk, fixture: l.fixture })),
   minutes: +((performance.now() - t0) / 60000).toFixed(1),
-}, null, 2));
+};
+console.log(JSON.stringify(summary, null, 2));
+if (recordArg) {
+  const commit = (() => { try { return execSync("git rev-parse --short HEAD", { encoding: "utf8" }).trim(); } catch { return "unknown"; } })();
+  const record = {
+    date: new Date().toISOString(), commit, machine: `${cpus()[0]?.model ?? "?"} × ${cpus().length}`, node: process.version, generator_version: GENERATOR_VERSION,
+    command: `npm run fuzz:differential -- ${process.argv.slice(2).join(" ")}`, ...summary,
+  };
+  writeFileSync(recordArg, JSON.stringify(record, null, 2) + "\n");
+}
 process.exit(failures.length ? 1 : 0);
