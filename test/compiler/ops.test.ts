@@ -9,6 +9,7 @@ import { Replica } from "../../harness/replica/replica.ts";
 import { buildModel, floatTensor, intTensor, type NodeSpec } from "../helpers/onnx_builder.ts";
 import { readFileSync } from "node:fs";
 import { withOps } from "../../scripts/ops_table.ts";
+import { withExactness } from "../../scripts/exactness_table.ts";
 
 const rnd = (n: number, seed: number) => {
   let s = seed >>> 0;
@@ -85,6 +86,10 @@ describe("README", () => {
   it("lists the supported ops as the op tables define them (npx tsx scripts/ops_table.ts regenerates it)", () => {
     const text = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
     expect(withOps(text)).toBe(text);
+  });
+  it("shows the exactness figures of results/conformance.json and results/differential-nightly.json (npx tsx scripts/exactness_table.ts)", () => {
+    const text = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    expect(withExactness(text)).toBe(text);
   });
 });
 
