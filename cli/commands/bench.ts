@@ -1,11 +1,15 @@
 // CLI: `mbn bench <model.onnx|bundle.wasm> [--peers ort-web,ort-node] [--threads n] [--json]` —
-// latency of the bundle (warm-up, N timed runs; median, p90, min; per-step profile; memory, size,
-// BOPs/OPs) and of its peers on the same ONNX file in the same process, interleaved.
+// latency of the bundle (warm-up, N interleaved rounds of ≥ 5 ms per runner; p10 (the robust
+// figure), median, p90, min; per-step profile; memory, size, BOPs/OPs) and of its peers on the
+// same ONNX file (1 thread in this process; `--threads n` > 1: each peer again with n threads in
+// its own child process), with the noise gauge (harness/bench/latency.ts, noise.ts): a noisy run
+// prints a warning and its record says `"noisy": true`.
 import { cpus } from "node:os";
 import { compile } from "../../compiler/index.ts";
 import { customSection } from "../../compiler/emit/bundle.ts";
 import { BundleError, loadBundle } from "../../runtime/host/loader.ts";
-import { makePeers, measureLatency, pairedRatio } from "../../harness/bench/latency.ts";
+import { makePeers, measureLatency, robustRatio, type Runner } from "../../harness/bench/latency.ts";
+import { spawnPeer } from "../../harness/bench/peer_process.ts";
 import { FLOOR_RUNNER, popcountFloorRunner } from "../../harness/bench/popcount_floor.ts";
 import { checkBundleTarget, checkWritable, firstLine, isWasm, parseTarget, progress, readInput, size, UsageError, writeOutput } from "../common.ts";
 import { serveBundle } from "../../harness/bench/serve.ts";
@@ -45,35 +49,60 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
   if (peers.length && !onnx) throw new UsageError("peers need the ONNX file: pass the .onnx model instead of the bundle");
   const threads = o.threads;
   const inShape = [bundle.batch, ...bundle.info.input.shape.slice(1)]; // one mbn_run: a fixed batch runs N samples
-  const runners = onnx ? await makePeers(onnx, inShape, peers, 1) : [];
-  if (onnx && threads > 1) runners.push(...(await makePeers(onnx, inShape, peers, threads)).map((r) => ({ ...r, name: `${r.name} ${threads}thr` })));
+  const runners: Runner[] = onnx ? await makePeers(onnx, inShape, peers, 1) : [];
+  if (onnx && threads > 1)
+    for (const p of peers) {
+      // a child process per configuration: onnxruntime-web's wasm backend (and its thread pool) is
+      // initialised once per process, a second session here would silently run on 1 thread
+      let r;
+      try {
+        r = await spawnPeer(onnx, inShape, p, threads);
+      } catch (e) {
+        for (const q of runners) q.close?.();
+        throw new UsageError(`--threads ${threads}: ${p} cannot run with ${threads} threads here (${firstLine(e)})`);
+      }
+      runners.push({ ...r, name: `${r.name} ${threads}thr` });
+    }
   // the popcount floor runs in the same rounds (needs the compile report's popcount count)
   const popcounts = res?.report.totals.popcounts ?? 0;
   if (popcounts > 0 && o.floor !== false) runners.push(await popcountFloorRunner(popcounts));
   const runs = o.runs;
   const bar = progress("bench", runs);
-  const lat = await measureLatency(bundle, runners, { warmup: o.warmup, runs, onTick: () => bar.tick() });
+  let lat;
+  try {
+    lat = await measureLatency(bundle, runners, { warmup: o.warmup, runs, onTick: () => bar.tick() });
+  } finally {
+    for (const r of runners) r.close?.();
+  }
   bar.done();
   const layers = bundle.info.layers;
   const profile = (lat.profile ?? []).map((p, i) => ({ ...p, op: layers[i]?.op ?? "", node: layers[i]?.node ?? "" }));
   const fi = lat.stats.findIndex((s) => s.runner === FLOOR_RUNNER);
   const floor = fi < 0 ? undefined : {
     popcounts,
-    bundle_over_floor: pairedRatio(lat.times[0], lat.times[fi]),
+    bundle_over_floor: robustRatio(lat.times[0], lat.times[fi]),
     // runner 0 is the bundle
-    peers_over_floor: Object.fromEntries(lat.stats.flatMap((s, k) => (k === 0 || k === fi ? [] : [[s.runner, pairedRatio(lat.times[k], lat.times[fi])]]))),
+    peers_over_floor: Object.fromEntries(lat.stats.flatMap((s, k) => (k === 0 || k === fi ? [] : [[s.runner, robustRatio(lat.times[k], lat.times[fi])]]))),
   };
   const manifest = JSON.parse(new TextDecoder().decode(customSection(wasm, "mbn.manifest")!));
   const record = {
     model: file, date: new Date().toISOString(), machine: `${cpus()[0]?.model} ×${cpus().length}`, target: bundle.info.target,
     command: `mbn bench ${process.argv.slice(3).join(" ")}`,
-    latency: lat.stats, ratios: lat.ratios, popcount_floor: floor, profile, bundle_bytes: wasm.length, memory_bytes: manifest.memory_bytes, totals: manifest.totals,
+    noisy: lat.noise.noisy, noise: lat.noise, min_round_ms: lat.min_round_ms,
+    latency: lat.stats, ratios: lat.ratios, paired_ratios: lat.paired_ratios, popcount_floor: floor, profile, bundle_bytes: wasm.length, memory_bytes: manifest.memory_bytes, totals: manifest.totals,
   };
   if (o.output) writeOutput(o.output, JSON.stringify(record, null, 2) + "\n");
-  if (o.json) return console.log(JSON.stringify(record));
-  for (const s of lat.stats) console.log(`${s.runner.padEnd(30)} median ${s.median_ms.toFixed(3)} ms  p90 ${s.p90_ms.toFixed(3)}  min ${s.min_ms.toFixed(3)}  (${s.runs} runs)`);
+  const nz = lat.noise;
+  const warning = `mbn: warning: NOISY — the machine is busy, these figures cannot be trusted (${nz.reasons.join("; ")}); rerun on a quiet machine`;
+  if (o.json) {
+    if (nz.noisy) console.error(warning);
+    return console.log(JSON.stringify(record));
+  }
+  for (const s of lat.stats) console.log(`${s.runner.padEnd(30)} p10 ${s.p10_ms.toFixed(3)} ms  median ${s.median_ms.toFixed(3)}  p90 ${s.p90_ms.toFixed(3)}  min ${s.min_ms.toFixed(3)}  (${s.runs} rounds, ${s.reps} runs, spread ${(s.spread * 100).toFixed(0)}%)`);
   for (const [k, v] of Object.entries(lat.ratios))
-    if (k !== FLOOR_RUNNER) console.log(`bundle vs ${k}: ${v.toFixed(2)}× (median over rounds of peer time / bundle time, interleaved)`);
+    if (k !== FLOOR_RUNNER) console.log(`bundle vs ${k}: ${v.toFixed(2)}× (peer p10 / bundle p10 over ${runs} interleaved rounds of ≥ ${lat.min_round_ms.toFixed(1)} ms; paired per-round median ${lat.paired_ratios[k].toFixed(2)}×)${nz.noisy ? " NOISY" : ""}`);
+  console.log(`noise gauge: calibration loop ${nz.calibration_p10_ms.toFixed(3)} ms, spread ${(nz.calibration_spread * 100).toFixed(0)}% (≤ ${nz.thresholds.calibration_spread * 100}%); on a CPU ${(nz.cpu_share * 100).toFixed(0)}% of the time (≥ ${nz.thresholds.cpu_share * 100}%)${nz.noisy ? "" : " — quiet"}`);
+  if (nz.noisy) console.log(warning);
   if (floor) {
     console.log(`popcount floor: the model's ${(popcounts / 1e6).toFixed(2)}M weight×activation popcounts in a bare loop; bundle / floor ${floor.bundle_over_floor.toFixed(2)}`);
     for (const [k, v] of Object.entries(floor.peers_over_floor)) console.log(`  ${k} / floor: ${v.toFixed(2)}× (the most any popcount-bound bundle could show against it on this host)`);

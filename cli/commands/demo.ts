@@ -47,9 +47,13 @@ export async function demoCommand(o: { model: string; n: number; attackN?: numbe
   const lbar = progress("  latency", 60);
   const lat = await measureLatency(bundle, peers, { warmup: 10, runs: 60, onTick: () => lbar.tick() });
   lbar.done();
-  for (const s of lat.stats) console.log(`  ${s.runner.padEnd(24)} median ${s.median_ms.toFixed(2)} ms  p90 ${s.p90_ms.toFixed(2)} ms  min ${s.min_ms.toFixed(2)} ms`);
+  for (const s of lat.stats) console.log(`  ${s.runner.padEnd(24)} p10 ${s.p10_ms.toFixed(2)} ms  median ${s.median_ms.toFixed(2)} ms  p90 ${s.p90_ms.toFixed(2)} ms  min ${s.min_ms.toFixed(2)} ms`);
+  // a noisy run (harness/bench/noise.ts) publishes no ratio: not here, not in the report, not in demo.json
+  const noisy = lat.noise.noisy;
   for (const [k, v] of Object.entries(lat.ratios))
-    console.log(`  bundle is ${(v >= 1 ? v : 1 / v).toFixed(2)}× ${v >= 1 ? "faster" : "slower"} than ${k} (median of paired per-round ratios, same run, 1 thread)`);
+    console.log(noisy ? `  bundle vs ${k}: noisy, not published`
+      : `  bundle is ${(v >= 1 ? v : 1 / v).toFixed(2)}× ${v >= 1 ? "faster" : "slower"} than ${k} (p10 over interleaved rounds of ≥ ${lat.min_round_ms.toFixed(0)} ms each, same run, 1 thread)`);
+  if (noisy) console.log(`  mbn: warning: NOISY — the machine is busy (${lat.noise.reasons.join("; ")}); latency ratios not published, rerun \`mbn bench\` on a quiet machine`);
   const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}`;
   const latencyRecord = { model: o.model, date: new Date().toISOString(), machine, latency: lat.stats, ratios: lat.ratios };
 
@@ -65,13 +69,13 @@ export async function demoCommand(o: { model: string; n: number; attackN?: numbe
     `replica agreement ${((record.replica_agreement ?? 0) * 100).toFixed(1)}%${record.gradient?.masking_suspected ? ", GRADIENT MASKING SUSPECTED" : ""}`);
 
   // report: this run + the committed zoo manifest and zoo attack results
-  const docs: unknown[] = [record, latencyRecord];
+  const docs: unknown[] = noisy ? [record] : [record, latencyRecord];
   if (existsSync(join(ZOO, "manifest.json"))) docs.push(JSON.parse(readFileSync(join(ZOO, "manifest.json"), "utf8")));
   const resDir = join(ZOO, "results");
   if (existsSync(resDir)) for (const f of readdirSync(resDir).filter((f) => f.endsWith(".jsonl")))
     docs.push(readFileSync(join(resDir, f), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)));
   writeFileSync(join("out", "report.html"), renderReport({ ...classify(docs), title: `mbn demo: ${o.model}`, command: "npm start" }));
-  const summary = { model: o.model, date: latencyRecord.date, machine, natural_acc: acc, n: data.n, latency: lat.stats, ratios: lat.ratios, totals: t, pgd20: record };
+  const summary = { model: o.model, date: latencyRecord.date, machine, natural_acc: acc, n: data.n, latency: lat.stats, ratios: noisy ? {} : lat.ratios, noisy, noise: lat.noise, totals: t, pgd20: record };
   writeFileSync(join("out", "demo.json"), JSON.stringify(summary, null, 2) + "\n");
   console.log(`  wrote out/report.html and out/demo.json (${((performance.now() - tStart) / 1000).toFixed(0)} s in all)`);
 }

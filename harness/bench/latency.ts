@@ -1,23 +1,91 @@
-// Harness latency: the bundle and its peers on the same ONNX file in the same process, interleaved
-// (one run of each per round, so machine noise hits all alike): onnxruntime-web (wasm backend,
-// SIMD, 1 thread by default) and onnxruntime-node (CPU, 1 thread by default). Warm-up, then N
-// timed rounds; median, p90, min per runner; paired ratios against the bundle (median over rounds).
+// Harness latency: the bundle and its peers on the same ONNX file, interleaved in rounds:
+// onnxruntime-web (wasm backend, SIMD) and onnxruntime-node (CPU), 1 thread in this process; a peer
+// configuration with n > 1 threads runs in its own child process (peer_process.ts: onnxruntime-web
+// initialises its wasm backend once per process, so a second session in the same process would
+// silently reuse the first one's thread pool).
+//
+// How the figures are made (so that a busy machine cannot fake a speed-up):
+// * Rounds. Each round times every runner once, in an order that alternates between rounds, plus a
+//   fixed calibration loop (noise.ts). Within a round a runner is repeated until ≥ max(minRoundMs
+//   (5 ms), 1.5 × the slowest runner's single run) have passed, and its figure for the round is
+//   elapsed / repetitions. Every runner is therefore exposed to the scheduler for about the same
+//   wall time: a 1 ms bundle run fits inside one
+//   scheduler slice and escapes preemption while a 7 ms peer run does not, which once turned a 4.65×
+//   ratio into 22×; five back-to-back bundle runs are preempted as often as one peer run.
+// * Per runner the robust figure is the 10th percentile over rounds (p10_ms; the minimum when there
+//   are fewer than 10 rounds): the rounds least disturbed by other processes. Median, p90 and min
+//   are reported beside it.
+// * `ratios` (published) = peer p10 / bundle p10. `paired_ratios` (diagnostic) = median over rounds
+//   of the per-round ratio peer / bundle, which cancels slow drift of the VM's speed but not
+//   preemption; when the two disagree by more than 25 % the run is noisy.
+// * The noise gauge (noise.ts) decides whether the figures may be published: `noisy` when the
+//   calibration loop's spread over rounds, the share of wall time this process spent on a CPU, any
+//   runner's spread or the robust/paired disagreement passes its threshold. A noisy run still prints
+//   its figures, flagged; `mbn demo` and records do not publish its ratios.
 import type { Bundle } from "../../runtime/host/loader.ts";
+import { calibrationLoop, NoiseGauge, noiseGauge, quantile } from "./noise.ts";
 
-export interface LatencyStats { runner: string; median_ms: number; p90_ms: number; min_ms: number; runs: number; threads: number }
-export interface LatencyResult { stats: LatencyStats[]; ratios: Record<string, number>; times: number[][]; profile?: { step: number; op: string; node: string; ms: number }[] }
+export interface LatencyStats {
+  runner: string; median_ms: number; p90_ms: number; min_ms: number; p10_ms: number;
+  /** p90 / p10 − 1 of the runner's per-round figures */ spread: number;
+  /** rounds */ runs: number; /** runs in all (repetitions summed over rounds) */ reps: number; threads: number;
+}
+export interface LatencyResult {
+  stats: LatencyStats[];
+  /** peer p10 / bundle p10 (the published figure, unless noise.noisy) */ ratios: Record<string, number>;
+  /** median over rounds of peer / bundle in the same round (diagnostic) */ paired_ratios: Record<string, number>;
+  /** per runner, per round: ms per run */ times: number[][];
+  noise: NoiseGauge;
+  min_round_ms: number;
+  profile?: { step: number; op: string; node: string; ms: number }[];
+}
 
-type Runner = { name: string; threads: number; run: () => Promise<void> | void };
+/** A runner: `run` is one inference in this process; `round` (a runner in another process) times a
+ * whole round there and returns ms per run. */
+export type Runner = {
+  name: string; threads: number;
+  run?: () => Promise<void> | void;
+  round?: (minMs: number) => Promise<{ ms: number; reps: number }>;
+  warm?: (n: number) => Promise<void>;
+  close?: () => void;
+};
 
-function stats(name: string, threads: number, t: number[]): LatencyStats {
+function stats(name: string, threads: number, t: number[], reps: number): LatencyStats {
   const s = [...t].sort((a, b) => a - b);
-  return { runner: name, median_ms: s[Math.floor(s.length / 2)], p90_ms: s[Math.min(s.length - 1, Math.floor(s.length * 0.9))], min_ms: s[0], runs: s.length, threads };
+  const p10 = robust(t);
+  return {
+    runner: name, median_ms: s[Math.floor(s.length / 2)], p90_ms: quantile(s, 0.9), min_ms: s[0], p10_ms: p10,
+    spread: quantile(s, 0.9) / quantile(s, 0.1) - 1, runs: s.length, reps, threads,
+  };
+}
+
+/** The robust per-runner figure: 10th percentile over rounds (the minimum below 10 rounds). */
+export function robust(t: number[]): number {
+  const s = [...t].sort((a, b) => a - b);
+  return s.length < 10 ? s[0] : quantile(s, 0.1);
+}
+
+/** Ratio of two runners' robust figures. */
+export function robustRatio(num: number[], den: number[]): number {
+  return robust(num) / robust(den);
 }
 
 /** Median over rounds of num[i] / den[i] (two runners' times in the same rounds). */
 export function pairedRatio(num: number[], den: number[]): number {
   const r = num.map((t, i) => t / den[i]).sort((a, b) => a - b);
   return r[r.length >> 1];
+}
+
+/** One round of a runner in this process: repeat until ≥ minMs have passed; ms per run. */
+export async function timeRound(run: () => Promise<void> | void, minMs: number): Promise<{ ms: number; reps: number }> {
+  let n = 0, e = 0;
+  const t = performance.now();
+  do {
+    await run();
+    n++;
+    e = performance.now() - t;
+  } while (e < minMs);
+  return { ms: e / n, reps: n };
 }
 
 export async function makePeers(onnx: Uint8Array, inputShape: number[], peers: string[], threads: number): Promise<Runner[]> {
@@ -40,27 +108,65 @@ export async function makePeers(onnx: Uint8Array, inputShape: number[], peers: s
   return out;
 }
 
-export async function measureLatency(bundle: Bundle, peers: Runner[], o: { warmup: number; runs: number; onTick?: () => void }): Promise<LatencyResult> {
-  const x = new Float32Array(bundle.inputLength * bundle.batch).fill(0.5); // one mbn_run
-  const runners: Runner[] = [{ name: "mbn bundle", threads: 1, run: () => void bundle.run(x) }, ...peers];
-  for (let i = 0; i < o.warmup; i++) for (const r of runners) await r.run();
-  const times = runners.map(() => [] as number[]);
+/** Interleaved rounds of `runners` (runner 0 is the reference of the ratios) and the calibration loop. */
+export async function measureRunners(runners: Runner[], o: { warmup: number; runs: number; minRoundMs?: number; onTick?: () => void }) {
+  for (const r of runners) if (r.warm) await r.warm(o.warmup);
+  for (let i = 0; i < o.warmup; i++) {
+    calibrationLoop();
+    for (const r of runners) if (r.run) await r.run();
+  }
+  // the round length: ≥ minRoundMs and ≥ 1.5 × the slowest runner's single run, so that every
+  // runner spends about the same wall time per round (the same exposure to preemption)
+  let slowest = 0;
+  for (const r of runners) {
+    let best = Infinity;
+    for (let i = 0; i < 5; i++) best = Math.min(best, (r.round ? await r.round(0) : await timeRound(r.run!, 0)).ms);
+    slowest = Math.max(slowest, best);
+  }
+  const minMs = Math.max(o.minRoundMs ?? 5, 1.5 * slowest);
+  const times = runners.map(() => [] as number[]), reps = runners.map(() => 0), calib: number[] = [];
+  let onCpu = 0, wall = 0; // this process's CPU time / wall time over the local runners' rounds
   for (let i = 0; i < o.runs; i++) {
-    // alternate the order each round, so that no runner always follows the same one
+    // alternate the order each round, so that no runner always follows the same one; the
+    // calibration loop goes first in even rounds and last in odd ones
+    if (i % 2 === 0) calib.push(timeCalibration());
     for (let j = 0; j < runners.length; j++) {
-      const k = i % 2 ? runners.length - 1 - j : j;
-      const t = performance.now();
-      await runners[k].run();
-      times[k][i] = performance.now() - t;
+      const k = i % 2 ? runners.length - 1 - j : j, r = runners[k];
+      let res;
+      if (r.round) res = await r.round(minMs);
+      else {
+        const c = process.cpuUsage(), t = performance.now();
+        res = await timeRound(r.run!, minMs);
+        const d = process.cpuUsage(c);
+        wall += performance.now() - t;
+        onCpu += (d.user + d.system) / 1000;
+      }
+      times[k][i] = res.ms;
+      reps[k] += res.reps;
     }
+    if (i % 2 === 1) calib.push(timeCalibration());
     o.onTick?.();
   }
-  const st = runners.map((r, k) => stats(r.name, r.threads, times[k]));
-  // Paired ratios: the median over rounds of (peer time / bundle time in the same round). The VM's
-  // speed drifts by up to 2× over seconds (noisy neighbours); a round's runs are adjacent in time,
-  // so their ratio cancels the drift that a ratio of two separate medians would keep.
-  const ratios: Record<string, number> = {};
-  for (let k = 1; k < runners.length; k++) ratios[runners[k].name] = pairedRatio(times[k], times[0]);
+  const st = runners.map((r, k) => stats(r.name, r.threads, times[k], reps[k]));
+  const ratios: Record<string, number> = {}, paired: Record<string, number> = {};
+  for (let k = 1; k < runners.length; k++) {
+    ratios[runners[k].name] = robustRatio(times[k], times[0]);
+    paired[runners[k].name] = pairedRatio(times[k], times[0]);
+  }
+  const noise = noiseGauge({ calibration: calib, cpuShare: wall > 0 ? onCpu / wall : 1, stats: st, ratios, paired });
+  return { stats: st, ratios, paired_ratios: paired, times, noise, min_round_ms: minMs };
+}
+
+function timeCalibration(): number {
+  const t = performance.now();
+  calibrationLoop();
+  return performance.now() - t;
+}
+
+export async function measureLatency(bundle: Bundle, peers: Runner[], o: { warmup: number; runs: number; minRoundMs?: number; onTick?: () => void }): Promise<LatencyResult> {
+  const x = new Float32Array(bundle.inputLength * bundle.batch).fill(0.5); // one mbn_run
+  const runners: Runner[] = [{ name: "mbn bundle", threads: 1, run: () => void bundle.run(x) }, ...peers];
+  const res = await measureRunners(runners, o);
   // per-step profile: median over a few runs
   const reps = 15, per: number[][] = [];
   for (let i = 0; i < reps; i++) per.push(bundle.profile(x, () => performance.now()));
@@ -68,5 +174,5 @@ export async function measureLatency(bundle: Bundle, peers: Runner[], o: { warmu
     const v = per.map((p) => p[j]).sort((a, b) => a - b);
     return { step: j, op: "", node: "", ms: v[reps >> 1] };
   });
-  return { stats: st, ratios, times, profile };
+  return { ...res, profile };
 }

@@ -6,7 +6,11 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
 import { windowPack, windowPackable } from "../../compiler/pack/bits.ts";
 import { loadPopcountProbe } from "../../harness/bench/popcount_floor.ts";
-import { pairedRatio } from "../../harness/bench/latency.ts";
+import { makePeers, measureLatency, measureRunners, pairedRatio } from "../../harness/bench/latency.ts";
+import { calibrationLoop } from "../../harness/bench/noise.ts";
+import { loadBundle } from "../../runtime/host/loader.ts";
+import { spawn, type ChildProcess } from "node:child_process";
+import { availableParallelism } from "node:os";
 
 describe("popcount floor", () => {
   it("the report counts each BitConv's popcounts as the runtime runs them (brute force over pixels and taps)", () => {
@@ -76,4 +80,52 @@ describe("popcount floor", () => {
     expect(pairedRatio([2, 9, 4], [1, 3, 1])).toBe(3);
     expect(pairedRatio([1, 1], [1, 2])).toBe(1);
   });
+});
+
+// The contention test (issue 13): not a timed test — it asserts only what must hold however busy the
+// machine is, and logs the figures.
+describe("benchmark under contention", () => {
+  const hogs = (n: number): ChildProcess[] => Array.from({ length: n }, () => spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore" }));
+  const stop = (h: ChildProcess[]) => h.forEach((c) => c.kill("SIGKILL"));
+
+  it("the noise gauge says noisy while CPU hogs run, and two identical runners still come out ≈ 1", async () => {
+    // more busy loops than cores: this process is preempted whatever else the machine does
+    const h = hogs(Math.max(3, availableParallelism() + 1));
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const work = () => void calibrationLoop(300_000);
+      const r = await measureRunners([{ name: "a", threads: 1, run: work }, { name: "b", threads: 1, run: () => work() }], { warmup: 5, runs: 40 });
+      console.log(`identical runners under ${h.length} hogs: ratio ${r.ratios.b.toFixed(3)} (paired ${r.paired_ratios.b.toFixed(3)}); gauge ${JSON.stringify({ ...r.noise, thresholds: undefined })}`);
+      expect(r.noise.noisy).toBe(true);
+      expect(r.noise.reasons.length).toBeGreaterThan(0);
+      expect(r.ratios.b).toBeGreaterThan(0.67);
+      expect(r.ratios.b).toBeLessThan(1.5);
+    } finally {
+      stop(h);
+    }
+  }, 300_000);
+
+  it("MBN3x1 vs onnxruntime-web with six CPU hogs: within 25 % of the quiet figure, or the run says noisy (figures logged)", async () => {
+    const file = "models/zoo/fmnist_resnet20_mbn3x1/model.onnx";
+    const onnx = readFileSync(file);
+    const res = compile(onnx, { file });
+    const bundle = await loadBundle(res.wasm);
+    const peers = await makePeers(onnx, [1, ...res.plan.inputShape.slice(1)], ["ort-web"], 1);
+    const key = "onnxruntime-web (wasm)";
+    const quiet = await measureLatency(bundle, peers, { warmup: 10, runs: 40 });
+    const h = hogs(6);
+    let loaded;
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      loaded = await measureLatency(bundle, peers, { warmup: 10, runs: 40 });
+    } finally {
+      stop(h);
+    }
+    const q = quiet.ratios[key], l = loaded.ratios[key];
+    console.log(`MBN3x1 vs ${key}: without hogs ${q.toFixed(2)}× (noisy ${quiet.noise.noisy}), with 6 hogs ${l.toFixed(2)}× (noisy ${loaded.noise.noisy}); ` +
+      `loaded / quiet ${(l / q).toFixed(2)}; gauges ${JSON.stringify([quiet, loaded].map((x) => ({ cal: +x.noise.calibration_spread.toFixed(2), cpu: +x.noise.cpu_share.toFixed(2) })))}`);
+    expect(q).toBeGreaterThan(0);
+    // the issue's goal: a figure that is not flagged noisy is within 25 % of a quiet one
+    if (!loaded.noise.noisy && !quiet.noise.noisy) expect(Math.abs(l / q - 1)).toBeLessThanOrEqual(0.25);
+  }, 600_000);
 });

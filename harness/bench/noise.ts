@@ -1,0 +1,67 @@
+// Harness latency: the noise gauge — whether a benchmark's figures can be trusted on this machine
+// right now. Four signals, each with a threshold (THRESHOLDS, measured on the 2-core dev VM; see
+// the comment there):
+// * calibration spread: a fixed pure-JS loop (about 1 ms; the same work on every run of every
+//   benchmark) is timed once per round; p90 / p10 − 1 over rounds. Other processes preempting this
+//   one make some rounds' loop several times slower.
+// * CPU share: this process's CPU time / wall time over the in-process runners' rounds (below 1
+//   when the scheduler takes the CPU away).
+// * runner spread: p90 / p10 − 1 of each runner's per-round figures.
+// * robust vs paired: the published ratio (p10 / p10) against the median per-round ratio.
+import type { LatencyStats } from "./latency.ts";
+
+/** p-quantile of a sorted array (nearest rank below). */
+export function quantile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor((sorted.length - 1) * p)))];
+}
+
+const CALIBRATION_ITERS = 600_000;
+let sink = 0;
+/** The fixed calibration work: an xorshift loop (integer ALU only, no memory, no allocation). */
+export function calibrationLoop(iters = CALIBRATION_ITERS): number {
+  let x = 0x9e3779b9 | 0, acc = 0;
+  for (let i = 0; i < iters; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    acc = (acc + (x & 0xff)) | 0;
+  }
+  sink ^= acc;
+  return sink;
+}
+
+export const THRESHOLDS = {
+  /** calibration loop p90/p10 − 1 above this: noisy */
+  calibration_spread: 0.25,
+  /** CPU time / wall time of this process below this: noisy */
+  cpu_share: 0.9,
+  /** any runner's p90/p10 − 1 above this: noisy */
+  runner_spread: 0.5,
+  /** |robust / paired − 1| above this for any ratio: noisy */
+  ratio_disagreement: 0.25,
+};
+
+export interface NoiseGauge {
+  noisy: boolean;
+  /** why (empty when quiet) */ reasons: string[];
+  calibration_p10_ms: number; calibration_spread: number; cpu_share: number;
+  runner_spread: Record<string, number>;
+  thresholds: typeof THRESHOLDS;
+}
+
+export function noiseGauge(o: { calibration: number[]; cpuShare: number; stats: LatencyStats[]; ratios: Record<string, number>; paired: Record<string, number> }): NoiseGauge {
+  const c = [...o.calibration].sort((a, b) => a - b);
+  const calSpread = c.length ? quantile(c, 0.9) / quantile(c, 0.1) - 1 : 0;
+  const reasons: string[] = [];
+  const T = THRESHOLDS;
+  if (calSpread > T.calibration_spread) reasons.push(`calibration loop spread ${(calSpread * 100).toFixed(0)}% > ${T.calibration_spread * 100}%`);
+  if (o.cpuShare < T.cpu_share) reasons.push(`on a CPU ${(o.cpuShare * 100).toFixed(0)}% of the time < ${T.cpu_share * 100}%`);
+  const runnerSpread: Record<string, number> = {};
+  for (const s of o.stats) {
+    runnerSpread[s.runner] = s.spread;
+    if (s.spread > T.runner_spread) reasons.push(`${s.runner} spread ${(s.spread * 100).toFixed(0)}% > ${T.runner_spread * 100}%`);
+  }
+  for (const [k, v] of Object.entries(o.ratios)) {
+    const d = Math.abs(v / o.paired[k] - 1);
+    if (d > T.ratio_disagreement) reasons.push(`${k}: robust ratio ${v.toFixed(2)} vs paired ${o.paired[k].toFixed(2)}`);
+  }
+  return { noisy: reasons.length > 0, reasons, calibration_p10_ms: c.length ? quantile(c, 0.1) : 0, calibration_spread: calSpread, cpu_share: o.cpuShare, runner_spread: runnerSpread, thresholds: T };
+}
