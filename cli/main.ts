@@ -6,7 +6,7 @@
 // Environment variables are read only here: MBN_DEBUG=1 adds the stack of an internal error.
 import { Command, CommanderError } from "commander";
 import { choiceOption, firstLine, fsMessage, numberOption, parseShard, UsageError } from "./options.ts";
-import { ATTACKS } from "../harness/attacks/index.ts";
+import { ATTACKS, ENSEMBLES } from "../harness/attacks/index.ts";
 
 // command modules load the compiler, runtime and harness: imported only when their command runs
 const commands = {
@@ -117,15 +117,16 @@ program.command("bench-kernels").description("benchmark the runtime kernels (G b
   .addOption(numberOption("--seconds <s>", "time per measurement", { above: 0, max: 3600 }, 0.5))
   .action(async (o) => (await commands.benchKernels()).benchKernelsCommand(o));
 
-program.command("attack <model.onnx>").description("adversarial accuracy of the compiled bundle (FGSM, PGD-k, Square)")
+program.command("attack <model.onnx>").description("adversarial accuracy of the compiled bundle (FGSM, PGD-k, Square, APGD-CE/-T, AutoAttack)")
   .option("--data <dataset>", "fashion-mnist | idx:<images>,<labels> | cifar10:<dir> | npy:<x.npy>,<y.npy> (inputs in [0, 1])", "fashion-mnist")
-  .addOption(choiceOption("--attack <name>", "fgsm | pgd | square", Object.keys(ATTACKS), "attack", "pgd"))
+  .addOption(choiceOption("--attack <name>", "fgsm | pgd | square | apgd-ce | apgd-t | autoattack", [...Object.keys(ATTACKS), ...ENSEMBLES], "attack", "pgd"))
   .addOption(numberOption("--eps <e>", "L∞ radius in pixel units ([0, 1] inputs)", { min: 0, max: 1 }, 0.1))
-  .addOption(numberOption("--steps <k>", "PGD steps", int(1), 20))
+  .addOption(numberOption("--steps <k>", "PGD steps (default 20); APGD / autoattack iterations (default 100)", int(1)))
   .addOption(numberOption("--step-size <a>", "PGD step size (default 2.5·eps/steps)", { above: 0 }))
-  .addOption(numberOption("--restarts <r>", "PGD random restarts", int(1), 1))
+  .addOption(numberOption("--restarts <r>", "PGD / APGD random restarts", int(1), 1))
+  .addOption(numberOption("--targets <k>", "APGD-T target classes (default min(9, classes − 1))", int(1)))
   .option("--no-random-start", "PGD: start from the clean input")
-  .addOption(numberOption("--queries <q>", "Square Attack query budget per sample", int(1), 1000))
+  .addOption(numberOption("--queries <q>", "Square Attack query budget per sample (default 1000; 5000 in autoattack)", int(1)))
   .addOption(numberOption("--n <n>", "evaluate the first n samples", int(1), 1000))
   .addOption(numberOption("--seed <s>", "random seed (same seed ⇒ same result)", int(0, 2 ** 32 - 1), 0))
   .addOption(numberOption("--batch <b>", "samples per gradient batch", int(1), 32))

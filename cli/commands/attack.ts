@@ -1,4 +1,4 @@
-// CLI: `mbn attack <model.onnx> --data <dataset> --attack fgsm|pgd|square --eps e …`
+// CLI: `mbn attack <model.onnx> --data <dataset> --attack fgsm|pgd|square|apgd-ce|apgd-t|autoattack --eps e …`
 // (`--shard i/n` runs are merged by `mbn merge`, merge.ts).
 // Option values were checked while parsing (main.ts); output paths are checked before any work.
 import { compile } from "../../compiler/index.ts";
@@ -7,10 +7,12 @@ import { DataError, loadDataset, take, type Dataset } from "../../harness/data/d
 import { writeNpy } from "../../harness/data/npy.ts";
 import { evaluateAttack, type AttackRecord } from "../../harness/attacks/evaluate.ts";
 import { evaluateParallel, shardRange, type ShardRecord } from "../../harness/attacks/parallel.ts";
+import { describeApgd } from "../../harness/attacks/apgd.ts";
+import { AUTOATTACK_SQUARE_QUERIES, evaluateAutoAttack, type AutoAttackRecord } from "../../harness/attacks/autoattack.ts";
 import { checkWritable, firstLine, isWasm, progress, readInput, UsageError, writeOutput } from "../common.ts";
 
 export interface AttackOpts {
-  data: string; attack: string; eps: number; steps: number; stepSize?: number; restarts: number; queries: number;
+  data: string; attack: string; eps: number; steps?: number; stepSize?: number; restarts: number; queries?: number; targets?: number;
   n: number; seed: number; batch: number; randomStart?: boolean; workers: number; json?: boolean; saveAdv?: string; shard?: string; output?: string;
 }
 
@@ -47,17 +49,29 @@ export async function attackCommand(file: string, o: AttackOpts): Promise<Attack
     if (k > runN) throw new UsageError(`--shard ${o.shard}: ${k} shards of ${runN} sample(s) would leave some empty; split at most ${runN} ways`);
     ({ offset, n } = shardRange(runN, i, k));
   }
+  const ensemble = o.attack === "autoattack";
+  // the stage summaries of an ensemble record are not merged by `mbn merge` (it keeps shard 0's): split with --workers
+  if (ensemble && o.shard) throw new UsageError("--shard: autoattack records cannot be merged yet (their stage summaries are per run); use --workers n to split one run, or shard apgd-ce / apgd-t / square alone");
+  const apgd = ensemble || o.attack.startsWith("apgd");
+  const steps = o.steps ?? (apgd ? 100 : 20);
+  const queries = o.queries ?? (ensemble ? AUTOATTACK_SQUARE_QUERIES : 1000);
   const res = compile(bytes, { file });
   const want = res.plan.inputShape.slice(1);
   if (data.shape.join() !== want.join()) throw new UsageError(`--data ${o.data}: samples of shape [${data.shape}], but ${file} takes [${want}]`);
   const bundle = await loadBundle(res.wasm);
   const subset = take(data, n, offset);
   const eps = o.eps;
-  const bar = progress(`${o.attack} ε=${eps}`, subset.n);
-  const params = { eps, steps: o.steps, stepSize: o.stepSize ?? (2.5 * eps) / o.steps, restarts: o.restarts, queries: o.queries, seed: o.seed, randomStart: o.randomStart !== false };
-  const { record, xadv } = o.workers > 1
+  const bar = progress(`${o.attack} ε=${eps}`, ensemble ? 3 * subset.n : subset.n);
+  const params = { eps, steps, stepSize: o.stepSize ?? (2.5 * eps) / steps, restarts: o.restarts, queries, seed: o.seed, randomStart: o.randomStart !== false, targets: o.targets };
+  let { record, xadv }: { record: AttackRecord; xadv: Float32Array } = ensemble
+    ? await evaluateAutoAttack({
+      model: file, bundle, wasm: res.wasm, plan: res.plan, data: subset, offset, params, batch: o.batch, onProgress: (k) => bar.tick(k),
+      parallel: o.workers > 1 ? { file, dataSpec: o.data, workers: o.workers } : undefined,
+    })
+    : o.workers > 1
     ? await evaluateParallel({ file, data: o.data, offset, n: subset.n, attack: o.attack, params, batch: o.batch, workers: o.workers, onProgress: (k) => bar.tick(k) })
     : await evaluateAttack({ model: file, bundle, wasm: res.wasm, plan: res.plan, data: subset, offset, attack: o.attack, batch: o.batch, shard: o.shard, params, onProgress: (k) => bar.tick(k) });
+  record = describeApgd(record, o.attack, params, bundle.outputLength);
   if (o.shard) Object.assign(record as ShardRecord, { shard: o.shard, run_n: runN });
   bar.done();
   if (o.saveAdv) writeOutput(o.saveAdv, writeNpy({ shape: [subset.n, ...subset.shape], data: xadv }));
@@ -68,6 +82,12 @@ export async function attackCommand(file: string, o: AttackOpts): Promise<Attack
     console.log(`${o.attack} ε=${eps} on ${what} ${record.dataset} images: natural ${(record.natural_acc * 100).toFixed(2)}%, adversarial ${(record.adversarial_acc * 100).toFixed(2)}% (${record.seconds.toFixed(1)} s)`);
     if (record.replica_agreement !== undefined) console.log(`replica agrees with the bundle on ${(record.replica_agreement * 100).toFixed(1)}% of clean inputs`);
     if (record.gradient) console.log(`input gradient L1: mean ${record.gradient.mean_l1.toExponential(2)}, zero on ${(record.gradient.zero_fraction * 100).toFixed(1)}% of samples${record.gradient.masking_suspected ? " — GRADIENT MASKING SUSPECTED" : ""}`);
+    if (ensemble) {
+      const r = record as AutoAttackRecord;
+      for (const st of r.stages)
+        console.log(`  ${st.attack.padEnd(8)} on ${String(st.attacked).padStart(5)} samples: robust ${(st.robust_acc * 100).toFixed(2)}% after it (${st.broken} broken, ${st.mean_queries.toFixed(1)} queries/sample, ${st.seconds.toFixed(1)} s)`);
+      console.log(r.checks.reliable ? "reliability checks: none fired" : r.checks.warnings.map((w) => `WARNING: ${w}`).join("\n"));
+    }
   }
   return record;
 }

@@ -12,6 +12,7 @@ export interface AttackParams {
   queries: number;
   seed: number;
   randomStart?: boolean; // PGD: uniform start in the ε-ball (default true)
+  targets?: number; // APGD-T: target classes (default min(9, classes − 1))
 }
 
 export interface AttackContext {
