@@ -25,6 +25,7 @@ Models (small but real; the widths are reduced so the committed files stay small
   densenet_bin  BinaryDenseNet/MeliusNet-style: float stem, 3 dense blocks whose layers Concat their input
                 with a binary 3x3 branch (BN -> Sign -> binary conv), transitions BN -> Sign -> binary 1x1
                 conv -> AvgPool 2x2, BN -> ReLU -> GAP -> float fc.
+The fifth, a FINN CNV-style QONNX network, is written node by node in make_qonnx_cnv.py (no qonnx tooling).
 """
 import math
 import os
