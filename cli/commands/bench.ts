@@ -98,7 +98,9 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
     if (nz.noisy) console.error(warning);
     return console.log(JSON.stringify(record));
   }
-  for (const s of lat.stats) console.log(`${s.runner.padEnd(30)} p10 ${s.p10_ms.toFixed(3)} ms  median ${s.median_ms.toFixed(3)}  p90 ${s.p90_ms.toFixed(3)}  min ${s.min_ms.toFixed(3)}  (${s.runs} rounds, ${s.reps} runs, spread ${(s.spread * 100).toFixed(0)}%)`);
+  for (const s of lat.stats) console.log(`${s.runner.padEnd(30)} p10 ${s.p10_ms.toFixed(3)} ms  median ${s.median_ms.toFixed(3)}  p90 ${s.p90_ms.toFixed(3)}  min ${s.min_ms.toFixed(3)}  (${s.runs} rounds, ${s.reps} runs, spread ${(s.spread * 100).toFixed(0)}%, CPU/wall ${s.cpu_share.toFixed(2)})`);
+  for (const s of lat.stats)
+    if (s.threads > 1 && s.cpu_share < 1.2) console.log(`note: ${s.runner} used ${s.cpu_share.toFixed(2)} CPUs on average: its ${s.threads} threads did not run in parallel (busy machine, or the peer kept one thread)`);
   for (const [k, v] of Object.entries(lat.ratios))
     if (k !== FLOOR_RUNNER) console.log(`bundle vs ${k}: ${v.toFixed(2)}× (peer p10 / bundle p10 over ${runs} interleaved rounds of ≥ ${lat.min_round_ms.toFixed(1)} ms; paired per-round median ${lat.paired_ratios[k].toFixed(2)}×)${nz.noisy ? " NOISY" : ""}`);
   console.log(`noise gauge: calibration loop ${nz.calibration_p10_ms.toFixed(3)} ms, spread ${(nz.calibration_spread * 100).toFixed(0)}% (≤ ${nz.thresholds.calibration_spread * 100}%); on a CPU ${(nz.cpu_share * 100).toFixed(0)}% of the time (≥ ${nz.thresholds.cpu_share * 100}%)${nz.noisy ? "" : " — quiet"}`);

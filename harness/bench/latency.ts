@@ -29,6 +29,7 @@ export interface LatencyStats {
   runner: string; median_ms: number; p90_ms: number; min_ms: number; p10_ms: number;
   /** p90 / p10 − 1 of the runner's per-round figures */ spread: number;
   /** rounds */ runs: number; /** runs in all (repetitions summed over rounds) */ reps: number; threads: number;
+  /** CPU time / wall time of the runner's process over its rounds (> 1: threads working in parallel) */ cpu_share: number;
 }
 export interface LatencyResult {
   stats: LatencyStats[];
@@ -45,17 +46,17 @@ export interface LatencyResult {
 export type Runner = {
   name: string; threads: number;
   run?: () => Promise<void> | void;
-  round?: (minMs: number) => Promise<{ ms: number; reps: number }>;
+  round?: (minMs: number) => Promise<{ ms: number; reps: number; cpu_ms?: number; wall_ms?: number }>;
   warm?: (n: number) => Promise<void>;
   close?: () => void;
 };
 
-function stats(name: string, threads: number, t: number[], reps: number): LatencyStats {
+function stats(name: string, threads: number, t: number[], reps: number, cpuShare: number): LatencyStats {
   const s = [...t].sort((a, b) => a - b);
   const p10 = robust(t);
   return {
     runner: name, median_ms: s[Math.floor(s.length / 2)], p90_ms: quantile(s, 0.9), min_ms: s[0], p10_ms: p10,
-    spread: quantile(s, 0.9) / quantile(s, 0.1) - 1, runs: s.length, reps, threads,
+    spread: quantile(s, 0.9) / quantile(s, 0.1) - 1, runs: s.length, reps, threads, cpu_share: cpuShare,
   };
 }
 
@@ -126,6 +127,7 @@ export async function measureRunners(runners: Runner[], o: { warmup: number; run
   const minMs = Math.max(o.minRoundMs ?? 5, 1.5 * slowest);
   const times = runners.map(() => [] as number[]), reps = runners.map(() => 0), calib: number[] = [];
   let onCpu = 0, wall = 0; // this process's CPU time / wall time over the local runners' rounds
+  const rCpu = runners.map(() => 0), rWall = runners.map(() => 0);
   for (let i = 0; i < o.runs; i++) {
     // alternate the order each round, so that no runner always follows the same one; the
     // calibration loop goes first in even rounds and last in odd ones
@@ -133,13 +135,18 @@ export async function measureRunners(runners: Runner[], o: { warmup: number; run
     for (let j = 0; j < runners.length; j++) {
       const k = i % 2 ? runners.length - 1 - j : j, r = runners[k];
       let res;
-      if (r.round) res = await r.round(minMs);
-      else {
+      if (r.round) {
+        res = await r.round(minMs);
+        rCpu[k] += res.cpu_ms ?? 0;
+        rWall[k] += res.wall_ms ?? 0;
+      } else {
         const c = process.cpuUsage(), t = performance.now();
         res = await timeRound(r.run!, minMs);
-        const d = process.cpuUsage(c);
-        wall += performance.now() - t;
-        onCpu += (d.user + d.system) / 1000;
+        const d = process.cpuUsage(c), w = performance.now() - t, u = (d.user + d.system) / 1000;
+        wall += w;
+        onCpu += u;
+        rWall[k] += w;
+        rCpu[k] += u;
       }
       times[k][i] = res.ms;
       reps[k] += res.reps;
@@ -147,7 +154,7 @@ export async function measureRunners(runners: Runner[], o: { warmup: number; run
     if (i % 2 === 1) calib.push(timeCalibration());
     o.onTick?.();
   }
-  const st = runners.map((r, k) => stats(r.name, r.threads, times[k], reps[k]));
+  const st = runners.map((r, k) => stats(r.name, r.threads, times[k], reps[k], rWall[k] > 0 ? rCpu[k] / rWall[k] : 0));
   const ratios: Record<string, number> = {}, paired: Record<string, number> = {};
   for (let k = 1; k < runners.length; k++) {
     ratios[runners[k].name] = robustRatio(times[k], times[0]);

@@ -8,6 +8,7 @@
 //   when the scheduler takes the CPU away).
 // * runner spread: p90 / p10 − 1 of each runner's per-round figures.
 // * robust vs paired: the published ratio (p10 / p10) against the median per-round ratio.
+import { loadavg } from "node:os";
 import type { LatencyStats } from "./latency.ts";
 
 /** p-quantile of a sorted array (nearest rank below). */
@@ -44,6 +45,7 @@ export interface NoiseGauge {
   /** why (empty when quiet) */ reasons: string[];
   calibration_p10_ms: number; calibration_spread: number; cpu_share: number;
   runner_spread: Record<string, number>;
+  /** 1-minute load average at the end (recorded, not a criterion) */ load_avg: number;
   thresholds: typeof THRESHOLDS;
 }
 
@@ -63,5 +65,5 @@ export function noiseGauge(o: { calibration: number[]; cpuShare: number; stats: 
     const d = Math.abs(v / o.paired[k] - 1);
     if (d > T.ratio_disagreement) reasons.push(`${k}: robust ratio ${v.toFixed(2)} vs paired ${o.paired[k].toFixed(2)}`);
   }
-  return { noisy: reasons.length > 0, reasons, calibration_p10_ms: c.length ? quantile(c, 0.1) : 0, calibration_spread: calSpread, cpu_share: o.cpuShare, runner_spread: runnerSpread, thresholds: T };
+  return { noisy: reasons.length > 0, reasons, calibration_p10_ms: c.length ? quantile(c, 0.1) : 0, calibration_spread: calSpread, cpu_share: o.cpuShare, runner_spread: runnerSpread, load_avg: loadavg()[0], thresholds: T };
 }

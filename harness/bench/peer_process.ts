@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { makePeers, timeRound, type Runner } from "./latency.ts";
 
 type Msg = { type: "init"; onnx: Uint8Array; shape: number[]; peer: string; threads: number } | { type: "warm"; n: number } | { type: "round"; minMs: number };
-type Reply = { type: "ready"; name: string } | { type: "error"; message: string } | { type: "warm" } | { type: "round"; ms: number; reps: number };
+type Reply = { type: "ready"; name: string } | { type: "error"; message: string } | { type: "warm" } | { type: "round"; ms: number; reps: number; cpu_ms: number; wall_ms: number };
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -37,8 +37,8 @@ export async function spawnPeer(onnx: Uint8Array, shape: number[], peer: string,
     name: (ready as { name: string }).name, threads,
     warm: async (n) => void (await ask({ type: "warm", n })),
     round: async (minMs) => {
-      const r = (await ask({ type: "round", minMs })) as { ms: number; reps: number };
-      return { ms: r.ms, reps: r.reps };
+      const r = (await ask({ type: "round", minMs })) as { ms: number; reps: number; cpu_ms: number; wall_ms: number };
+      return { ms: r.ms, reps: r.reps, cpu_ms: r.cpu_ms, wall_ms: r.wall_ms };
     },
     close: () => { child.disconnect(); child.kill(); },
   };
@@ -57,8 +57,12 @@ if (process.env.MBN_PEER_CHILD === "1" && process.send && process.argv[1] === SE
         for (let i = 0; i < m.n; i++) await runner!.run!();
         process.send!({ type: "warm" } satisfies Reply);
       } else if (m.type === "round") {
+        // the child's CPU time over the round (all its threads): > wall time when the peer's thread
+        // pool really works in parallel
+        const c = process.cpuUsage(), t = performance.now();
         const r = await timeRound(runner!.run!, m.minMs);
-        process.send!({ type: "round", ...r } satisfies Reply);
+        const d = process.cpuUsage(c);
+        process.send!({ type: "round", ...r, cpu_ms: (d.user + d.system) / 1000, wall_ms: performance.now() - t } satisfies Reply);
       }
     } catch (e) {
       process.send!({ type: "error", message: String((e as Error)?.message ?? e).split("\n")[0] } satisfies Reply);

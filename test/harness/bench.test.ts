@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
 import { windowPack, windowPackable } from "../../compiler/pack/bits.ts";
 import { loadPopcountProbe } from "../../harness/bench/popcount_floor.ts";
-import { makePeers, measureLatency, measureRunners, pairedRatio } from "../../harness/bench/latency.ts";
-import { calibrationLoop } from "../../harness/bench/noise.ts";
+import { makePeers, measureLatency, measureRunners, pairedRatio, robust, robustRatio } from "../../harness/bench/latency.ts";
+import { calibrationLoop, noiseGauge } from "../../harness/bench/noise.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
@@ -79,6 +79,24 @@ describe("popcount floor", () => {
   it("paired ratio = median over rounds of num/den", () => {
     expect(pairedRatio([2, 9, 4], [1, 3, 1])).toBe(3);
     expect(pairedRatio([1, 1], [1, 2])).toBe(1);
+  });
+});
+
+describe("noise gauge (synthetic figures, no timing)", () => {
+  const st = (runner: string, spread: number) => ({ runner, spread, median_ms: 1, p90_ms: 1, min_ms: 1, p10_ms: 1, runs: 20, reps: 20, threads: 1, cpu_share: 1 });
+  const cal = (spread: number) => Array.from({ length: 20 }, (_, i) => 1 + (spread * i) / 19);
+  it("quiet figures pass; each signal past its threshold makes the run noisy", () => {
+    const quiet = { calibration: cal(0.05), cpuShare: 0.99, stats: [st("mbn bundle", 0.1), st("p", 0.1)], ratios: { p: 4 }, paired: { p: 4.2 } };
+    expect(noiseGauge(quiet).noisy).toBe(false);
+    expect(noiseGauge({ ...quiet, calibration: cal(1) }).reasons).toEqual([expect.stringMatching(/calibration loop spread/)]);
+    expect(noiseGauge({ ...quiet, cpuShare: 0.5 }).reasons).toEqual([expect.stringMatching(/on a CPU 50%/)]);
+    expect(noiseGauge({ ...quiet, stats: [st("mbn bundle", 0.1), st("p", 2)] }).reasons).toEqual([expect.stringMatching(/^p spread/)]);
+    expect(noiseGauge({ ...quiet, paired: { p: 6 } }).reasons).toEqual([expect.stringMatching(/robust ratio 4\.00 vs paired 6\.00/)]);
+  });
+  it("robust figure = p10 over rounds (minimum below 10 rounds); robust ratio = ratio of those", () => {
+    expect(robust([5, 3, 4])).toBe(3);
+    expect(robust(Array.from({ length: 21 }, (_, i) => 20 - i))).toBe(2);
+    expect(robustRatio(Array.from({ length: 21 }, (_, i) => 2 * i + 2), Array.from({ length: 21 }, (_, i) => i + 1))).toBe(2);
   });
 });
 
