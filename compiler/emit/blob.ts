@@ -159,6 +159,8 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
       }
       case "Reduce":
         return ["reduce_f32", L.params("reduce_f32", { in: addr(s.in), outer: s.outer, red: s.red, inner: s.inner, out: addr(s.out), kind: REDUCE_KINDS.indexOf(s.kind) })];
+      case "Pad":
+        return ["pad_f32", L.params("pad_f32", { in: addr(s.in), h: s.h, w: s.w, c: s.c, out: addr(s.out), oh: s.oh, ow: s.ow, top: s.top, left: s.left, value: s.value })];
       case "LRN":
         return ["lrn_f32", L.params("lrn_f32", { in: addr(s.in), npix: s.npix, c: s.c, out: addr(s.out), size: s.size, alpha: s.alpha, beta: s.beta, bias: s.bias })];
       case "Softmax":

@@ -115,6 +115,7 @@ export type Step =
   | (StepBase & { op: "Transpose"; inDims: number[]; perm: number[] }) // rank ≤ 4, ONNX order in and out
   | (StepBase & { op: "Softmax"; rows: number; n: number; log: boolean }) // over contiguous rows of n
   | (StepBase & { op: "Reduce"; kind: ReduceKind; outer: number; red: number; inner: number }) // [outer][red][inner] → [outer][inner], ONNX order
+  | (StepBase & { op: "Pad"; h: number; w: number; c: number; oh: number; ow: number; top: number; left: number; value: number }) // channels-last
   | (StepBase & { op: "LRN"; npix: number; c: number; size: number; alpha: number; beta: number; bias: number });
 
 /** Reduce kinds in the order of the reduce_f32 kernel's codes. */

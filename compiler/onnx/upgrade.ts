@@ -89,6 +89,7 @@ export const VERSIONS: Record<string, Record<number, string>> = {
   Expand: { 8: "", 13: "" },
   Range: { 11: "" },
   Slice: { 1: "axes ends starts", 10: "", 11: "", 13: "" },
+  Pad: { 2: "mode pads value", 11: "mode", 13: "mode", 18: "mode", 19: "mode", 21: "mode" },
   ReduceMean: { 1: "axes keepdims", 11: "axes keepdims", 13: "axes keepdims", 18: "keepdims noop_with_empty_axes" },
   ReduceMax: { 1: "axes keepdims", 11: "axes keepdims", 12: "axes keepdims", 13: "axes keepdims", 18: "keepdims noop_with_empty_axes", 20: "keepdims noop_with_empty_axes" },
   ReduceMin: { 1: "axes keepdims", 11: "axes keepdims", 12: "axes keepdims", 13: "axes keepdims", 18: "keepdims noop_with_empty_axes", 20: "keepdims noop_with_empty_axes" },
@@ -299,6 +300,19 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
       apply: (n) => void (n.attrs.axis ??= 1),
     },
     11: same("negative axis allowed"),
+  },
+  Pad: {
+    11: {
+      why: "pads and value attributes became inputs",
+      apply: (n, cx) => {
+        const pads = intInput(n, cx, "pads");
+        if (!pads) return cx.refuse("Pad-2 without 'pads'");
+        const v = n.attrs.value;
+        delete n.attrs.value;
+        if (v !== undefined && typeof v !== "number") return cx.refuse("attribute 'value' is not a number");
+        n.inputs = [n.inputs[0], pads, cx.constant(`${n.name}_value`, tensor("float", [], [v ?? 0]))];
+      },
+    },
   },
   Slice: {
     10: {

@@ -10,7 +10,7 @@
 // broadcast per channel (constant rows). Anything else is refused with the node named.
 import kernelList from "../../runtime/kernels.json" with { type: "json" };
 import { fail } from "../errors.ts";
-import { attrFloat, attrInt, type Graph, type Node } from "../ir/graph.ts";
+import { attrFloat, attrInt, attrStr, type Graph, type Node } from "../ir/graph.ts";
 import type { ElemProgram } from "../ir/plan.ts";
 import type { Tensor } from "../ir/tensor.ts";
 import type { Region } from "../quant/region.ts";
@@ -29,7 +29,7 @@ const BINARY: Record<string, string> = {
 };
 const NARY: Record<string, string> = { Max: "max", Min: "min", Sum: "add" };
 const OTHER = ["Identity", "Dropout", "Cast", "Where", "LeakyRelu", "Clip", "HardSigmoid", "BatchNormalization",
-  "Elu", "Selu", "Celu", "Softplus", "Softsign", "HardSwish", "ThresholdedRelu", "PRelu",
+  "Elu", "Selu", "Celu", "Softplus", "Softsign", "HardSwish", "ThresholdedRelu", "PRelu", "BipolarQuant", "MultiThreshold",
   "QuantizeLinear", "DequantizeLinear", "Shape", "ConstantOfShape"];
 /** ONNX ops the float fallback evaluates. */
 export const FLOAT_ELEMENTWISE = new Set([...Object.keys(UNARY), ...Object.keys(BINARY), ...Object.keys(NARY), ...OTHER]);
@@ -138,6 +138,20 @@ export function compileElementwise(g: Graph, r: Region, C: number, rank: number)
         case "ThresholdedRelu": {
           const x = operand(n, 0);
           d = emit("where", emit("gt", x, k(attrFloat(n, "alpha", 1))), x, k(0));
+          break;
+        }
+        // QONNX quantizers where no binary layer reads them (e.g. in front of a MaxPool), as their spec defines them
+        case "BipolarQuant": // (x ≥ 0 ? 1 : −1)·scale
+          d = emit("mul", emit("where", emit("ge", operand(n, 0), k(0)), k(1), k(-1)), operand(n, 1));
+          break;
+        case "MultiThreshold": { // out_scale·#{t : x ≥ thr[c][t]} + out_bias, channels on axis 1
+          const thr = g.consts.get(n.inputs[1]);
+          if (!thr || thr.shape.length !== 2 || (thr.shape[0] !== C && thr.shape[0] !== 1)) return fail("MultiThreshold thresholds must be a constant [C or 1, T]", where(n));
+          if (attrStr(n, "data_layout", "NCHW") !== "NCHW") return fail("MultiThreshold with data_layout NHWC is not supported as a float program", where(n));
+          const x = operand(n, 0), T = thr.shape[1];
+          let cnt = k(0);
+          for (let t = 0; t < T; t++) cnt = emit("add", cnt, emit("ge", x, constRow(Array.from({ length: thr.shape[0] }, (_, c) => thr.data[c * T + t]))));
+          d = emit("add", emit("mul", cnt, k(attrFloat(n, "out_scale", 1))), k(attrFloat(n, "out_bias", 0)));
           break;
         }
         case "PRelu": // x < 0 ? slope·x : x with a per-channel slope: leaky_relu's own operation

@@ -10,7 +10,7 @@
 // BitConv; anything that does not decompose stays float, and plan.notes says which layer and why.
 // The op table below is the importer registry: one entry per supported ONNX op.
 import { fail } from "../errors.ts";
-import { attrFloat, attrInt, attrInts, consumers, producers, type Graph, type Node } from "../ir/graph.ts";
+import { attrFloat, attrInt, attrInts, attrStr, consumers, producers, type Graph, type Node } from "../ir/graph.ts";
 import { layoutText, naturalLayout, type ReduceKind, ONNX_ORDER, sameLayout, type ConvGeom, type Epilogue, type Layout, type Plan, type QuantSpec, type Step, type Value, type ValueId } from "../ir/plan.ts";
 import { sizeOf, type Tensor } from "../ir/tensor.ts";
 import { bnScaleShift, geom2d } from "../reference/nn.ts";
@@ -336,11 +336,24 @@ const lowerMatMul: Lower = (ctx, n) => {
   return lowerDense(ctx, n, n.inputs[0], b.data as Float32Array, b.shape[0], b.shape[1]);
 };
 
+/**
+ * A constant operand of a binary op: an initializer, or a constant broadcast by Expand to the output's
+ * shape (ReActNet's x + bias.expand_as(x) exports Expand(bias, Shape(x))) — the same values under
+ * the op's own broadcasting.
+ */
+function constOperand(ctx: Ctx, name: string, outShape: number[]): Tensor | undefined {
+  const c = ctx.g.consts.get(name);
+  if (c) return c;
+  const p = ctx.producer.get(name);
+  const src = p?.op === "Expand" ? ctx.g.consts.get(p.inputs[0]) : undefined;
+  return src && shapeOf(ctx, name).join() === outShape.join() ? src : undefined;
+}
+
 function binaryConst(ctx: Ctx, n: Node): { x: string; k: Float32Array; constFirst: boolean } | undefined {
   const [a, b] = n.inputs;
   const shape = shapeOf(ctx, n.outputs[0]);
   const C = shape[1] ?? 1;
-  const ca = ctx.g.consts.get(a), cb = ctx.g.consts.get(b);
+  const ca = constOperand(ctx, a, shape), cb = constOperand(ctx, b, shape);
   if (cb && !ca) {
     const k = cb.dtype === "float" ? perChannel(cb, C, shape.length) : undefined;
     return k && shapeOf(ctx, a).join() === shape.join() ? { x: a, k, constFirst: false } : undefined;
@@ -416,6 +429,7 @@ const LOWER: Record<string, Lower> = {
   GlobalAveragePool: globalPool,
   GlobalMaxPool: globalPool,
   ...Object.fromEntries(Object.keys(REDUCE_OPS).map((op) => [op, lowerReduce])),
+  Pad: lowerPad,
   LRN: (ctx, n) => {
     const xs = shapeOf(ctx, n.inputs[0]);
     const size = attrInt(n, "size", 0);
@@ -482,6 +496,33 @@ function lowerReduce(ctx: Ctx, n: Node): ValueId {
   return push(ctx, {
     op: "Reduce", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0]), 0, ONNX_ORDER), kind,
     outer: sizeOf(xs.slice(0, a0)), red: sizeOf(xs.slice(a0, a1 + 1)), inner: sizeOf(xs.slice(a1 + 1)),
+  });
+}
+
+/**
+ * Pad: all-zero pads are a view (torch writes one in front of every default nn.AvgPool2d); constant
+ * padding of the spatial axes of a [1, C, H, W] map is a pad_f32 step; anything else is refused.
+ */
+function lowerPad(ctx: Ctx, n: Node): ValueId {
+  const xs = shapeOf(ctx, n.inputs[0]), ys = shapeOf(ctx, n.outputs[0]), r = xs.length;
+  const t = ctx.g.consts.get(n.inputs[1]);
+  if (!t) fail("the pads input must be constant", where(ctx, n));
+  if (n.inputs[3] && !ctx.g.consts.has(n.inputs[3])) fail("the axes input must be constant", where(ctx, n));
+  if (xs.join() === ys.join() && Array.from(t.data).every((v) => v === 0)) return alias(ctx, n);
+  const mode = attrStr(n, "mode", "constant");
+  const v = n.inputs[2] ? ctx.g.consts.get(n.inputs[2]) : undefined;
+  if (n.inputs[2] && !v) fail("the constant_value input must be constant", where(ctx, n));
+  const growsOnly = ys.every((d, i) => d >= xs[i]) && ys[0] === xs[0] && ys[1] === xs[1];
+  if (mode !== "constant" || r !== 4 || xs[0] !== 1 || !growsOnly)
+    fail(`Pad (${mode}) from [${xs}] to [${ys}] is not supported (constant padding of the spatial axes of [1, C, H, W])`, where(ctx, n));
+  // where the input lands: the reference's own output shape, and the begin pads of axes 2 and 3
+  const axes = n.inputs[3] ? Array.from(ctx.g.consts.get(n.inputs[3])!.data).map((a) => (a < 0 ? a + r : a)) : [0, 1, 2, 3];
+  const begin = [0, 0, 0, 0];
+  axes.forEach((a, k) => (begin[a] = t.data[k]));
+  const inp = floatIn(ctx, n.inputs[0], n);
+  return push(ctx, {
+    op: "Pad", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", ys), h: xs[2], w: xs[3], c: xs[1], oh: ys[2], ow: ys[3],
+    top: begin[2], left: begin[3], value: v ? f(v.data[0]) : 0,
   });
 }
 

@@ -1,7 +1,7 @@
 // Reference interpreter: the definition of every ONNX op mbn accepts, as a table op → function.
 // Float results are float32 (rounded after every op, as ONNX runtimes do); integer results exact.
 // Used for constant folding, quantizer probing and shape inference; never on a hot path.
-import { attrFloat, attrInt, attrInts, type Node } from "../ir/graph.ts";
+import { attrFloat, attrInt, attrInts, attrStr, type Node } from "../ir/graph.ts";
 import { alloc, sizeOf, tensor, type DType, type Tensor } from "../ir/tensor.ts";
 import { mapN } from "./broadcast.ts";
 import { nnOps } from "./nn.ts";
@@ -124,6 +124,45 @@ function castTo(x: Tensor, to: number): Tensor {
     out.data[i] = dtype === "bool" ? (v !== 0 ? 1 : 0) : dtype === "int" ? Math.trunc(v) : v;
   }
   if (dtype === "int") out.itype = to;
+  return out;
+}
+
+/** Pad-11+: pads [begin…, end…] (negative crops), constant_value, optional axes; modes constant, reflect, edge. */
+function pad(n: Node, ins: (Tensor | undefined)[]): Tensor {
+  const x = req(n, ins, 0), r = x.shape.length, mode = attrStr(n, "mode", "constant");
+  if (mode !== "constant" && mode !== "reflect" && mode !== "edge") throw new RangeError(`Pad mode '${mode}' is not supported`);
+  const p = ints(ins[1]), axes = ins[3] ? ints(ins[3]).map((a) => normAxis(a, r)) : x.shape.map((_, i) => i);
+  if (p.length !== 2 * axes.length) throw new RangeError(`Pad has ${p.length} pads for ${axes.length} axes`);
+  const begin = new Array(r).fill(0), end = new Array(r).fill(0);
+  axes.forEach((a, k) => ((begin[a] = p[k]), (end[a] = p[k + axes.length])));
+  const value = ins[2] && ins[2].data.length ? ins[2].data[0] : 0;
+  const shape = x.shape.map((d, i) => d + begin[i] + end[i]);
+  if (shape.some((d) => d < 0)) throw new RangeError("Pad crops more than the tensor holds");
+  if (mode !== "constant" && x.shape.some((d, i) => d === 0 && shape[i] > 0)) throw new RangeError(`Pad mode '${mode}' of an empty axis`);
+  const out = alloc(x.dtype, shape);
+  const strides = x.shape.map((_, i) => x.shape.slice(i + 1).reduce((q, d) => q * d, 1));
+  const idx = new Array(r).fill(0);
+  for (let o = 0; o < out.data.length; o++) {
+    let src = 0, inside = true;
+    for (let a = 0; a < r; a++) {
+      let i = idx[a] - begin[a];
+      const d = x.shape[a];
+      if (i < 0 || i >= d) {
+        if (mode === "constant") inside = false;
+        else if (mode === "edge") i = Math.min(Math.max(i, 0), d - 1);
+        else {
+          if (d === 1) i = 0;
+          else for (const period = 2 * (d - 1); i < 0 || i >= d; ) i = i < 0 ? -i : period - i; // reflect (edge value not repeated)
+        }
+      }
+      src += i * strides[a];
+    }
+    out.data[o] = inside ? x.data[src] : value;
+    for (let a = r - 1; a >= 0; a--) {
+      if (++idx[a] < shape[a]) break;
+      idx[a] = 0;
+    }
+  }
   return out;
 }
 
@@ -334,6 +373,7 @@ const TABLE: Record<string, OpFn> = {
     return [tensor(req(n, ins, 0).dtype, [cnt], Array.from({ length: cnt }, (_, i) => s + i * d))];
   },
   Slice: (n, ins) => [slice(n, ins)],
+  Pad: (n, ins) => [pad(n, ins)],
   ReduceMean: reduce("mean"), ReduceMax: reduce("max"), ReduceMin: reduce("min"),
   ReduceL1: reduce("l1"), ReduceL2: reduce("l2"), ReduceLogSum: reduce("logsum"),
   ReduceSum: reduce("sum"), ReduceProd: reduce("prod"), ReduceSumSquare: reduce("sumsq"),

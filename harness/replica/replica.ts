@@ -200,6 +200,7 @@ export class Replica {
         case "Affine": y = this.epilogue(get(s.in, [-1, s.c]), s.epi, c, vals); break;
         case "BitQuantize": y = staircase(get(s.in, [-1, s.c]), this.stair(s.quant)); break;
         case "Elementwise": y = elementwise(get(s.in, [-1, s.c]), s.prog, Array.from({ length: s.prog.consts.length / s.c }, (_, j) => c[`k${j}`])); break;
+        case "Pad": y = tf.pad(get(s.in, [s.h, s.w, s.c]), [[0, 0], [s.top, s.oh - s.h - s.top], [s.left, s.ow - s.w - s.left], [0, 0]], s.value); break;
         case "LRN": {
           // x · (bias + alpha/size · Σ_window x²)^(−beta): the window sum as a zero-padded conv over channels
           const v = get(s.in, [s.npix, s.c]), lo = (s.size - 1) >> 1, hi = s.size - 1 - lo;

@@ -188,3 +188,23 @@ describe("smooth activations as elementwise programs (vs onnxruntime, values acr
     await agreeWithOrt(buildModel({ nodes, inits, input: ["x", [-1, 2, 5, 5]], output: ["y", [-1, 4, 5, 5]] }), [1, 2, 5, 5]);
   });
 });
+
+describe("Pad, Expand-broadcast constants, QONNX quantizers outside binary layers", () => {
+  it("a zero-width Pad in front of AveragePool (torch's nn.AvgPool2d) is a view; a constant spatial Pad before a conv runs", async () => {
+    const nodes: NodeSpec[] = [
+      { op: "Pad", inputs: ["x", "p0"], outputs: ["z"] }, { op: "AveragePool", inputs: ["z"], outputs: ["a"], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: "Pad", inputs: ["a", "p1", "v"], outputs: ["q"] }, conv("q", "w", "y", 1),
+    ];
+    const inits = [intTensor("p0", [8], [0, 0, 0, 0, 0, 0, 0, 0]), intTensor("p1", [8], [0, 0, 1, 2, 0, 0, 2, 0]), floatTensor("v", [], [0.5]), floatTensor("w", [2, 3, 1, 1], rnd(6, 1))];
+    const res = await agreeWithOrt(buildModel({ nodes, inits, input: ["x", [-1, 3, 6, 4]], output: ["y", [-1, 2, 6, 4]] }), [1, 3, 6, 4]);
+    expect(res.plan.steps.filter((s) => s.op === "Pad").length).toBe(1);
+  });
+  it("ReActNet's shift x + bias.expand_as(x) (Expand(bias, Shape(x))) folds into a per-channel bias", async () => {
+    const nodes: NodeSpec[] = [
+      conv("x", "w", "c"), { op: "Shape", inputs: ["c"], outputs: ["s"] }, { op: "Expand", inputs: ["b", "s"], outputs: ["e"] },
+      { op: "Add", inputs: ["c", "e"], outputs: ["y"] },
+    ];
+    const res = await agreeWithOrt(buildModel({ nodes, inits: [floatTensor("w", [4, 2, 3, 3], rnd(72, 1)), floatTensor("b", [1, 4, 1, 1], [0.5, -1, 2, 0])], input: ["x", [-1, 2, 5, 5]], output: ["y", [-1, 4, 5, 5]] }), [1, 2, 5, 5]);
+    expect(res.plan.steps.some((s) => s.op === "Elementwise")).toBe(false);
+  });
+});

@@ -17,9 +17,10 @@ import { global_maxpool_f32 } from "./pool";
 import { concat_f32 } from "./concat_f32";
 import { conv2d_group_f32 } from "./conv2d_group_f32";
 import { reduce_f32 } from "./reduce_f32";
+import { pad_f32 } from "./pad_f32";
 import { lrn_f32 } from "./lrn_f32";
 import { transpose_f32 } from "./transpose_f32";
-export const KERNEL_COUNT = 19;
+export const KERNEL_COUNT = 20;
 export function dispatch(id: i32, p: usize): void {
   switch (id) {
     case 0: nchw_to_nhwc(p); break;
@@ -39,7 +40,8 @@ export function dispatch(id: i32, p: usize): void {
     case 14: concat_f32(p); break;
     case 15: conv2d_group_f32(p); break;
     case 16: reduce_f32(p); break;
-    case 17: lrn_f32(p); break;
-    case 18: transpose_f32(p); break;
+    case 17: pad_f32(p); break;
+    case 18: lrn_f32(p); break;
+    case 19: transpose_f32(p); break;
   }
 }
