@@ -29,16 +29,9 @@ export function decomposeWeights(w: Float32Array, cout: number): WeightPlanes | 
   const rest = w.length / cout;
   const layerLevels = distinct(w);
   const perLayer = layerLevels ? decomposeLevels(layerLevels, false) : "too many levels";
-  let enc: LevelPlanes[];
-  let levelSets: number[][];
-  let describe: string;
-  if (typeof perLayer !== "string" && layerLevels) {
-    enc = new Array(cout).fill(perLayer);
-    levelSets = new Array(cout).fill(layerLevels);
-    describe = `per-layer ${perLayer.encoding}, ${layerLevels.length} levels`;
-  } else {
-    enc = [];
-    levelSets = [];
+  // one level set per output channel (XNOR-Net's ±α_o): its own decomposition, or why not
+  const perChannel = (): { enc: LevelPlanes[]; levelSets: number[][]; maxL: number } | string => {
+    const enc: LevelPlanes[] = [], levelSets: number[][] = [];
     let maxL = 0;
     for (let o = 0; o < cout; o++) {
       const lv = distinct(w.subarray(o * rest, (o + 1) * rest));
@@ -49,7 +42,22 @@ export function decomposeWeights(w: Float32Array, cout: number): WeightPlanes | 
       enc.push(d);
       levelSets.push(lv);
     }
-    describe = `per-channel, up to ${maxL} levels`;
+    return { enc, levelSets, maxL };
+  };
+  let enc: LevelPlanes[];
+  let levelSets: number[][];
+  let describe: string;
+  // the fewer planes wins: a layer of ±α_o has 2·cout levels (several planes) but one plane per channel
+  const pc = typeof perLayer !== "string" && perLayer.planes <= 1 ? undefined : perChannel();
+  const pcPlanes = pc && typeof pc !== "string" ? Math.max(1, ...pc.enc.map((e) => e.planes)) : Infinity;
+  if (typeof perLayer !== "string" && layerLevels && perLayer.planes <= pcPlanes) {
+    enc = new Array(cout).fill(perLayer);
+    levelSets = new Array(cout).fill(layerLevels);
+    describe = `per-layer ${perLayer.encoding}, ${layerLevels.length} levels`;
+  } else {
+    if (!pc || typeof pc === "string") return pc ?? "no decomposition";
+    ({ enc, levelSets } = pc);
+    describe = `per-channel, up to ${pc.maxL} levels`;
   }
   const m = Math.max(1, ...enc.map((e) => e.planes));
   const bits = new Uint8Array(m * cout * rest);

@@ -73,3 +73,15 @@ describe("binary dense layers run packed", () => {
     expect(r.rel).toBeLessThanOrEqual(1e-5);
   });
 });
+
+describe("weight planes: the fewer of one level set per layer and one per output channel", () => {
+  it("XNOR ±α_o weights (a different α per output) take one plane, not one per distinct value", async () => {
+    const F = 24, K = 8;
+    const alphas = Array.from({ length: K }, (_, o) => 0.1 + 0.07 * o);
+    const w = rnd(F * K, 4).map((v, i) => (v >= 0 ? 1 : -1) * alphas[i % K]); // [F][K]: column o has ±α_o
+    const nodes: NodeSpec[] = [{ op: "Sign", inputs: ["x"], outputs: ["s"] }, { op: "MatMul", inputs: ["s", "w"], outputs: ["y"] }];
+    const r = await check(buildModel({ nodes, inits: [floatTensor("w", [F, K], w)], input: ["x", [-1, F]], output: ["y", [-1, K]] }), [1, F]);
+    expect(r.res.report.layers.filter((l) => l.op === "BitConv").map((l) => l.planes)).toEqual(["1×2"]);
+    expect(r.rel).toBeLessThanOrEqual(1e-5);
+  });
+});
