@@ -76,8 +76,8 @@ describe("binary dense layers run packed", () => {
 
 describe("weight planes: the fewer of one level set per layer and one per output channel", () => {
   it("XNOR ±α_o weights (a different α per output) take one plane, not one per distinct value", async () => {
-    const F = 24, K = 8;
-    const alphas = Array.from({ length: K }, (_, o) => 0.1 + 0.07 * o);
+    const F = 24, K = 3; // 6 distinct values: one level set for the layer would need several planes
+    const alphas = [0.15, 0.4, 0.55];
     const w = rnd(F * K, 4).map((v, i) => (v >= 0 ? 1 : -1) * alphas[i % K]); // [F][K]: column o has ±α_o
     const nodes: NodeSpec[] = [{ op: "Sign", inputs: ["x"], outputs: ["s"] }, { op: "MatMul", inputs: ["s", "w"], outputs: ["y"] }];
     const r = await check(buildModel({ nodes, inits: [floatTensor("w", [F, K], w)], input: ["x", [-1, F]], output: ["y", [-1, K]] }), [1, F]);
