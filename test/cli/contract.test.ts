@@ -104,7 +104,7 @@ const BAD: [string[], RegExp][] = [
   [["attack", M, "--seed", "-1"], /^--seed -1: must be an integer in 0…4294967295$/],
   [["attack", M, "--shard", "2/2"], /^--shard 2\/2: expected i\/n with 0 ≤ i < n/],
   [["attack", M, "--shard", "half"], /^--shard half: expected i\/n/],
-  [["attack", M, "--attack", "cw"], /^--attack cw: unknown attack \(fgsm, pgd, square\)$/],
+  [["attack", M, "--attack", "cw"], /^--attack cw: unknown attack \(fgsm, pgd, square, apgd-ce, apgd-t, autoattack\)$/],
   [["attack", M, "--bogus"], /^attack: unknown option '--bogus'$/],
   [["attack"], /^attack: missing required argument 'model\.onnx'$/],
   [["attack", f("missing.onnx")], /missing\.onnx: cannot read \(ENOENT\)$/],
