@@ -8,7 +8,7 @@ import { cpus } from "node:os";
 import { compile } from "../../compiler/index.ts";
 import { customSection } from "../../compiler/emit/bundle.ts";
 import { BundleError, loadBundle } from "../../runtime/host/loader.ts";
-import { makePeers, measureLatency, robustRatio, type Runner } from "../../harness/bench/latency.ts";
+import { makePeers, measureLatency, pairedRatio, type Runner } from "../../harness/bench/latency.ts";
 import { spawnPeer } from "../../harness/bench/peer_process.ts";
 import { FLOOR_RUNNER, popcountFloorRunner } from "../../harness/bench/popcount_floor.ts";
 import { checkBundleTarget, checkWritable, firstLine, isWasm, parseTarget, progress, readInput, size, UsageError, writeOutput } from "../common.ts";
@@ -80,16 +80,16 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
   const fi = lat.stats.findIndex((s) => s.runner === FLOOR_RUNNER);
   const floor = fi < 0 ? undefined : {
     popcounts,
-    bundle_over_floor: robustRatio(lat.times[0], lat.times[fi]),
+    bundle_over_floor: pairedRatio(lat.times[0], lat.times[fi]),
     // runner 0 is the bundle
-    peers_over_floor: Object.fromEntries(lat.stats.flatMap((s, k) => (k === 0 || k === fi ? [] : [[s.runner, robustRatio(lat.times[k], lat.times[fi])]]))),
+    peers_over_floor: Object.fromEntries(lat.stats.flatMap((s, k) => (k === 0 || k === fi ? [] : [[s.runner, pairedRatio(lat.times[k], lat.times[fi])]]))),
   };
   const manifest = JSON.parse(new TextDecoder().decode(customSection(wasm, "mbn.manifest")!));
   const record = {
     model: file, date: new Date().toISOString(), machine: `${cpus()[0]?.model} ×${cpus().length}`, target: bundle.info.target,
     command: `mbn bench ${process.argv.slice(3).join(" ")}`,
     noisy: lat.noise.noisy, noise: lat.noise, min_round_ms: lat.min_round_ms,
-    latency: lat.stats, ratios: lat.ratios, paired_ratios: lat.paired_ratios, popcount_floor: floor, profile, bundle_bytes: wasm.length, memory_bytes: manifest.memory_bytes, totals: manifest.totals,
+    latency: lat.stats, ratios: lat.ratios, robust_ratios: lat.robust_ratios, popcount_floor: floor, profile, bundle_bytes: wasm.length, memory_bytes: manifest.memory_bytes, totals: manifest.totals,
   };
   if (o.output) writeOutput(o.output, JSON.stringify(record, null, 2) + "\n");
   const nz = lat.noise;
@@ -102,8 +102,8 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
   for (const s of lat.stats)
     if (s.threads > 1 && s.cpu_share < 1.2) console.log(`note: ${s.runner} used ${s.cpu_share.toFixed(2)} CPUs on average: its ${s.threads} threads did not run in parallel (busy machine, or the peer kept one thread)`);
   for (const [k, v] of Object.entries(lat.ratios))
-    if (k !== FLOOR_RUNNER) console.log(`bundle vs ${k}: ${v.toFixed(2)}× (peer p10 / bundle p10 over ${runs} interleaved rounds of ≥ ${lat.min_round_ms.toFixed(1)} ms; paired per-round median ${lat.paired_ratios[k].toFixed(2)}×)${nz.noisy ? " NOISY" : ""}`);
-  console.log(`noise gauge: calibration loop ${nz.calibration_p10_ms.toFixed(3)} ms, spread ${(nz.calibration_spread * 100).toFixed(0)}% (≤ ${nz.thresholds.calibration_spread * 100}%); on a CPU ${(nz.cpu_share * 100).toFixed(0)}% of the time (≥ ${nz.thresholds.cpu_share * 100}%)${nz.noisy ? "" : " — quiet"}`);
+    if (k !== FLOOR_RUNNER) console.log(`bundle vs ${k}: ${v.toFixed(2)}× (median over ${runs} interleaved rounds of ≥ ${lat.min_round_ms.toFixed(1)} ms each of peer / bundle in the round; p10 / p10 ${lat.robust_ratios[k].toFixed(2)}×)${nz.noisy ? " NOISY" : ""}`);
+  console.log(`noise gauge: calibration loop ${nz.calibration_p10_ms.toFixed(3)} ms, spread ${(nz.calibration_spread * 100).toFixed(0)}% (≤ ${nz.thresholds.calibration_spread * 100}%); on a CPU ${(nz.cpu_share * 100).toFixed(0)}% of the time (≥ ${nz.thresholds.cpu_share * 100}%)${nz.run_queue_share === null ? "" : `, waiting for one ${(nz.run_queue_share * 100).toFixed(0)}% (≤ ${nz.thresholds.run_queue_share * 100}%)`}${nz.noisy ? "" : " — quiet"}`);
   if (nz.noisy) console.log(warning);
   if (floor) {
     console.log(`popcount floor: the model's ${(popcounts / 1e6).toFixed(2)}M weight×activation popcounts in a bare loop; bundle / floor ${floor.bundle_over_floor.toFixed(2)}`);

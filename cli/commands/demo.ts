@@ -52,7 +52,7 @@ export async function demoCommand(o: { model: string; n: number; attackN?: numbe
   const noisy = lat.noise.noisy;
   for (const [k, v] of Object.entries(lat.ratios))
     console.log(noisy ? `  bundle vs ${k}: noisy, not published`
-      : `  bundle is ${(v >= 1 ? v : 1 / v).toFixed(2)}× ${v >= 1 ? "faster" : "slower"} than ${k} (p10 over interleaved rounds of ≥ ${lat.min_round_ms.toFixed(0)} ms each, same run, 1 thread)`);
+      : `  bundle is ${(v >= 1 ? v : 1 / v).toFixed(2)}× ${v >= 1 ? "faster" : "slower"} than ${k} (median of paired ratios over interleaved rounds of ≥ ${lat.min_round_ms.toFixed(0)} ms each, same run, 1 thread)`);
   if (noisy) console.log(`  mbn: warning: NOISY — the machine is busy (${lat.noise.reasons.join("; ")}); latency ratios not published, rerun \`mbn bench\` on a quiet machine`);
   const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}`;
   const latencyRecord = { model: o.model, date: new Date().toISOString(), machine, latency: lat.stats, ratios: lat.ratios };

@@ -6,8 +6,12 @@
 //   one make some rounds' loop several times slower.
 // * CPU share: this process's CPU time / wall time over the in-process runners' rounds (below 1
 //   when the scheduler takes the CPU away).
+// * run-queue share (Linux): the time this process's threads spent runnable but waiting for a CPU
+//   (/proc/self/task/*/schedstat, ns) / wall time over the in-process runners' rounds. Unlike the
+//   CPU share it cannot be masked by a second busy thread (a run once showed CPU share 1.94).
 // * runner spread: p90 / p10 − 1 of each runner's per-round figures.
-// * robust vs paired: the published ratio (p10 / p10) against the median per-round ratio.
+// * robust vs paired: the published ratio (median per-round ratio) against the ratio of p10s.
+import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import type { LatencyStats } from "./latency.ts";
 
@@ -39,14 +43,34 @@ export function calibrationLoop(iters = CALIBRATION_ITERS): number {
 //   and VM-level stalls that leave the CPU share at 1 (one run: share 1.00, spread 211 %);
 // * the runner spread caught a run at load 1.9 whose calibration loop and CPU share looked quiet
 //   but whose bundle rounds spread 128 % (the other core busy: shared caches, SMT siblings);
-// so the limits sit well above the quiet values and well below the loaded ones.
+// * the run-queue share (summed over threads, so it can pass 1) was 0.15–0.19 in calm runs
+//   (load 0.8–2.0; a second thread of this process was busy: CPU share 1.76–1.99) and 1.75 with 6
+//   hogs; runner spreads in calm runs were 0.21–0.69;
+// so the limits sit above the calm values and below the loaded ones.
+/** Σ over this process's threads of the time spent waiting on a run queue, ms (undefined off Linux). */
+export function runQueueWaitMs(): number | undefined {
+  try {
+    let ns = 0;
+    for (const t of readdirSync("/proc/self/task")) {
+      try {
+        ns += Number(readFileSync(`/proc/self/task/${t}/schedstat`, "utf8").split(" ")[1]);
+      } catch { /* thread gone */ }
+    }
+    return ns / 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
 export const THRESHOLDS = {
+  /** run-queue wait (summed over threads) / wall time above this: noisy */
+  run_queue_share: 0.5,
   /** calibration loop p90/p10 − 1 above this: noisy */
   calibration_spread: 0.25,
   /** CPU time / wall time of this process below this: noisy */
   cpu_share: 0.9,
   /** any runner's p90/p10 − 1 above this: noisy */
-  runner_spread: 0.5,
+  runner_spread: 1.0,
   /** |robust / paired − 1| above this for any ratio: noisy */
   ratio_disagreement: 0.25,
 };
@@ -54,27 +78,29 @@ export const THRESHOLDS = {
 export interface NoiseGauge {
   noisy: boolean;
   /** why (empty when quiet) */ reasons: string[];
-  calibration_p10_ms: number; calibration_spread: number; cpu_share: number;
+  calibration_p10_ms: number; calibration_spread: number; cpu_share: number; /** null off Linux */ run_queue_share: number | null;
   runner_spread: Record<string, number>;
   /** 1-minute load average at the end (recorded, not a criterion) */ load_avg: number;
   thresholds: typeof THRESHOLDS;
 }
 
-export function noiseGauge(o: { calibration: number[]; cpuShare: number; stats: LatencyStats[]; ratios: Record<string, number>; paired: Record<string, number> }): NoiseGauge {
+export function noiseGauge(o: { calibration: number[]; cpuShare: number; runQueueShare?: number | null; stats: LatencyStats[]; robust: Record<string, number>; paired: Record<string, number> }): NoiseGauge {
   const c = [...o.calibration].sort((a, b) => a - b);
   const calSpread = c.length ? quantile(c, 0.9) / quantile(c, 0.1) - 1 : 0;
   const reasons: string[] = [];
   const T = THRESHOLDS;
   if (calSpread > T.calibration_spread) reasons.push(`calibration loop spread ${(calSpread * 100).toFixed(0)}% > ${T.calibration_spread * 100}%`);
   if (o.cpuShare < T.cpu_share) reasons.push(`on a CPU ${(o.cpuShare * 100).toFixed(0)}% of the time < ${T.cpu_share * 100}%`);
+  const rq = o.runQueueShare ?? null;
+  if (rq !== null && rq > T.run_queue_share) reasons.push(`waiting for a CPU ${(rq * 100).toFixed(0)}% of the time > ${T.run_queue_share * 100}%`);
   const runnerSpread: Record<string, number> = {};
   for (const s of o.stats) {
     runnerSpread[s.runner] = s.spread;
     if (s.spread > T.runner_spread) reasons.push(`${s.runner} spread ${(s.spread * 100).toFixed(0)}% > ${T.runner_spread * 100}%`);
   }
-  for (const [k, v] of Object.entries(o.ratios)) {
+  for (const [k, v] of Object.entries(o.robust)) {
     const d = Math.abs(v / o.paired[k] - 1);
     if (d > T.ratio_disagreement) reasons.push(`${k}: robust ratio ${v.toFixed(2)} vs paired ${o.paired[k].toFixed(2)}`);
   }
-  return { noisy: reasons.length > 0, reasons, calibration_p10_ms: c.length ? quantile(c, 0.1) : 0, calibration_spread: calSpread, cpu_share: o.cpuShare, runner_spread: runnerSpread, load_avg: loadavg()[0], thresholds: T };
+  return { noisy: reasons.length > 0, reasons, calibration_p10_ms: c.length ? quantile(c, 0.1) : 0, calibration_spread: calSpread, cpu_share: o.cpuShare, run_queue_share: rq, runner_spread: runnerSpread, load_avg: loadavg()[0], thresholds: T };
 }

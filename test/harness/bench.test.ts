@@ -86,10 +86,11 @@ describe("noise gauge (synthetic figures, no timing)", () => {
   const st = (runner: string, spread: number) => ({ runner, spread, median_ms: 1, p90_ms: 1, min_ms: 1, p10_ms: 1, runs: 20, reps: 20, threads: 1, cpu_share: 1 });
   const cal = (spread: number) => Array.from({ length: 20 }, (_, i) => 1 + (spread * i) / 19);
   it("quiet figures pass; each signal past its threshold makes the run noisy", () => {
-    const quiet = { calibration: cal(0.05), cpuShare: 0.99, stats: [st("mbn bundle", 0.1), st("p", 0.1)], ratios: { p: 4 }, paired: { p: 4.2 } };
+    const quiet = { calibration: cal(0.05), cpuShare: 0.99, runQueueShare: 0.02, stats: [st("mbn bundle", 0.1), st("p", 0.1)], robust: { p: 4 }, paired: { p: 4.2 } };
     expect(noiseGauge(quiet).noisy).toBe(false);
     expect(noiseGauge({ ...quiet, calibration: cal(1) }).reasons).toEqual([expect.stringMatching(/calibration loop spread/)]);
     expect(noiseGauge({ ...quiet, cpuShare: 0.5 }).reasons).toEqual([expect.stringMatching(/on a CPU 50%/)]);
+    expect(noiseGauge({ ...quiet, runQueueShare: 0.8 }).reasons).toEqual([expect.stringMatching(/waiting for a CPU 80%/)]);
     expect(noiseGauge({ ...quiet, stats: [st("mbn bundle", 0.1), st("p", 2)] }).reasons).toEqual([expect.stringMatching(/^p spread/)]);
     expect(noiseGauge({ ...quiet, paired: { p: 6 } }).reasons).toEqual([expect.stringMatching(/robust ratio 4\.00 vs paired 6\.00/)]);
   });
@@ -113,7 +114,7 @@ describe("benchmark under contention", () => {
       await new Promise((r) => setTimeout(r, 200));
       const work = () => void calibrationLoop(300_000);
       const r = await measureRunners([{ name: "a", threads: 1, run: work }, { name: "b", threads: 1, run: () => work() }], { warmup: 5, runs: 40 });
-      console.log(`identical runners under ${h.length} hogs: ratio ${r.ratios.b.toFixed(3)} (paired ${r.paired_ratios.b.toFixed(3)}); gauge ${JSON.stringify({ ...r.noise, thresholds: undefined })}`);
+      console.log(`identical runners under ${h.length} hogs: ratio ${r.ratios.b.toFixed(3)} (p10 / p10 ${r.robust_ratios.b.toFixed(3)}); gauge ${JSON.stringify({ ...r.noise, thresholds: undefined })}`);
       expect(r.noise.noisy).toBe(true);
       expect(r.noise.reasons.length).toBeGreaterThan(0);
       expect(r.ratios.b).toBeGreaterThan(0.67);
@@ -141,7 +142,7 @@ describe("benchmark under contention", () => {
     }
     const q = quiet.ratios[key], l = loaded.ratios[key];
     console.log(`MBN3x1 vs ${key}: without hogs ${q.toFixed(2)}× (noisy ${quiet.noise.noisy}), with 6 hogs ${l.toFixed(2)}× (noisy ${loaded.noise.noisy}); ` +
-      `loaded / quiet ${(l / q).toFixed(2)}; gauges ${JSON.stringify([quiet, loaded].map((x) => ({ cal: +x.noise.calibration_spread.toFixed(2), cpu: +x.noise.cpu_share.toFixed(2) })))}`);
+      `loaded / quiet ${(l / q).toFixed(2)}; gauges ${JSON.stringify([quiet, loaded].map((x) => ({ cal: +x.noise.calibration_spread.toFixed(2), cpu: +x.noise.cpu_share.toFixed(2), rq: x.noise.run_queue_share, load: x.noise.load_avg, p10_ratio: +x.robust_ratios[key].toFixed(2) })))}`);
     expect(q).toBeGreaterThan(0);
     // the issue's goal: a figure that is not flagged noisy is within 25 % of a quiet one
     if (!loaded.noise.noisy && !quiet.noise.noisy) expect(Math.abs(l / q - 1)).toBeLessThanOrEqual(0.25);
