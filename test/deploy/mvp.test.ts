@@ -43,6 +43,6 @@ describe.runIf(hasValidate)("WebAssembly 1.0 scalar target (wasm-validate with p
   }, 60_000);
 });
 
-describe.skipIf(hasValidate)("WebAssembly 1.0 scalar target: SKIPPED, wabt's wasm-validate is not on PATH (apt-get install wabt)", () => {
+if (!hasValidate) describe("WebAssembly 1.0 scalar target: SKIPPED, wabt's wasm-validate is not on PATH (apt-get install wabt)", () => {
   it("skipped", () => {});
 });
