@@ -2,30 +2,17 @@
 // k-bit quantizer in front of Gemm/MatMul over a [1, F] row, and over a flattened [1, C, H, W] map
 // (BinaryNet/XNOR-Net heads: Conv → BN → Sign → Flatten → Gemm). Compared with onnxruntime-node on
 // the same file: max|Δ| ≤ 1e-5·max|want| (integer popcounts, one float rounding order away).
-import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { compile } from "../../compiler/index.ts";
-import { loadBundle } from "../../runtime/host/loader.ts";
 import { buildModel, floatTensor, type NodeSpec } from "../helpers/onnx_builder.ts";
+import { rnd, runSmall } from "../helpers/small_models.ts";
 
-const rnd = (n: number, seed: number) => {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1);
-};
 const pm = (n: number, seed: number, alpha = 0.37) => rnd(n, seed).map((v) => (v >= 0 ? alpha : -alpha)); // ±α weights
 const twoBit = (n: number, seed: number) => rnd(n, seed).map((v) => [-0.75, -0.25, 0.25, 0.75][Math.min(3, Math.floor((v + 1) * 2))]);
 
 async function check(bytes: Uint8Array, inShape: number[], samples = 16) {
-  const res = compile(bytes, { file: "dense.onnx" });
-  const bundle = await loadBundle(res.wasm);
-  const per = inShape.slice(1).reduce((p, d) => p * d, 1);
-  const x = Float32Array.from(rnd(per * samples, 5));
-  const got = bundle.run(x);
-  const sess = await ort.InferenceSession.create(bytes);
-  const want = (await sess.run({ x: new ort.Tensor("float32", x, [samples, ...inShape.slice(1)]) }))[sess.outputNames[0]].data as Float32Array;
-  let d = 0, m = 1e-30;
-  for (let i = 0; i < want.length; i++) (d = Math.max(d, Math.abs(got[i] - want[i]))), (m = Math.max(m, Math.abs(want[i])));
-  return { res, rel: d / m, n: want.length, got: got.length };
+  const r = await runSmall(bytes, inShape, samples, 5, "dense.onnx");
+  expect(r.replicaRel).toBeLessThanOrEqual(1e-4);
+  return { res: r.res, rel: r.rel, n: r.want.length, got: r.got.length };
 }
 
 describe("binary dense layers run packed", () => {

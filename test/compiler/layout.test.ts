@@ -6,39 +6,20 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { compile, CompileError } from "../../compiler/index.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
-import { Replica } from "../../harness/replica/replica.ts";
 import { readNpy, writeNpy } from "../../harness/data/npy.ts";
 import { buildModel, floatTensor, intTensor, type NodeSpec } from "../helpers/onnx_builder.ts";
+import { rnd, runSmall } from "../helpers/small_models.ts";
 
-const rnd = (n: number, seed: number) => {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1);
-};
 const C = 3, H = 4, W = 5, F = C * H * W;
 
-/** Compile, run `samples` samples through the bundle and through onnxruntime (batch = the model's fixed batch, or 1). */
+/** Bundle vs onnxruntime (batch = the model's fixed batch, or all samples), the replica vs the bundle. */
 async function compare(bytes: Uint8Array, inShape: number[], samples: number) {
-  const res = compile(bytes, { file: "layout.onnx" });
-  const bundle = await loadBundle(res.wasm);
-  const per = inShape.slice(1).reduce((p, d) => p * d, 1);
-  const x = Float32Array.from(rnd(per * samples, 7));
-  const got = bundle.run(x);
-  const sess = await ort.InferenceSession.create(bytes);
-  const b = inShape[0], want: number[] = [];
-  for (let i = 0; i < samples; i += b)
-    want.push(...((await sess.run({ x: new ort.Tensor("float32", x.subarray(i * per, (i + b) * per), inShape) }))[sess.outputNames[0]].data as Float32Array));
-  let d = 0, m = 1e-30;
-  for (let i = 0; i < want.length; i++) (d = Math.max(d, Math.abs(got[i] - want[i]))), (m = Math.max(m, Math.abs(want[i])));
-  // the attacks' differentiable replica reads the same layouts
-  const logits = (await Replica.build(res.plan)).logits(x, x.length / bundle.inputLength); // plan runs
-  let e = 0;
-  for (let i = 0; i < got.length; i++) e = Math.max(e, Math.abs(logits[i] - got[i]));
-  expect(e / m).toBeLessThanOrEqual(1e-4);
-  return { res, bundle, got, want, rel: d / m };
+  const r = await runSmall(bytes, inShape, samples, 7, "layout.onnx");
+  expect(r.replicaRel).toBeLessThanOrEqual(1e-4); // the attacks' differentiable replica reads the same layouts
+  return r;
 }
 
 const flattenHead = (mid: NodeSpec[], last: string): NodeSpec[] => [

@@ -1,40 +1,20 @@
 // Breadth ops at run time (issue 12), each in a small model compared with onnxruntime-node on the
 // same file (float paths: max|Δ| ≤ 1e-5·max|want|): channel Concat (DenseNet/Inception blocks),
 // GlobalMaxPool, Transpose (Keras NHWC inputs, NCHW→NHWC heads).
-import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
-import { loadBundle } from "../../runtime/host/loader.ts";
-import { Replica } from "../../harness/replica/replica.ts";
 import { buildModel, floatTensor, intTensor, type NodeSpec } from "../helpers/onnx_builder.ts";
+import { rnd, runSmall } from "../helpers/small_models.ts";
 import { readFileSync } from "node:fs";
 import { withOps } from "../../scripts/ops_table.ts";
 import { withExactness } from "../../scripts/exactness_table.ts";
 
-const rnd = (n: number, seed: number) => {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1);
-};
-
 async function agreeWithOrt(bytes: Uint8Array, inShape: number[], samples = 4) {
-  const res = compile(bytes, { file: "ops.onnx" });
-  const bundle = await loadBundle(res.wasm);
-  const per = inShape.slice(1).reduce((p, d) => p * d, 1);
-  const x = Float32Array.from(rnd(per * samples, 5));
-  const got = bundle.run(x);
-  const sess = await ort.InferenceSession.create(bytes);
-  const want = (await sess.run({ x: new ort.Tensor("float32", x, [samples, ...inShape.slice(1)]) }))[sess.outputNames[0]].data as Float32Array;
-  let d = 0, m = 1e-30;
-  for (let i = 0; i < want.length; i++) (d = Math.max(d, Math.abs(got[i] - want[i]))), (m = Math.max(m, Math.abs(want[i])));
-  expect(got.length).toBe(want.length);
-  expect(d / m).toBeLessThanOrEqual(1e-5);
-  // the attacks' differentiable replica follows the same plan (layouts, concat pieces, transposes)
-  const replica = await Replica.build(res.plan);
-  const logits = replica.logits(x, samples);
-  let e = 0;
-  for (let i = 0; i < want.length; i++) e = Math.max(e, Math.abs(logits[i] - got[i]));
-  expect(e / m).toBeLessThanOrEqual(1e-4);
-  return res;
+  const r = await runSmall(bytes, inShape, samples, 5, "ops.onnx");
+  expect(r.got.length).toBe(r.want.length);
+  expect(r.rel).toBeLessThanOrEqual(1e-5);
+  expect(r.replicaRel).toBeLessThanOrEqual(1e-4); // the replica follows the same plan (layouts, concat pieces, transposes)
+  return r.res;
 }
 
 const conv = (x: string, w: string, y: string, k = 3): NodeSpec => ({ op: "Conv", inputs: [x, w], outputs: [y], attrs: { kernel_shape: [k, k], pads: k === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0] } });
