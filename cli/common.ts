@@ -1,6 +1,7 @@
 // CLI helpers for the commands: reading models (ONNX compiled on the fly, or a bundle), --target;
 // re-exports the file helpers (io.ts) and UsageError (options.ts).
 import { compile, defaultTarget, type Target } from "../compiler/index.ts";
+import type { CompileResult } from "../compiler/pipeline.ts";
 import { BundleError, loadBundle, type Bundle } from "../runtime/host/loader.ts";
 import { firstLine, UsageError } from "./options.ts";
 import { readInput } from "./io.ts";
@@ -19,9 +20,12 @@ export function parseTarget(t: string | undefined, command?: string): Target {
 }
 
 /** A bundle from a .wasm file, or compiled from an .onnx file for target `t`; `asked`: the --target given (a bundle must match it). */
-export async function openModel(file: string, t: Target, asked?: string): Promise<{ bundle: Bundle; wasm: Uint8Array }> {
+/** A bundle file, or an ONNX file compiled on the fly (then also its compile result and bytes). */
+export async function openModel(file: string, t: Target, asked?: string): Promise<{ bundle: Bundle; wasm: Uint8Array; res?: CompileResult; onnx?: Uint8Array }> {
   const bytes = readInput(file);
-  const wasm = isWasm(bytes) ? bytes : compile(bytes, { file, target: t }).wasm;
+  const onnx = isWasm(bytes) ? undefined : bytes;
+  const res = onnx ? compile(onnx, { file, target: t }) : undefined;
+  const wasm = res ? res.wasm : bytes;
   let bundle;
   try {
     bundle = await loadBundle(wasm);
@@ -29,8 +33,8 @@ export async function openModel(file: string, t: Target, asked?: string): Promis
     if (e instanceof BundleError || e instanceof WebAssembly.CompileError) throw new UsageError(`${file}: ${firstLine(e)}`);
     throw e;
   }
-  if (isWasm(bytes)) checkBundleTarget(file, bundle.info.target, asked);
-  return { bundle, wasm };
+  if (!onnx) checkBundleTarget(file, bundle.info.target, asked);
+  return { bundle, wasm, res, onnx };
 }
 
 /** --target given with a bundle: it was compiled already, so the option must agree with it. */

@@ -5,13 +5,11 @@
 // its own child process), with the noise gauge (harness/bench/latency.ts, noise.ts): a noisy run
 // prints a warning and its record says `"noisy": true`.
 import { cpus } from "node:os";
-import { compile } from "../../compiler/index.ts";
 import { customSection } from "../../compiler/emit/bundle.ts";
-import { BundleError, loadBundle } from "../../runtime/host/loader.ts";
 import { makePeers, measureLatency, pairedRatio, type Runner } from "../../harness/bench/latency.ts";
 import { spawnPeer } from "../../harness/bench/peer_process.ts";
 import { FLOOR_RUNNER, popcountFloorRunner } from "../../harness/bench/popcount_floor.ts";
-import { checkBundleTarget, checkWritable, firstLine, isWasm, parseTarget, progress, readInput, size, UsageError, writeOutput } from "../common.ts";
+import { checkWritable, firstLine, openModel, parseTarget, progress, size, UsageError, writeOutput } from "../common.ts";
 import { serveBundle } from "../../harness/bench/serve.ts";
 
 export async function benchCommand(file: string, o: { peers: string; threads: number; runs: number; warmup: number; json?: boolean; output?: string; target?: string; serve?: boolean; floor?: boolean; port: number; host: string }): Promise<void> {
@@ -19,18 +17,7 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
   const peers = (o.peers || "").split(",").map((s) => s.trim()).filter(Boolean);
   for (const p of peers) if (p !== "ort-web" && p !== "ort-node") throw new UsageError(`--peers: unknown peer '${p}' (ort-web, ort-node)`);
   checkWritable(o.output);
-  const bytes = readInput(file);
-  const onnx = isWasm(bytes) ? undefined : bytes;
-  const res = onnx ? compile(onnx, { file, target }) : undefined;
-  const wasm = res ? res.wasm : bytes;
-  let bundle;
-  try {
-    bundle = await loadBundle(wasm);
-  } catch (e) {
-    if (e instanceof BundleError || e instanceof WebAssembly.CompileError) throw new UsageError(`${file}: ${firstLine(e)}`);
-    throw e;
-  }
-  if (!onnx) checkBundleTarget(file, bundle.info.target, o.target);
+  const { bundle, wasm, res, onnx } = await openModel(file, target, o.target);
   if (o.serve) {
     let h;
     try {

@@ -15,12 +15,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Plan } from "../../compiler/ir/plan.ts";
-import type { Bundle } from "../../runtime/host/loader.ts";
 import type { Dataset } from "../data/datasets.ts";
 import { writeNpy } from "../data/npy.ts";
 import { describeApgd } from "./apgd.ts";
-import { evaluateAttack, type AttackRecord } from "./evaluate.ts";
+import { evaluateAttack, type AttackRecord, type EvaluateOptions } from "./evaluate.ts";
 import { evaluateParallel } from "./parallel.ts";
 import type { AttackParams } from "./types.ts";
 
@@ -63,15 +61,9 @@ export interface AutoAttackChecks {
 
 export type AutoAttackRecord = AttackRecord & { stages: StageSummary[]; per_sample_broken_by: string[]; checks: AutoAttackChecks; targets?: number };
 
-export interface AutoAttackOptions {
-  model: string;
-  bundle: Bundle;
-  wasm: Uint8Array;
-  plan: Plan;
-  data: Dataset;
-  offset?: number;
-  params: AttackParams; // steps: APGD iterations; queries: Square's budget; restarts: APGD restarts; targets: APGD-T classes
-  batch: number;
+/** evaluateAttack's options without the attack (the stages choose it); params.steps: APGD iterations,
+ * queries: Square's budget, restarts: APGD restarts, targets: APGD-T classes. */
+export interface AutoAttackOptions extends Pick<EvaluateOptions, "model" | "bundle" | "wasm" | "plan" | "data" | "offset" | "params" | "batch"> {
   /** run every stage over worker threads (file: the ONNX model; dataSpec: what `data` was loaded from, offset/n into it) */
   parallel?: { file: string; dataSpec: string; workers: number };
   onProgress?: (done: number) => void;

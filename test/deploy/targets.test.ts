@@ -11,6 +11,7 @@ import { compile } from "../../compiler/index.ts";
 import { emitC } from "../../compiler/emit/c_target.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { agreement, ortOracles, summary, uniformInputs } from "../helpers/oracle.ts";
+import { fnv, selftestInput } from "../helpers/selftest.ts";
 
 const has = (cmd: string) => spawnSync(cmd, ["--version"]).status === 0;
 const wabt = has("wasm-objdump") && has("wasm-interp") && has("wasm2c");
@@ -22,23 +23,6 @@ const onnx = readFileSync(file);
 const scalar = compile(onnx, { file, target: "scalar" });
 const simd = compile(onnx, { file, target: "simd" });
 
-/** The input mbn_selftest writes (xorshift32 → [0, 1)) and the FNV-1a hash of output bytes. */
-function selftestInput(n: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = 0x9e3779b9;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    x[i] = Math.fround((s >>> 8) * (1 / 16777216));
-  }
-  return x;
-}
-function fnv(y: Float32Array): number {
-  let h = 0x811c9dc5;
-  for (const b of new Uint8Array(y.buffer, y.byteOffset, y.byteLength)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}
 
 describe.runIf(wabt)("scalar target (wabt present)", () => {
   it("the scalar bundle contains no SIMD instruction; the simd bundle does", () => {

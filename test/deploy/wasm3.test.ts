@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { uniformInputs } from "../helpers/oracle.ts";
+import { fnv, selftestInput } from "../helpers/selftest.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const wasm3Dir = resolve(root, process.env.MBN_WASM3_DIR ?? "../shared/third_party/wasm3");
@@ -27,23 +28,6 @@ const models = [
   join(root, "models/zoo/fmnist_resnet20_mbn3x1/model.onnx"),
 ].filter((f) => existsSync(f));
 
-/** The input mbn_selftest writes (xorshift32 → [0, 1)) and the FNV-1a hash of the output bytes. */
-function selftestInput(n: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = 0x9e3779b9;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    x[i] = Math.fround((s >>> 8) * (1 / 16777216));
-  }
-  return x;
-}
-function fnv(y: Float32Array): number {
-  let h = 0x811c9dc5;
-  for (const b of new Uint8Array(y.buffer, y.byteOffset, y.byteLength)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}
 const bytesOf = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe.runIf(!why)(`wasm3 host (hosts/wasm3, wasm3 at ${wasm3Dir})`, () => {
