@@ -59,7 +59,7 @@ function lossRows(logits: Float32Array, y: ArrayLike<number>, loss: Loss, m: num
  * samples share its batch, shard or worker, and a sample broken by APGD alone is broken by the same
  * APGD inside the ensemble (which runs it on fewer samples).
  */
-function sampleRng(seed: number, x: Float32Array, run: number): () => number {
+export function sampleRng(seed: number, x: Float32Array, run: number): () => number {
   const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
   let h = (0x811c9dc5 ^ seed) >>> 0;
   for (let i = 0; i < bits.length; i++) h = Math.imul(h ^ bits[i], 0x01000193) >>> 0;
