@@ -3,7 +3,8 @@
 // bad option value, an unreadable input or unwritable output, a compile error — is one `mbn: …`
 // line on stderr and exit code 1; never a stack trace unless MBN_DEBUG=1 asks for one.
 // A reader that closes stdout early (`mbn inspect m.onnx | head -1`) ends the process quietly, exit 0.
-// Environment variables are read only here: MBN_DEBUG=1 adds the stack of an internal error.
+// Environment variables are read only here: MBN_DEBUG=1 adds the stack of an internal error;
+// MBN_WASM3_DIR points `mbn mcu --engine wasm3` at a wasm3 checkout.
 import { Command, CommanderError } from "commander";
 import { choiceOption, firstLine, fsMessage, numberOption, parseShard, UsageError } from "./options.ts";
 import { ATTACKS, ENSEMBLES } from "../harness/attacks/index.ts";
@@ -12,7 +13,7 @@ import { ATTACKS, ENSEMBLES } from "../harness/attacks/index.ts";
 const commands = {
   compile: () => import("./commands/compile.ts"), inspect: () => import("./commands/inspect.ts"), run: () => import("./commands/run.ts"),
   bench: () => import("./commands/bench.ts"), benchKernels: () => import("./commands/bench_kernels.ts"), attack: () => import("./commands/attack.ts"), merge: () => import("./commands/merge.ts"),
-  report: () => import("./commands/report.ts"), demo: () => import("./commands/demo.ts"),
+  report: () => import("./commands/report.ts"), demo: () => import("./commands/demo.ts"), mcu: () => import("./commands/mcu.ts"),
 };
 
 const DEBUG = process.env.MBN_DEBUG === "1";
@@ -58,7 +59,7 @@ for (const s of [process.stdout, process.stderr])
 process.on("uncaughtException", (e) => void fail(e));
 process.on("unhandledRejection", (e) => void fail(e));
 
-const COMMANDS = ["compile", "run", "inspect", "bench", "bench-kernels", "attack", "merge", "report", "demo"];
+const COMMANDS = ["compile", "run", "inspect", "bench", "bench-kernels", "attack", "merge", "report", "demo", "mcu"];
 const subcommand = process.argv.slice(2).find((a) => COMMANDS.includes(a));
 
 /** commander's `error: unknown option '--x'\n(Did you mean --y?)` as one `mbn:` line. */
@@ -151,6 +152,16 @@ program.command("demo").description("the main job (npm start): compile the defau
   .addOption(numberOption("--n <n>", "test images for natural accuracy", int(1), 10000))
   .addOption(numberOption("--attack-n <n>", "test images for the PGD-20 evaluation", int(1), 500))
   .action(async (o) => (await commands.demo()).demoCommand(o));
+
+program.command("mcu <model.onnx>").description("build firmware embedding the model, run it on an emulated Cortex-M (QEMU), check it against V8")
+  .addOption(choiceOption("--engine <engine>", "wasm3 (the scalar bundle in the wasm3 interpreter) | c (the C target, wasm2c)", ["wasm3", "c"], "engine").makeOptionMandatory())
+  .addOption(choiceOption("--board <board>", "mps2-an386 (Cortex-M4) | mps2-an505 (Cortex-M33)", ["mps2-an386", "mps2-an505"], "board", "mps2-an386"))
+  .option("--input <x.npy>", "float32 samples (default: test_data/input.npy next to the model, else xorshift32 inputs)")
+  .addOption(numberOption("--samples <n>", "samples to run on the board", int(1, 16), 1))
+  .addOption(numberOption("--timeout <s>", "stop QEMU after s seconds", { above: 0 }, 600))
+  .option("--keep <dir>", "keep the firmware build (sources, fw.elf) in this directory")
+  .option("--json", "print one JSON line")
+  .action(async (file, o) => (await commands.mcu()).mcuCommand(file, { ...o, wasm3Dir: process.env.MBN_WASM3_DIR }));
 
 try {
   if (process.argv.length <= 2) throw new UsageError(`missing command (${COMMANDS.join(", ")}); mbn --help describes them`);

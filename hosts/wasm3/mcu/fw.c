@@ -1,6 +1,6 @@
 /*
- * mbn firmware for a Cortex-M4 board (QEMU mps2-an386): wasm3 runs an mbn scalar bundle embedded in
- * flash, on the input samples embedded next to it. Output on the semihosting console:
+ * mbn firmware for a Cortex-M board (QEMU mps2-an386 / mps2-an505): wasm3 runs an mbn scalar bundle
+ * embedded in flash, on the input samples embedded next to it. Output on the semihosting console:
  *   mbn-fw out <i> <hex>       the mbn_output_len() float32 of sample i, each as 8 hex digits (LE bits)
  *   {"engine":"wasm3","selftest":…,"samples":n,"ticks_per_run":[…],"tick_hz":25000000,
  *    "calibration":{"instructions":2000000,"ticks":…},"heap_bytes":…,"stack_bytes":…,"static_bytes":…}
@@ -13,16 +13,23 @@
 #include <unistd.h>
 
 #include "wasm3.h"
+#include "m3_env.h" /* IM3Runtime's memoryLimit */
 
 #ifndef MBN_M3_STACK
-#define MBN_M3_STACK (32 * 1024)
+#define MBN_M3_STACK (16 * 1024)
+#endif
+#ifndef MBN_MEM_BYTES
+#define MBN_MEM_BYTES 0 /* 0: whole 64 KiB pages, as the bundle declares */
+#endif
+#ifndef MBN_TIMER0
+#define MBN_TIMER0 0x40000000u
 #endif
 #define STACK_PAINT (48 * 1024)
 
 extern const uint8_t mbn_bundle[], mbn_bundle_end[], mbn_input[], mbn_input_end[];
 extern uint8_t end, __data_start, __bss_end__, __stack_top;
 
-#define TIMER0 ((volatile uint32_t *)0x40000000) /* CTRL, VALUE, RELOAD, INTSTATUS */
+#define TIMER0 ((volatile uint32_t *)MBN_TIMER0) /* CMSDK timer 0: CTRL, VALUE, RELOAD, INTSTATUS */
 
 static IM3Runtime runtime;
 
@@ -81,11 +88,15 @@ int main(void) {
   if (!env) fail("wasm3", "m3_NewEnvironment failed");
   runtime = m3_NewRuntime(env, MBN_M3_STACK, NULL);
   if (!runtime) fail("wasm3", "m3_NewRuntime failed");
+  /* the linear memory wasm3 allocates: what the plan needs (the manifest's memory_bytes), not whole pages;
+     memory.size still reports the declared pages, accesses are checked against this length */
+  runtime->memoryLimit = (MBN_MEM_BYTES + 63u) & ~63u;
   IM3Module module;
   M3Result r = m3_ParseModule(env, &module, mbn_bundle, (uint32_t)(mbn_bundle_end - mbn_bundle));
   if (r) fail("parse", r);
   if ((r = m3_LoadModule(runtime, module))) fail("load", r);
-  if ((r = m3_CompileModule(module))) fail("compile", r);
+  /* no m3_CompileModule: wasm3 compiles a function when it is first called, so only the kernels this
+     model runs take RAM for compiled code (all of them run in mbn_selftest, before the timed samples) */
   if ((r = m3_RunStart(module))) fail("start", r);
 
   IM3Function f_run = find("mbn_run"), f_in = find("mbn_input_ptr"), f_out = find("mbn_output_ptr");

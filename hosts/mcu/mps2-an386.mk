@@ -1,0 +1,3 @@
+# Board mps2-an386 (QEMU): Cortex-M4 with single-precision FPU; CMSDK timer 0 at 0x40000000.
+ARCH := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
+TIMER0 := 0x40000000u
