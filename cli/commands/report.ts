@@ -14,7 +14,7 @@ export function reportCommand(files: string[], o: { output: string; title?: stri
     }
   });
   const input = classify(docs);
-  if (!input.attacks.length && !input.latency.length && !input.zoo.length) throw new UsageError("no attack, latency or zoo records in the given files");
+  if (!input.attacks.length && !input.latency.length && !input.zoo.length && !input.noisy.length) throw new UsageError("no attack, latency or zoo records in the given files");
   writeOutput(o.output, renderReport({ ...input, title: o.title, command: `mbn report ${files.join(" ")}` }));
-  console.error(`wrote ${o.output} (${input.attacks.length} attack, ${input.latency.length} latency, ${input.zoo.length} zoo records)`);
+  console.error(`wrote ${o.output} (${input.attacks.length} attack, ${input.latency.length} latency, ${input.zoo.length} zoo records${input.noisy.length ? `; ${input.noisy.length} noisy, not published` : ""})`);
 }
