@@ -6,8 +6,9 @@
  *   mbn-fw out <i> <hex>       the mbn_output_len() float32 of sample i, each as 8 hex digits (LE bits)
  *   {"engine":"c","selftest":…,"samples":n,"ticks_per_run":[…],"tick_hz":25000000,
  *    "calibration":{"instructions":2000000,"ticks":…},"heap_bytes":0,"stack_bytes":…,"static_bytes":…}
- * Ticks are counts of the board's CMSDK timer 0 (25 MHz); under `qemu -icount shift=0` a tick is
- * exactly 40 guest instructions (1 instruction = 1 ns of virtual time), see the Makefile.
+ * Ticks are counts of the board's CMSDK timer 0 (25 MHz on mps2-an386, 20 MHz on mps2-an505); under
+ * `qemu -icount shift=0` a tick is exactly 40 (50) guest instructions (1 instruction = 1 ns of virtual
+ * time), see the Makefile.
  */
 #include <stdint.h>
 #include <string.h>
@@ -20,6 +21,11 @@
 #define MBN_TIMER0 0x40000000u /* CMSDK timer 0: CTRL, VALUE, RELOAD, INTSTATUS */
 #endif
 #define TIMER0 ((volatile uint32_t *)MBN_TIMER0)
+#ifndef MBN_TICK_HZ
+#define MBN_TICK_HZ 25000000
+#endif
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define STACK_PAINT (32 * 1024)
 
 extern const uint8_t mbn_input[], mbn_input_end[];
@@ -128,7 +134,7 @@ int main(void) {
     if (s) put(",");
     put_u(per[s]);
   }
-  put("],\"tick_hz\":25000000,\"calibration\":{\"instructions\":2000000,\"ticks\":");
+  put("],\"tick_hz\":" STR(MBN_TICK_HZ) ",\"calibration\":{\"instructions\":2000000,\"ticks\":");
   put_u(calib);
   put("},\"heap_bytes\":0,\"stack_bytes\":");
   put_u((uint32_t)(&__stack_top - (uint8_t *)p));

@@ -4,8 +4,9 @@
  *   mbn-fw out <i> <hex>       the mbn_output_len() float32 of sample i, each as 8 hex digits (LE bits)
  *   {"engine":"wasm3","selftest":…,"samples":n,"ticks_per_run":[…],"tick_hz":25000000,
  *    "calibration":{"instructions":2000000,"ticks":…},"heap_bytes":…,"stack_bytes":…,"static_bytes":…}
- * Ticks are counts of the board's CMSDK timer 0 (25 MHz); under `qemu -icount shift=0` a tick is
- * exactly 40 guest instructions (1 instruction = 1 ns of virtual time), see the Makefile.
+ * Ticks are counts of the board's CMSDK timer 0 (25 MHz on mps2-an386, 20 MHz on mps2-an505); under
+ * `qemu -icount shift=0` a tick is exactly 40 (50) guest instructions (1 instruction = 1 ns of virtual
+ * time), see the Makefile.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,11 @@
 #ifndef MBN_TIMER0
 #define MBN_TIMER0 0x40000000u
 #endif
+#ifndef MBN_TICK_HZ
+#define MBN_TICK_HZ 25000000
+#endif
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define STACK_PAINT (48 * 1024)
 
 extern const uint8_t mbn_bundle[], mbn_bundle_end[], mbn_input[], mbn_input_end[];
@@ -125,7 +131,7 @@ int main(void) {
   const uint32_t heap_bytes = (uint32_t)((uint8_t *)sbrk(0) - &end);
   printf("{\"engine\":\"wasm3\",\"selftest\":%lu,\"samples\":%lu,\"ticks_per_run\":[", (unsigned long)selftest, (unsigned long)n);
   for (uint32_t s = 0; s < n && s < 16; s++) printf("%s%lu", s ? "," : "", (unsigned long)per[s]);
-  printf("],\"tick_hz\":25000000,\"calibration\":{\"instructions\":2000000,\"ticks\":%lu},\"heap_bytes\":%lu,\"stack_bytes\":%lu,\"static_bytes\":%lu}\n", (unsigned long)calib,
+  printf("],\"tick_hz\":" STR(MBN_TICK_HZ) ",\"calibration\":{\"instructions\":2000000,\"ticks\":%lu},\"heap_bytes\":%lu,\"stack_bytes\":%lu,\"static_bytes\":%lu}\n", (unsigned long)calib,
          (unsigned long)heap_bytes, (unsigned long)stack_bytes, (unsigned long)(&__bss_end__ - &__data_start));
   fflush(stdout);
   return 0;
