@@ -44,6 +44,7 @@ export interface McuRecord {
   selftest_v8: number;
   selftest_match_v8: boolean;
   outputs_match_v8: boolean;
+  outputs_fnv1a: number; // FNV-1a of the firmware's output bytes, all samples (float32 LE)
   flash_bytes: number;
   ram_bytes: number;
   ram: { static_bytes: number; heap_bytes: number; stack_bytes: number };
@@ -106,6 +107,7 @@ function make(args: string[], what: string): void {
 
 export async function mcu(file: string, o: McuOptions): Promise<McuRecord> {
   const wasm3Dir = o.wasm3Dir ? resolve(o.wasm3Dir) : defaultWasm3Dir();
+  readInput(file); // an unreadable model is named before any missing tool
   const missing = missingTools(o.engine, wasm3Dir);
   if (missing) throw new UsageError(`mcu --engine ${o.engine}: ${missing}`);
   const { bundle, wasm } = await openModel(file, "scalar");
@@ -153,11 +155,16 @@ export async function mcu(file: string, o: McuOptions): Promise<McuRecord> {
     const hex = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length), (v) => v.toString(16).padStart(8, "0")).join("");
     const outPer = want.length / o.samples;
     const match = outs.length === o.samples && outs.every((h, i) => h === hex(want.subarray(i * outPer, (i + 1) * outPer)));
+    let h = 0x811c9dc5;
+    for (const o of outs) for (let i = 0; i < o.length; i += 8) {
+      const v = parseInt(o.slice(i, i + 8), 16);
+      for (let k = 0; k < 4; k++) h = Math.imul(h ^ ((v >>> (8 * k)) & 255), 0x01000193) >>> 0;
+    }
     const insns = Math.min(...fw.ticks_per_run) * ipt;
     if (per * 4 * o.samples !== x.byteLength) throw new UsageError("mcu: internal: sample size");
     return {
       engine: o.engine, board: o.board, cpu: BOARDS[o.board].cpu, model: file, samples: o.samples, input: from,
-      selftest: fw.selftest, selftest_v8: selftestV8, selftest_match_v8: fw.selftest === selftestV8, outputs_match_v8: match,
+      selftest: fw.selftest, selftest_v8: selftestV8, selftest_match_v8: fw.selftest === selftestV8, outputs_match_v8: match, outputs_fnv1a: h,
       flash_bytes: text + data, ram_bytes: fw.static_bytes + fw.heap_bytes + fw.stack_bytes,
       ram: { static_bytes: fw.static_bytes, heap_bytes: fw.heap_bytes, stack_bytes: fw.stack_bytes },
       instructions_per_inference: insns, ms_at_100MHz_estimate: Math.round(insns / 1e5),
