@@ -1,5 +1,5 @@
-// CLI: `mbn attack <model.onnx> --data <dataset> --attack fgsm|pgd|square|apgd-ce|apgd-t|autoattack --eps e …`
-// (`--shard i/n` runs are merged by `mbn merge`, merge.ts).
+// CLI: `mbn attack <model.onnx> --data <dataset> --attack fgsm|pgd|square|apgd-ce|apgd-t|fab-t|autoattack --eps e …`
+// (`--shard i/n` runs, autoattack included, are merged by `mbn merge`, merge.ts).
 // Option values were checked while parsing (main.ts); output paths are checked before any work.
 import { compile } from "../../compiler/index.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
@@ -8,7 +8,8 @@ import { writeNpy } from "../../harness/data/npy.ts";
 import { evaluateAttack, type AttackRecord } from "../../harness/attacks/evaluate.ts";
 import { evaluateParallel, shardRange, type ShardRecord } from "../../harness/attacks/parallel.ts";
 import { describeApgd } from "../../harness/attacks/apgd.ts";
-import { AUTOATTACK_SQUARE_QUERIES, evaluateAutoAttack, type AutoAttackRecord } from "../../harness/attacks/autoattack.ts";
+import { describeFab } from "../../harness/attacks/fab.ts";
+import { AUTOATTACK_SQUARE_QUERIES, AUTOATTACK_STAGES, evaluateAutoAttack, type AutoAttackRecord } from "../../harness/attacks/autoattack.ts";
 import { checkWritable, firstLine, isWasm, progress, readInput, UsageError, writeOutput } from "../common.ts";
 
 export interface AttackOpts {
@@ -50,9 +51,7 @@ export async function attackCommand(file: string, o: AttackOpts): Promise<Attack
     ({ offset, n } = shardRange(runN, i, k));
   }
   const ensemble = o.attack === "autoattack";
-  // the stage summaries of an ensemble record are not merged by `mbn merge` (it keeps shard 0's): split with --workers
-  if (ensemble && o.shard) throw new UsageError("--shard: autoattack records cannot be merged yet (their stage summaries are per run); use --workers n to split one run, or shard apgd-ce / apgd-t / square alone");
-  const apgd = ensemble || o.attack.startsWith("apgd");
+  const apgd = ensemble || o.attack.startsWith("apgd") || o.attack === "fab-t";
   const steps = o.steps ?? (apgd ? 100 : 20);
   const queries = o.queries ?? (ensemble ? AUTOATTACK_SQUARE_QUERIES : 1000);
   const res = compile(bytes, { file });
@@ -61,7 +60,7 @@ export async function attackCommand(file: string, o: AttackOpts): Promise<Attack
   const bundle = await loadBundle(res.wasm);
   const subset = take(data, n, offset);
   const eps = o.eps;
-  const bar = progress(`${o.attack} ε=${eps}`, ensemble ? 3 * subset.n : subset.n);
+  const bar = progress(`${o.attack} ε=${eps}`, ensemble ? AUTOATTACK_STAGES.length * subset.n : subset.n);
   const params = { eps, steps, stepSize: o.stepSize ?? (2.5 * eps) / steps, restarts: o.restarts, queries, seed: o.seed, randomStart: o.randomStart !== false, targets: o.targets };
   let { record, xadv }: { record: AttackRecord; xadv: Float32Array } = ensemble
     ? await evaluateAutoAttack({
@@ -71,7 +70,7 @@ export async function attackCommand(file: string, o: AttackOpts): Promise<Attack
     : o.workers > 1
     ? await evaluateParallel({ file, data: o.data, offset, n: subset.n, attack: o.attack, params, batch: o.batch, workers: o.workers, onProgress: (k) => bar.tick(k) })
     : await evaluateAttack({ model: file, bundle, wasm: res.wasm, plan: res.plan, data: subset, offset, attack: o.attack, batch: o.batch, shard: o.shard, params, onProgress: (k) => bar.tick(k) });
-  record = describeApgd(record, o.attack, params, bundle.outputLength);
+  record = describeFab(describeApgd(record, o.attack, params, bundle.outputLength), o.attack, params, bundle.outputLength);
   if (o.shard) Object.assign(record as ShardRecord, { shard: o.shard, run_n: runN });
   bar.done();
   if (o.saveAdv) writeOutput(o.saveAdv, writeNpy({ shape: [subset.n, ...subset.shape], data: xadv }));

@@ -1,65 +1,31 @@
 // Harness: the AutoAttack ensemble (Croce & Hein 2020) on the deployed bundle — APGD-CE, then APGD-T,
-// then Square (5,000 queries by default), each stage on the samples still robust after the previous
-// ones, worst case per sample. Every stage is one ordinary evaluation of a registered attack
+// then FAB-T, then Square (5,000 queries by default), the published order, each stage on the samples
+// still robust after the previous ones, worst case per sample. Every stage is one ordinary evaluation of a registered attack
 // (evaluate.ts in this thread, or parallel.ts over worker threads: a later stage's samples travel
 // to the workers as a temporary npy dataset), so predictions come from the bundle and gradients from
-// the replica exactly as for PGD. FAB-T, AutoAttack's fourth member, is not part of it.
+// the replica exactly as for PGD.
 //
 // The record is an AttackRecord (attack "autoattack", adversarial_acc = the worst case) plus
 //   stages[]:             per stage: samples attacked, robust accuracy after it (cumulative, of all n),
 //                         samples it broke, mean queries, seconds, its gradient statistics
 //   per_sample_broken_by: "" (robust), "natural" (misclassified clean), or the stage that broke it
-//   checks:               AutoAttack-style reliability checks, each a value, a flag, and a sentence
-//                         in `warnings` when it fires (zero gradients, replica/bundle disagreement,
-//                         Square below the gradient attacks, randomness, probability outputs).
+//   checks:               AutoAttack-style reliability checks (checks.ts).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Dataset } from "../data/datasets.ts";
 import { writeNpy } from "../data/npy.ts";
 import { describeApgd } from "./apgd.ts";
+import { combineGradients, reliabilityChecks, type AutoAttackRecord, type StageSummary } from "./checks.ts";
+import { describeFab } from "./fab.ts";
 import { evaluateAttack, type AttackRecord, type EvaluateOptions } from "./evaluate.ts";
 import { evaluateParallel } from "./parallel.ts";
 import type { AttackParams } from "./types.ts";
 
-export const AUTOATTACK_STAGES = ["apgd-ce", "apgd-t", "square"] as const;
+export const AUTOATTACK_STAGES = ["apgd-ce", "apgd-t", "fab-t", "square"] as const;
 /** Square's query budget inside the ensemble (AutoAttack's standard version). */
 export const AUTOATTACK_SQUARE_QUERIES = 5000;
-/** AutoAttack's check_square_sr: Square's robust accuracy below (1 − α)·the gradient attacks'. */
-const SQUARE_ALPHA = 0.002;
-/** Replica/bundle clean-prediction agreement below this is flagged (the gradients then aim at another model). */
-const AGREEMENT_MIN = 0.99;
-
-export interface StageSummary {
-  attack: string;
-  attacked: number; // samples this stage ran on (robust after the previous stages)
-  robust_acc: number; // robust accuracy of all n samples after this stage (cumulative worst case)
-  broken: number; // samples this stage broke
-  mean_queries: number; // per attacked sample (gradient stages: bundle evaluations = iterations + start points)
-  seconds: number;
-  steps?: number;
-  targets?: number;
-  queries?: number;
-  gradient?: AttackRecord["gradient"];
-}
-
-export interface AutoAttackChecks {
-  zero_gradient_fraction: number | null; // share of per-sample input gradients that were exactly 0 (APGD-CE + APGD-T)
-  vanishing_gradient: boolean; // median L1 of the gradients < 1e-8
-  gradient_masking_suspected: boolean;
-  replica_agreement: number | null; // clean argmax agreement of the replica with the bundle
-  replica_disagrees: boolean; // agreement < 0.99
-  gradient_robust_acc: number; // after APGD-CE and APGD-T
-  square_robust_acc: number; // after Square as well (= the worst case)
-  square_below_gradient: boolean; // Square broke samples the gradient attacks could not (AutoAttack's check_square_sr, α = 0.002)
-  square_extra_broken: number;
-  deterministic: boolean; // the bundle gives bit-identical logits twice (AutoAttack's check_randomized)
-  outputs_are_probabilities: boolean; // rows in [0, 1] summing to 1: CE/DLR on probabilities weakens the gradient attacks (check_range)
-  reliable: boolean; // no check fired
-  warnings: string[];
-}
-
-export type AutoAttackRecord = AttackRecord & { stages: StageSummary[]; per_sample_broken_by: string[]; checks: AutoAttackChecks; targets?: number };
+export type { AutoAttackChecks, AutoAttackRecord, StageSummary } from "./checks.ts";
 
 /** evaluateAttack's options without the attack (the stages choose it); params.steps: APGD iterations,
  * queries: Square's budget, restarts: APGD restarts, targets: APGD-T classes. */
@@ -76,24 +42,6 @@ function pick(d: Dataset, idx: number[]): Dataset {
   const x = new Float32Array(idx.length * per);
   idx.forEach((i, k) => x.set(d.x.subarray(i * per, (i + 1) * per), k * per));
   return { ...d, n: idx.length, x, y: Int32Array.from(idx, (i) => d.y[i]) };
-}
-
-/** Gradient statistics of several stages as one (weights: gradients taken ≈ mean queries × samples). */
-function combineGradients(stages: StageSummary[]): AttackRecord["gradient"] {
-  const g = stages.filter((s) => s.gradient).map((s) => ({ s: s.gradient!, w: Math.max(1, Math.round(s.mean_queries * s.attacked)) }));
-  if (!g.length) return undefined;
-  const W = g.reduce((p, v) => p + v.w, 0);
-  const zero = g.reduce((p, v) => p + v.s.zero_fraction * v.w, 0) / W;
-  const meds = g.map((v) => [v.s.median_l1, v.w] as const).sort((a, b) => a[0] - b[0]);
-  let acc = 0, median = meds[meds.length - 1][0];
-  for (const [m, w] of meds) if ((acc += w) >= W / 2) {
-    median = m;
-    break;
-  }
-  return {
-    mean_l1: g.reduce((p, v) => p + v.s.mean_l1 * v.w, 0) / W, median_l1: median, zero_fraction: zero,
-    masking_suspected: zero > 0.2 || median < 1e-8 || g.some((v) => v.s.masking_suspected),
-  };
 }
 
 export async function evaluateAutoAttack(o: AutoAttackOptions): Promise<{ record: AutoAttackRecord; xadv: Float32Array }> {
@@ -161,11 +109,11 @@ export async function evaluateAutoAttack(o: AutoAttackOptions): Promise<{ record
         }
       });
       robustIdx = still;
-      const described = describeApgd(rec, attack, stageParams, classes);
+      const described = describeFab(describeApgd(rec, attack, stageParams, classes), attack, stageParams, classes);
       stages.push({
         attack, attacked: Math.round(rec.natural_acc * rec.n), robust_acc: still.length / n, broken, mean_queries: rec.mean_queries,
         seconds: (performance.now() - ts) / 1000,
-        ...(attack.startsWith("apgd") ? { steps: params.steps } : {}), ...(described.targets !== undefined ? { targets: described.targets } : {}),
+        ...(attack !== "square" ? { steps: params.steps } : {}), ...(described.targets !== undefined ? { targets: described.targets } : {}),
         ...(attack === "square" ? { queries: params.queries } : {}), ...(rec.gradient ? { gradient: rec.gradient } : {}),
       });
     }
@@ -187,8 +135,6 @@ export async function evaluateAutoAttack(o: AutoAttackOptions): Promise<{ record
   const gradient = combineGradients(stages.filter((s) => s.attack !== "square"));
   const adversarialAcc = robust.reduce((a, b) => a + b, 0) / Math.max(1, n);
   // reliability checks
-  const gradAcc = stages.filter((s) => s.attack !== "square").at(-1)?.robust_acc ?? first.natural_acc;
-  const sq = stages.find((s) => s.attack === "square");
   const clean = data.x;
   const l1 = bundle.run(clean), l2 = bundle.run(clean);
   const deterministic = l1.every((v, i) => Object.is(v, l2[i]));
@@ -202,23 +148,8 @@ export async function evaluateAutoAttack(o: AutoAttackOptions): Promise<{ record
     }
     if (Math.abs(s - 1) > 1e-3) probs = false;
   }
-  const warnings: string[] = [];
-  const zeroFrac = gradient ? gradient.zero_fraction : null;
-  const vanishing = gradient ? gradient.median_l1 < 1e-8 : false;
-  if (zeroFrac !== null && zeroFrac > 0) warnings.push(`${(zeroFrac * 100).toFixed(1)} % of the input gradients were exactly zero: the gradient attacks could not move those samples (masking).`);
-  if (vanishing) warnings.push("the median input gradient vanishes (L1 < 1e-8): gradient attacks are unreliable on this model.");
-  const agreement = first.replica_agreement ?? null;
-  if (agreement !== null && agreement < AGREEMENT_MIN) warnings.push(`the replica agrees with the bundle on only ${(agreement * 100).toFixed(1)} % of clean inputs: gradients aim at a different model.`);
-  const squareBelow = !!sq && sq.attacked > 0 && adversarialAcc < gradAcc * (1 - SQUARE_ALPHA);
-  if (squareBelow) warnings.push(`Square broke ${sq!.broken} sample(s) that APGD-CE and APGD-T could not (robust ${(gradAcc * 100).toFixed(2)} % → ${(adversarialAcc * 100).toFixed(2)} %): a sign of gradient masking; the gradient attacks alone overestimate robustness.`);
-  if (!deterministic) warnings.push("the bundle's logits differ between two runs on the same inputs: the model is randomised, use EOT.");
-  if (probs) warnings.push("the outputs are probabilities (rows in [0, 1] summing to 1): CE and DLR on probabilities weaken the gradient attacks; attack the logits.");
-  const checks: AutoAttackChecks = {
-    zero_gradient_fraction: zeroFrac, vanishing_gradient: vanishing, gradient_masking_suspected: gradient?.masking_suspected ?? false,
-    replica_agreement: agreement, replica_disagrees: agreement !== null && agreement < AGREEMENT_MIN,
-    gradient_robust_acc: gradAcc, square_robust_acc: adversarialAcc, square_below_gradient: squareBelow, square_extra_broken: sq?.broken ?? 0,
-    deterministic, outputs_are_probabilities: probs, reliable: warnings.length === 0, warnings,
-  };
+  const sq = stages.find((s) => s.attack === "square");
+  const checks = reliabilityChecks({ stages, gradient, agreement: first.replica_agreement ?? null, adversarialAcc, naturalAcc: first.natural_acc, deterministic, probabilities: probs });
   const apgdT = stages.find((s) => s.attack === "apgd-t");
   const record: AutoAttackRecord = {
     ...first, attack: "autoattack", steps: params.steps, step_size: 2 * params.eps, restarts: Math.max(1, params.restarts), random_start: true,

@@ -1,10 +1,13 @@
 // Harness: run an attack evaluation split over N worker threads (one shard each, contiguous slices
 // in dataset order) and merge the shard records — the same result as one process with the same seed
-// per shard (and the same as `mbn attack --shard i/N` runs merged by `mbn merge`). Workers load
+// per shard (and the same as `mbn attack --shard i/N` runs merged by `mbn merge`; autoattack shards
+// merge their stages as well: merge_autoattack.ts). Workers load
 // TypeScript through tsx's ESM loader (worker_boot.mjs).
 import { Worker } from "node:worker_threads";
 import type { AttackParams } from "./types.ts";
 import type { AttackRecord } from "./evaluate.ts";
+import type { AutoAttackRecord } from "./checks.ts";
+import { mergeEnsemble, notAnEnsembleShard, stageMismatch } from "./merge_autoattack.ts";
 
 /** Shards that are not the parts of one run: one line saying which file and why. */
 export class MergeError extends Error {}
@@ -15,11 +18,11 @@ export function shardRange(total: number, i: number, k: number): { offset: numbe
   return { offset: a, n: b - a };
 }
 
-/** A shard record: `shard` "i/k"; `run_n` the samples of the whole run (absent in records of older versions). */
-export type ShardRecord = AttackRecord & { run_n?: number };
+/** A shard record: `shard` "i/k"; `run_n` the samples of the whole run (absent in records of older versions); `targets` (APGD-T, FAB-T, autoattack). */
+export type ShardRecord = AttackRecord & { run_n?: number; targets?: number };
 
 /** What identifies one run: shards that differ in any of these are parts of different evaluations. */
-const RUN_FIELDS = ["model", "dataset", "attack", "norm", "eps", "steps", "step_size", "restarts", "random_start", "queries", "seed", "bundle_sha256", "run_n"] as const;
+const RUN_FIELDS = ["model", "dataset", "attack", "norm", "eps", "steps", "step_size", "restarts", "random_start", "queries", "targets", "seed", "bundle_sha256", "run_n"] as const;
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 const isFrac = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 1;
@@ -37,6 +40,7 @@ function notAShard(r: ShardRecord): string | undefined {
   if (!isFrac(r.natural_acc) || !isFrac(r.adversarial_acc)) return "bad natural_acc / adversarial_acc (fractions in [0, 1] expected)";
   if (typeof r.mean_queries !== "number" || typeof r.seconds !== "number") return "bad mean_queries / seconds fields";
   if (r.run_n !== undefined && !isInt(r.run_n)) return "bad 'run_n' field";
+  if (r.attack === "autoattack") return notAnEnsembleShard(r as ShardRecord & AutoAttackRecord);
   return undefined;
 }
 
@@ -66,6 +70,8 @@ export function mergeShards(shards: { record: ShardRecord; source: string }[]): 
     if (ki !== k) throw new MergeError(`${s.source}: shard ${s.record.shard} of a run split ${ki} ways, but ${first.source} is shard ${first.record.shard} of ${k}: shards of different runs`);
     const diff = RUN_FIELDS.filter((f) => JSON.stringify(s.record[f]) !== JSON.stringify(first.record[f]));
     if (diff.length) throw new MergeError(`${s.source}: not the same run as ${first.source} (${diff.map((f) => `${f} ${show(s.record[f])} vs ${show(first.record[f])}`).join(", ")})`);
+    const stagesDiffer = s.record.attack === "autoattack" ? stageMismatch(s.record as ShardRecord & AutoAttackRecord, first.record as ShardRecord & AutoAttackRecord) : undefined;
+    if (stagesDiffer) throw new MergeError(`${s.source}: not the same run as ${first.source} (${stagesDiffer})`);
     const dup = byIndex.get(i);
     if (dup) throw new MergeError(`${s.source}: shard ${i}/${k} given twice${dup.source === s.source ? "" : ` (also ${dup.source})`}: a merged record would count its samples twice`);
     byIndex.set(i, s);
@@ -130,6 +136,7 @@ export function mergeShards(shards: { record: ShardRecord; source: string }[]): 
     seconds: rs.reduce((p, r) => p + r.seconds, 0), // compute time of all shards together
     machine: machines.join(" + "), date: new Date().toISOString(),
   };
+  if (out.attack === "autoattack") Object.assign(out, mergeEnsemble(rs as (ShardRecord & AutoAttackRecord)[], out));
   delete out.shard;
   delete out.run_n;
   return out;

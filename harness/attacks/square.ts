@@ -2,8 +2,12 @@
 // the bundle itself. Margin loss m = z_y − max_{j≠y} z_j; init with vertical stripes of ±ε; each
 // iteration proposes, per still-robust sample, a random square (side √(p·H·W), p from the paper's
 // schedule) whose pixels move to x ± ε per channel, and keeps it if the margin decreases.
+// Each sample draws from its own random stream (seeded by the run's seed and its clean pixels, as
+// APGD's start): a sample's attack does not depend on the batch, shard or worker it runs in, nor on
+// whether the ensemble runs it on fewer samples.
 import type { Attack, AttackContext, AttackResult } from "./types.ts";
 import { project } from "./types.ts";
+import { sampleRng } from "./apgd.ts";
 
 function margins(logits: Float32Array, y: Int32Array): Float32Array {
   const n = y.length, k = logits.length / n, m = new Float32Array(n);
@@ -28,15 +32,16 @@ export const square: Attack = {
   name: "square",
   needsGradient: false,
   async run(ctx: AttackContext, x: Float32Array, y: Int32Array): Promise<AttackResult> {
-    const { bundle, params, rng } = ctx;
+    const { bundle, params } = ctx;
     const n = y.length, per = x.length / n;
+    const rngs = Array.from({ length: n }, (_, i) => sampleRng(params.seed, x.subarray(i * per, (i + 1) * per), 0x5a));
     const [C, H, W] = bundle.info.input.shape.slice(1);
     const eps = params.eps;
     const cur = x.slice();
     for (let i = 0; i < n; i++)
       for (let c = 0; c < C; c++)
         for (let w = 0; w < W; w++) {
-          const d = rng() < 0.5 ? -eps : eps;
+          const d = rngs[i]() < 0.5 ? -eps : eps;
           for (let h = 0; h < H; h++) cur[i * per + (c * H + h) * W + w] += d;
         }
     project(cur, x, eps);
@@ -52,6 +57,7 @@ export const square: Attack = {
       const batch = new Float32Array(active.length * per);
       active.forEach((i, a) => {
         cand.set(cur.subarray(i * per, (i + 1) * per), i * per);
+        const rng = rngs[i];
         const r0 = Math.floor(rng() * (H - s + 1)), c0 = Math.floor(rng() * (W - s + 1));
         for (let c = 0; c < C; c++) {
           const d = rng() < 0.5 ? -eps : eps;
