@@ -12,7 +12,7 @@ import { pairedRatio, robust, robustRatio, timeRound } from "./latency.ts";
 import { calibrationLoop, noiseGauge, quantile } from "./noise.ts";
 
 export interface DeviceConfig {
-  runs: number; warmup: number; minRoundMs: number; title: string; model: string;
+  runs: number; warmup: number; minRoundMs: number; title: string; model: string; /** the command that served the page (recorded) */ command?: string;
   /** the bundle's mbn_selftest() as Node computes it (null: not known) */ nodeSelftest: number | null;
   /** serve.ts has the .onnx: run onnxruntime-web beside the bundle */ onnx: boolean;
 }
@@ -53,8 +53,8 @@ const argmax = (y: Float32Array) => {
 };
 
 async function main(cfg: DeviceConfig): Promise<void> {
-  const res: Record<string, unknown> = { schema: "mbn-device-bench/1", model: cfg.model, title: cfg.title, date: new Date().toISOString(), userAgent: navigator.userAgent,
-    hardwareConcurrency: navigator.hardwareConcurrency, crossOriginIsolated: globalThis.crossOriginIsolated === true, timer_resolution_ms: timerResolution() };
+  const res: Record<string, unknown> = { schema: "mbn-device-bench/1", model: cfg.model, title: cfg.title, command: cfg.command ?? null, date: new Date().toISOString(), userAgent: navigator.userAgent,
+    machine: `${navigator.platform} ×${navigator.hardwareConcurrency}, ${navigator.userAgent.match(/(Firefox|Edg|Chrome|Version)\/[\d.]+/)?.[0] ?? "browser"}`, hardwareConcurrency: navigator.hardwareConcurrency, crossOriginIsolated: globalThis.crossOriginIsolated === true, timer_resolution_ms: timerResolution() };
   // the bundle, with the bare WebAssembly API (no imports)
   status("loading the bundle…");
   const mod = await WebAssembly.compile(await (await fetch("bundle.wasm")).arrayBuffer());

@@ -15,7 +15,7 @@ export interface ServeHandle { server: Server; port: number; urls: string[]; res
 export interface ServeOptions {
   port: number; host: string; runs: number; warmup: number; title: string;
   /** the .onnx the bundle was compiled from: onnxruntime-web runs it beside the bundle */ onnx?: Uint8Array;
-  /** model name shown and recorded */ model?: string;
+  /** model name shown and recorded */ model?: string; /** the command line, recorded in each result */ command?: string;
   /** each round ≥ this many ms per runner (default 5, as mbn bench) */ minRoundMs?: number;
   /** append every posted result to this file (one JSON per line) */ out?: string;
   onResult?: (r: unknown) => void;
@@ -42,7 +42,7 @@ export async function serveBundle(wasm: Uint8Array, o: ServeOptions): Promise<Se
     const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), {});
     nodeSelftest = (inst.exports.mbn_selftest as () => number)() >>> 0;
   } catch { /* not an mbn bundle with a self-test: the page says so */ }
-  const page = devicePage({ runs: o.runs, warmup: o.warmup, minRoundMs: o.minRoundMs ?? 5, title: o.title, model: o.model ?? o.title, nodeSelftest, onnx: !!o.onnx });
+  const page = devicePage({ runs: o.runs, warmup: o.warmup, minRoundMs: o.minRoundMs ?? 5, title: o.title, model: o.model ?? o.title, command: o.command, nodeSelftest, onnx: !!o.onnx });
   const script = await deviceClientScript();
   const isolated = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp", "cross-origin-resource-policy": "same-origin", "cache-control": "no-store" };
   const server = createServer((req, res) => {

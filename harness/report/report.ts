@@ -44,8 +44,9 @@ function table(head: string[], rows: (string | number)[][], cls = ""): string {
   return `<table${cls ? ` class="${cls}"` : ""}><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join("")}</tr>`).join("")}</table>`;
 }
 
-/** The design-space data: the PGD ε that separates the models most, and per model its PGD, Square
- * and AutoAttack records there (same images as the PGD record where one exists). */
+/** The design-space data: a PGD ε (one with Square / AutoAttack records where there is one, the one
+ * that separates the models most among those), and per model its PGD, Square and AutoAttack records
+ * there (on the same images as the PGD record where one exists, else the largest n). */
 export function designSpace(attacks: AttackRecord[]): { eps: number; rows: { model: string; pgd: AttackRecord; square?: AttackRecord; autoattack?: AttackRecord }[] } | undefined {
   const pgd = attacks.filter((r) => r.attack === "pgd");
   if (!pgd.length) return undefined;
@@ -53,7 +54,9 @@ export function designSpace(attacks: AttackRecord[]): { eps: number; rows: { mod
     const v = pgd.filter((r) => r.eps === e).map((r) => r.adversarial_acc);
     return v.length < 2 ? -1 : Math.max(...v) - Math.min(...v);
   };
-  const eps = [...new Set(pgd.map((r) => r.eps))].sort((a, b) => spread(b) - spread(a) || a - b)[0];
+  // prefer an ε where Square / AutoAttack records exist too, then the one where PGD separates most
+  const others = (e: number) => new Set(attacks.filter((r) => r.eps === e && (r.attack === "square" || r.attack === "autoattack")).map((r) => `${short(r.model)} ${r.attack}`)).size;
+  const eps = [...new Set(pgd.map((r) => r.eps))].sort((a, b) => others(b) - others(a) || spread(b) - spread(a) || a - b)[0];
   const best = (rs: AttackRecord[], like?: AttackRecord) =>
     rs.sort((a, b) => (like ? +(sliceKey(b) === sliceKey(like)) - +(sliceKey(a) === sliceKey(like)) : 0) || b.n - a.n)[0] as AttackRecord | undefined;
   const models = [...new Set(pgd.filter((r) => r.eps === eps).map((r) => short(r.model)))].sort();

@@ -108,7 +108,8 @@ describe("report charts", () => {
   });
 
   it("shows Square and the AutoAttack worst case in the design space, at the PGD records' ε and images", () => {
-    const recs = ["a", "b"].flatMap((m, i) => [rec(m, "pgd", 0.1, 0.9 - i / 10, 0.3 - i / 10), rec(m, "square", 0.1, 0.9 - i / 10, 0.5 - i / 10), rec(m, "autoattack", 0.1, 0.9 - i / 10, 0.2 - i / 10)]);
+    // PGD separates the models more at ε = 0.05, but only ε = 0.1 has Square and AutoAttack records
+    const recs = ["a", "b"].flatMap((m, i) => [rec(m, "pgd", 0.05, 0.9 - i / 10, 0.8 - i / 2), rec(m, "pgd", 0.1, 0.9 - i / 10, 0.3 - i / 10), rec(m, "square", 0.1, 0.9 - i / 10, 0.5 - i / 10), rec(m, "autoattack", 0.1, 0.9 - i / 10, 0.2 - i / 10)]);
     const out = renderReport({ attacks: recs, latency: [], zoo: [], noisy: [] });
     const marks = groups(svgs(out)[0], "marker").map((m) => `${m["data-model"]}:${m["data-attack"]}`).sort();
     expect(marks).toEqual(["a:autoattack", "a:pgd", "a:square", "b:autoattack", "b:pgd", "b:square"]);
