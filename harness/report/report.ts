@@ -47,7 +47,7 @@ function table(head: string[], rows: (string | number)[][], cls = ""): string {
 /** The design-space data: a PGD ε (one with Square / AutoAttack records where there is one, the one
  * that separates the models most among those), and per model its PGD, Square and AutoAttack records
  * there (on the same images as the PGD record where one exists, else the largest n). */
-export function designSpace(attacks: AttackRecord[]): { eps: number; rows: { model: string; pgd: AttackRecord; square?: AttackRecord; autoattack?: AttackRecord }[] } | undefined {
+export function designSpace(attacks: AttackRecord[]): { eps: number; why: string; rows: { model: string; pgd: AttackRecord; square?: AttackRecord; autoattack?: AttackRecord }[] } | undefined {
   const pgd = attacks.filter((r) => r.attack === "pgd");
   if (!pgd.length) return undefined;
   const spread = (e: number) => {
@@ -62,7 +62,7 @@ export function designSpace(attacks: AttackRecord[]): { eps: number; rows: { mod
   const models = [...new Set(pgd.filter((r) => r.eps === eps).map((r) => short(r.model)))].sort();
   const at = (m: string, a: string) => attacks.filter((r) => r.attack === a && r.eps === eps && short(r.model) === m);
   return {
-    eps,
+    eps, why: others(eps) ? "the ε with Square / AutoAttack records" : "the ε at which PGD separates the models most",
     rows: models.map((m) => {
       const p = best(at(m, "pgd"))!;
       return { model: m, pgd: p, square: best(at(m, "square"), p), autoattack: best(at(m, "autoattack"), p) };
@@ -93,7 +93,7 @@ export function renderReport(inp: ReportInput): string {
     const sl = new Set(ds.rows.map((r) => sliceKey(r.pgd)));
     const where = sl.size === 1 ? sliceOf(ds.rows[0].pgd) : "images per model in the table below";
     const missing = ["square", "autoattack"].filter((a) => present.includes(a)).flatMap((a) => ds.rows.filter((r) => !(r as any)[a]).map((r) => `${r.model} (${attackStyle(a).name})`));
-    parts.push(`<h2>Design space: accuracy vs robustness vs cost</h2><p>Each model at its natural accuracy (x) with one marker per attack at ε = ${ds.eps} (y: adversarial accuracy on the same images; the ε at which PGD separates the models most). Both axes: the deployed .wasm bundle on ${esc(where)}. Marker area of the PGD marker ∝ OPs (BOPs/64 + float MACs).${missing.length ? ` No record at this ε for: ${esc(missing.join(", "))}.` : ""}${present.includes("square") ? "" : " No Square records at this ε."}</p>`);
+    parts.push(`<h2>Design space: accuracy vs robustness vs cost</h2><p>Each model at its natural accuracy (x) with one marker per attack at ε = ${ds.eps} (y: adversarial accuracy on the same images; ${ds.why}). Both axes: the deployed .wasm bundle on ${esc(where)}. Marker area of the PGD marker ∝ OPs (BOPs/64 + float MACs).${missing.length ? ` No record at this ε for: ${esc(missing.join(", "))}.` : ""}${present.includes("square") ? "" : " No Square records at this ε."}</p>`);
     parts.push(scatter(groups, { w: 900, h: 440, xl: `natural accuracy — ${sl.size === 1 ? sliceOf(ds.rows[0].pgd) : "see table"}`, yl: `adversarial accuracy at ε = ${ds.eps}` }, legendItems));
     const cell = (r: AttackRecord | undefined, of: AttackRecord) => (r ? `${pct(r.adversarial_acc)}${sliceKey(r) === sliceKey(of) ? "" : ` (${sliceOf(r)})`}` : "no record");
     parts.push(table(["model", "images", "natural", `${attackName(ds.rows[0].pgd)} ε=${ds.eps}`, "Square", "AutoAttack worst case"],

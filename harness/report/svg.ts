@@ -158,7 +158,7 @@ export function lines(series: Series[], a: Omit<Axes, "x0" | "x1" | "y0" | "y1">
 export function bars(items: { label: string; value: number; color?: string }[], a: { w: number; unit: string }): string {
   const h = 24 * items.length + 20, max = Math.max(...items.map((i) => i.value), 1e-9);
   const body = items.map((it, i) => {
-    const w = ((a.w - 260) * it.value) / max;
+    const w = ((a.w - 310) * it.value) / max; // leaves 80 px right of the longest bar for its figure
     return `<text x="0" y="${24 * i + 16}" font-size="12">${esc(it.label)}</text><rect x="220" y="${24 * i + 4}" width="${w}" height="16" fill="${it.color ?? PALETTE[i % PALETTE.length]}"/><text x="${224 + w}" y="${24 * i + 16}" font-size="11">${it.value.toFixed(3)} ${esc(a.unit)}</text>`;
   });
   return wrap({ w: a.w, h }, body);
