@@ -8,6 +8,13 @@ import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+// `npm pack` / `npm publish` run `prepack` (which runs this build first, then scripts/build_package.mjs
+// copies its outputs into dist/) and then `prepare`: a second build there would change nothing.
+if (process.env.npm_lifecycle_event === "prepare" && ["pack", "publish"].includes(process.env.npm_command ?? "")) {
+  console.log("runtime: built by prepack already");
+  process.exit(0);
+}
 const list = JSON.parse(readFileSync(join(here, "kernels.json"), "utf8"));
 
 // Each kernel lives in kernels/<file>.ts exporting a function of the same name, except the
