@@ -75,7 +75,8 @@ export async function serveBundle(wasm: Uint8Array, o: ServeOptions): Promise<Se
     server.listen(o.port, o.host, () => {
       const port = (server.address() as { port: number }).port;
       const hosts = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === "IPv4").map((i) => i!.address);
-      resolve({ server, port, results, urls: hosts.map((h) => `http://${h}:${port}/`), close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }) });
+      const shown = o.host === "0.0.0.0" || o.host === "::" ? hosts : [o.host]; // the addresses it answers on
+      resolve({ server, port, results, urls: shown.map((h) => `http://${h.includes(":") ? `[${h}]` : h}:${port}/`), close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }) });
     });
   });
 }
