@@ -7,14 +7,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
-import { classify, renderReport } from "../harness/report/report.ts";
-import { publishedSources, readRecords, recordsHash, rendererHash } from "../harness/report/records.ts";
+import { renderReport } from "../harness/report/report.ts";
+import { publishedRecords, recordsHash, rendererHash } from "../harness/report/records.ts";
 import { withText } from "../harness/report/png_text.ts";
 
 const args = process.argv.slice(2);
 const exe = args.includes("--chromium") ? args[args.indexOf("--chromium") + 1] : "/usr/bin/chromium";
-const sources = publishedSources();
-const input = classify(sources.map((f) => readRecords(f)));
+const { input, sources } = publishedRecords();
 const dates = [...input.attacks.map((r) => r.date), ...input.latency.map((r) => r.date)].sort();
 const command = "mbn report models/zoo/manifest.json models/zoo/results/*.jsonl results/*.json -o out/report-published.html";
 // the shown date is the newest record's, so the page depends on the records only

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ReportInput } from "./report.ts";
+import { classify, type ReportInput } from "./report.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -17,6 +17,14 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export function publishedSources(root = ROOT): string[] {
   const list = (dir: string, ext: string) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((f) => f.endsWith(ext)).sort().map((f) => `${dir}/${f}`) : []);
   return [...(existsSync(join(root, "models/zoo/manifest.json")) ? ["models/zoo/manifest.json"] : []), ...list("models/zoo/results", ".jsonl"), ...list("results", ".json")];
+}
+
+/** The published report's input: the classified records of publishedSources(), and the files that
+ * contributed any (the others, e.g. conformance.json, are left out of the list). */
+export function publishedRecords(root = ROOT): { input: ReportInput; sources: string[] } {
+  const files = publishedSources(root).map((f) => ({ f, docs: readRecords(join(root, f)) }));
+  const used = files.filter(({ docs }) => { const c = classify([docs]); return c.attacks.length + c.latency.length + c.zoo.length + c.noisy.length > 0; });
+  return { input: classify(used.map(({ docs }) => docs)), sources: used.map(({ f }) => f) };
 }
 
 /** Parse a record file (.json, or .jsonl: one record per line). */

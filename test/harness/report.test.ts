@@ -9,12 +9,12 @@ import { describe, expect, it } from "vitest";
 import type { AttackRecord } from "../../harness/attacks/evaluate.ts";
 import { type Box, overlaps, placeLabels, textBox } from "../../harness/report/labels.ts";
 import { readText } from "../../harness/report/png_text.ts";
-import { publishedSources, readRecords, recordsHash, rendererHash } from "../../harness/report/records.ts";
+import { publishedRecords, recordsHash, rendererHash } from "../../harness/report/records.ts";
 import { classify, renderReport, sliceOf } from "../../harness/report/report.ts";
 import { LEGEND_W, plotArea } from "../../harness/report/svg.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
-const published = () => classify(publishedSources().map((f) => readRecords(f)));
+const published = () => publishedRecords().input;
 
 const attrs = (tag: string): Record<string, string> => Object.fromEntries([...tag.matchAll(/([\w-]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
 const svgs = (html: string) => [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]);
@@ -153,7 +153,7 @@ describe("docs/report.png", () => {
     expect(side.records_sha256, hint).toBe(want);
     expect(png["mbn-renderer-sha256"], hint).toBe(code);
     expect(side.renderer_sha256, hint).toBe(code);
-    expect(side.sources).toEqual(publishedSources());
+    expect(side.sources).toEqual(publishedRecords().sources);
   });
 });
 
