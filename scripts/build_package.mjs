@@ -2,7 +2,8 @@
 // (tsconfig.build.json: entries index.ts and loader.ts, cli, compiler, runtime host, harness) to
 // JavaScript with type declarations in dist/, then copies beside them, at the same relative paths the
 // code reads them from (new URL("../…", import.meta.url)), the files needed at run time:
-//   runtime/build/*.wasm        the prebuilt AssemblyScript runtime (installing needs no AssemblyScript)
+//   runtime/build/*.wasm        the prebuilt AssemblyScript runtime, every target of asconfig.json
+//                               (installing needs no AssemblyScript)
 //   compiler/emit/c/            the C target's host sources (mbn compile --emit-c)
 //   harness/replica/build/tf.mjs  the bundled TensorFlow.js of the attack replica (its wasm binaries come
 //                               from the optional package @tensorflow/tfjs-backend-wasm)
@@ -23,9 +24,10 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = join(root, "dist");
 const DEMO_MODEL = "fmnist_resnet20_mbn3x1"; // cli/main.ts: `mbn demo --model` default
 
+// every runtime target of asconfig.json (its .wasm; the .wat stays out)
+const RUNTIME = Object.values(JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8")).targets).map((t) => t.outFile);
 const ASSETS = [
-  "runtime/build/mbn-scalar.wasm", "runtime/build/mbn-simd.wasm", "runtime/build/popcount-floor.wasm",
-  "compiler/emit/c", "harness/replica/build/tf.mjs", "harness/attacks/worker_boot.mjs", "hosts",
+  ...RUNTIME, "compiler/emit/c", "harness/replica/build/tf.mjs", "harness/attacks/worker_boot.mjs", "hosts",
   "models/data/fashion-mnist", `models/zoo/${DEMO_MODEL}/model.onnx`, `models/zoo/${DEMO_MODEL}/meta.json`,
   "models/zoo/manifest.json", "models/zoo/results",
 ];
