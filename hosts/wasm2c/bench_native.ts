@@ -1,11 +1,12 @@
 // The C target natively compiled against V8 on the same model, in one run: builds `mbn compile
-// --target c`'s output four ways — `make` (-O2; wasm2c's memory: a pointer the generated code reloads
+// --target c`'s output five ways — `make` (-O2; wasm2c's memory: a pointer the generated code reloads
 // after every store, guard pages instead of bounds checks on 64-bit hosts), `make fast` (the same at
-// -O3 -march=native: popcnt), `make static` (the linear memory one static array, constant base, every
+// -O3 -march=native: popcnt), `make pgo` (make fast, profile-guided, trained on the model's test_data
+// samples, timed on the self-test input), `make static` (the linear memory one static array, constant base, every
 // access checked against a constant end) and the same unchecked (profiling only: what the checks
 // cost) — checks each against V8 bit for bit (self-test hash and the outputs on the model's
 // test_data), then times mbn_run in interleaved rounds: V8 scalar and V8 simd in this process, each C
-// build in its own `--bench`. Published figure: V8 scalar / C fast, the median of the per-round ratios
+// build in its own `--bench`. Published figures: V8 scalar / C fast and / C fast + PGO, the median of the per-round ratios
 // (of the rounds' medians, and of their minima, which contention from other processes disturbs less).
 //   npx tsx hosts/wasm2c/bench_native.ts [model.onnx] [--rounds 9] [--runs 20] [-o results/mcu-native-c.json]
 import { execFileSync, spawnSync } from "node:child_process";
@@ -33,16 +34,22 @@ try {
   emitC(scalar, dir, { model });
   const cc = process.env.CC ?? "cc";
   const native = "-O3 -march=native -ffp-contract=off -fno-math-errno";
+  // the profile is trained on other inputs than the timed one: the model's test_data (real samples)
+  // when it has one, else the first 20 runs of --bench (the timed input)
+  const npyIn = join(dirname(file), "test_data/input.npy");
+  if (existsSync(npyIn)) writeFileSync(join(dir, "train.f32"), readNpy(readFileSync(npyIn)).data);
+  const pgoRun = existsSync(npyIn) ? "./mbn_model_pgo < train.f32 > /dev/null" : "./mbn_model_pgo --bench 20 > /dev/null";
   const builds: Record<string, string[]> = {
     "C -O2 (make)": ["mbn_model"],
     "C fast (make fast)": ["fast"],
+    "C fast + PGO (make pgo)": ["pgo", `PGO_RUN=${pgoRun}`],
     "C static memory": ["static"],
     "C static, unchecked": ["static", `FAST_CFLAGS=${native} -DMBN_UNCHECKED`],
   };
   const exe: Record<string, string> = {};
   for (const [name, target] of Object.entries(builds)) {
     execFileSync("make", ["-s", "-C", dir, `CC=${cc}`, ...target], { stdio: "pipe" });
-    const bin = join(dir, { fast: "mbn_model_fast", static: "mbn_model_static" }[target[0]] ?? "mbn_model");
+    const bin = join(dir, { fast: "mbn_model_fast", pgo: "mbn_model_pgo", static: "mbn_model_static" }[target[0]] ?? "mbn_model");
     exe[name] = join(dir, `${name.replace(/\W+/g, "_")}`);
     execFileSync("cp", [bin, exe[name]]);
     rmSync(bin);
