@@ -5,6 +5,7 @@
 // 512 KiB, 1 MiB) each engine fits. Figures come from the runs, never typed by hand.
 //   npx tsx scripts/fit_table.ts [--board mps2-an386] [-o results/mcu-fit.json]
 //   npx tsx scripts/fit_table.ts --from results/mcu-fit.json     (only print the table of a record)
+// In a `git archive` export (no .git), MBN_SOURCE_COMMIT names the commit exported.
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
@@ -91,7 +92,7 @@ function run(board: string, out: string): FitRecord {
   return {
     command: `npx tsx scripts/fit_table.ts${board !== "mps2-an386" ? ` --board ${board}` : ""}${out !== "results/mcu-fit.json" ? ` -o ${out}` : ""}`,
     date: new Date().toISOString(), machine: `${hostname()} ${cpus()[0]?.model ?? "cpu"} ×${cpus().length}`,
-    commit: firstLineOf("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]) + (dirty() ? ` + uncommitted changes in ${dirty()} file(s) of compiler/, runtime/, hosts/, cli/` : ""), board,
+    commit: (process.env.MBN_SOURCE_COMMIT ?? firstLineOf("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"])) + (dirty() ? ` + uncommitted changes in ${dirty()} file(s) of compiler/, runtime/, hosts/, cli/` : ""), board,
     tools: { gcc: firstLineOf("arm-none-eabi-gcc", ["--version"]), qemu: firstLineOf("qemu-system-arm", ["--version"]), wasm2c: firstLineOf("wasm2c", ["--version"]) },
     note: "one sample per model (its test_data/input.npy); instructions counted by QEMU under -icount shift=0 (cycles and milliseconds would be estimates)",
     rows,

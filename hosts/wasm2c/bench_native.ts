@@ -98,7 +98,7 @@ try {
   const rec = {
     command: `npx tsx hosts/wasm2c/bench_native.ts${args.length ? " " + args.join(" ") : ""}`,
     date: new Date().toISOString(), machine: `${hostname()} ${cpus()[0]?.model ?? "cpu"} ×${cpus().length}`,
-    commit: spawnSync("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).stdout.trim(),
+    commit: process.env.MBN_SOURCE_COMMIT ?? spawnSync("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).stdout.trim(), // (set in a git archive export)
     model, cc: spawnSync(cc, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0], wasm2c: spawnSync("wasm2c", ["--version"], { encoding: "utf8" }).stdout.trim(),
     rounds, runs_per_round: runs, load_average: loadavg().map((x) => Math.round(x * 100) / 100),
     statistic: "ms per mbn_run (the same self-test input, after warm-up): each round's median and minimum per runner; ratios: median over rounds of the per-round ratio",
