@@ -7,7 +7,7 @@
 // a tool is missing (cross compiler with newlib, qemu-system-arm, make, wasm2c, wasm3 sources).
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { defaultWasm3Dir, missingTools, type McuRecord } from "../../cli/commands/mcu.ts";
@@ -18,7 +18,7 @@ import { fnv, selftestInput } from "../helpers/selftest.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/mbn.mjs");
-const wasm3Dir = process.env.MBN_WASM3_DIR ? join(ROOT, process.env.MBN_WASM3_DIR) : defaultWasm3Dir();
+const wasm3Dir = process.env.MBN_WASM3_DIR ? resolve(ROOT, process.env.MBN_WASM3_DIR) : defaultWasm3Dir();
 
 interface Result { status: number | null; stdout: string; stderr: string }
 function mbn(args: string[]): Promise<Result> {
