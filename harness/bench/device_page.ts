@@ -1,8 +1,7 @@
-// Harness: the on-device benchmark page — an HTML shell with the run's settings inline and the
-// in-browser benchmark (device_client.ts, with the statistics of latency.ts / noise.ts it imports)
-// bundled for the browser by esbuild. Node built-ins those modules import are never called in the
-// page; they resolve to stubs with the same export names that throw if one ever is called (loadavg: NaN,
-// reported as null).
+// Harness: the on-device benchmark page — an HTML shell with the run's settings inline, and its
+// script: the in-browser benchmark (device_client.ts, with the statistics of latency.ts / noise.ts it
+// imports) bundled for the browser (device_client_build.mjs).
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { DeviceConfig } from "./device_client.ts";
 
@@ -19,33 +18,20 @@ export function devicePage(cfg: DeviceConfig): string {
 }
 
 let client: Promise<string> | undefined;
-/** device_client.ts and what it imports as one browser ES module (built once per process). */
+/** device_client.ts and what it imports as one browser ES module: built with esbuild in a checkout
+ * (device_client_build.mjs), else the prebuilt build/device_client.js of an installed package. */
 export function deviceClientScript(): Promise<string> {
   return (client ??= (async () => {
-    let esbuild: typeof import("esbuild");
-    try {
-      esbuild = await import("esbuild");
-    } catch {
-      throw new Error("the device page needs esbuild (npm install esbuild) to build its script");
+    if (existsSync(fileURLToPath(new URL("./device_client.ts", import.meta.url)))) {
+      try {
+        const build = "./device_client_build.mjs"; // (a checkout only: not part of the built package)
+        return await ((await import(build)) as { buildDeviceClient(): Promise<string> }).buildDeviceClient();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw e;
+      }
     }
-    const r = await esbuild.build({
-      entryPoints: [fileURLToPath(new URL("./device_client.ts", import.meta.url))],
-      bundle: true, format: "esm", platform: "browser", target: "es2022", write: false, logLevel: "silent",
-      external: ["onnxruntime-web", "onnxruntime-node"],
-      plugins: [{
-        name: "node-builtins-stub",
-        setup(b) {
-          b.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path, namespace: "node-stub" }));
-          // the same export names as the real module (read from it here), each one throwing
-          b.onLoad({ filter: /.*/, namespace: "node-stub" }, async (a) => ({
-            loader: "js",
-            contents: Object.keys(await import(a.path)).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== "default").map((k) => k === "loadavg"
-              ? "export const loadavg = () => [NaN];"
-              : `export function ${k}() { throw new Error(${JSON.stringify(`${a.path} ${k}() is not available in a browser`)}); }`).join("\n") + "\nexport default {};",
-          }));
-        },
-      }],
-    });
-    return r.outputFiles[0].text;
+    const pre = fileURLToPath(new URL("./build/device_client.js", import.meta.url));
+    if (existsSync(pre)) return readFileSync(pre, "utf8");
+    throw new Error("the device page's script is not built (it needs esbuild: npm run build in a checkout)");
   })());
 }
