@@ -35,8 +35,11 @@ export async function buildDeviceClient() {
   return r.outputFiles[0].text;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+/** Write PREBUILT (the runtime build calls this). */
+export async function writeDeviceClient() {
   mkdirSync(dirname(PREBUILT), { recursive: true });
   writeFileSync(PREBUILT, await buildDeviceClient());
-  console.log(`device page: built ${PREBUILT}`);
+  return PREBUILT;
 }
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) console.log(`device page: built ${await writeDeviceClient()}`);
