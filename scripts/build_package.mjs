@@ -9,13 +9,14 @@
 //                               from the optional package @tensorflow/tfjs-backend-wasm)
 //   harness/attacks/worker_boot.mjs  the attack worker entry (mbn attack --workers)
 //   hosts/                      firmware host sources (mbn mcu)
+//   harness/bench/device_client.bundle.js  the device page's browser script (mbn bench --serve), prebuilt
 //   models/data/fashion-mnist/  the bundled test split: default data of mbn attack and mbn demo (4.3 MB)
 //   models/zoo/<default>/       the demo's default model (model.onnx, meta.json) and the zoo records its
 //                               report shows (manifest.json, results/); the other zoo models stay out
 // Then checks that no built file still needs the TypeScript loader: a warning names each one.
 // Requires the runtime build (npm run build; npm ci runs it) to have run.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,6 +46,17 @@ const t = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.jso
 if (t.status !== 0) fail(`tsc -p tsconfig.build.json failed (exit ${t.status})`);
 
 for (const a of ASSETS) cpSync(join(root, a), join(dist, a), { recursive: true });
+
+// The device page's browser script (mbn bench --serve), bundled now by the page's own function
+// (harness/bench/device_page.ts, through tsx and esbuild, both dev-only) so that the package needs
+// neither: device_page reads dist/harness/bench/device_client.bundle.js where it exists.
+if (existsSync(join(root, "harness/bench/device_page.ts"))) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e",
+    'const m = await import("./harness/bench/device_page.ts"); if (m.deviceClientScript) process.stdout.write(await m.deviceClientScript());'],
+  { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+  if (r.status !== 0) fail(`bundling the device page script failed: ${r.stderr.trim().split("\n")[0]}`);
+  if (r.stdout) writeFileSync(join(dist, "harness/bench/device_client.bundle.js"), r.stdout);
+}
 
 // Every built module must run in plain Node: no TypeScript loader, no relative import of a .ts file.
 const files = (d) => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? files(join(d, f)) : [join(d, f)]));
