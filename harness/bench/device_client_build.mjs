@@ -2,14 +2,9 @@
 // (latency.ts, noise.ts, the runtime loader types) as one ES module, with esbuild. Node built-ins
 // those modules import are never called in the page: they resolve to stubs with the same export
 // names that throw if one ever is (loadavg returns NaN; the page reports it as null).
-// Plain JavaScript so that the runtime build can run it without a TypeScript loader:
-//   node harness/bench/device_client_build.mjs   → harness/bench/build/device_client.js
-// (the prebuilt file an installed package serves; a checkout with esbuild builds it on the fly).
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+// A checkout builds it on the fly; the package build (scripts/build_package.mjs) writes it once to
+// dist/harness/bench/device_client.bundle.js, which an installed package serves (no esbuild there).
 import { fileURLToPath } from "node:url";
-
-export const PREBUILT = fileURLToPath(new URL("./build/device_client.js", import.meta.url));
 
 /** The page's script as text. */
 export async function buildDeviceClient() {
@@ -34,12 +29,3 @@ export async function buildDeviceClient() {
   });
   return r.outputFiles[0].text;
 }
-
-/** Write PREBUILT (the runtime build calls this). */
-export async function writeDeviceClient() {
-  mkdirSync(dirname(PREBUILT), { recursive: true });
-  writeFileSync(PREBUILT, await buildDeviceClient());
-  return PREBUILT;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) console.log(`device page: built ${await writeDeviceClient()}`);

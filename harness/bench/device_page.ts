@@ -19,7 +19,8 @@ export function devicePage(cfg: DeviceConfig): string {
 
 let client: Promise<string> | undefined;
 /** device_client.ts and what it imports as one browser ES module: built with esbuild in a checkout
- * (device_client_build.mjs), else the prebuilt build/device_client.js of an installed package. */
+ * (device_client_build.mjs), else the device_client.bundle.js that the package build writes beside
+ * this file (scripts/build_package.mjs). */
 export function deviceClientScript(): Promise<string> {
   return (client ??= (async () => {
     if (existsSync(fileURLToPath(new URL("./device_client.ts", import.meta.url)))) {
@@ -30,7 +31,7 @@ export function deviceClientScript(): Promise<string> {
         if ((e as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw e;
       }
     }
-    const pre = fileURLToPath(new URL("./build/device_client.js", import.meta.url));
+    const pre = fileURLToPath(new URL("./device_client.bundle.js", import.meta.url));
     if (existsSync(pre)) return readFileSync(pre, "utf8");
     throw new Error("the device page's script is not built (it needs esbuild: npm run build in a checkout)");
   })());
