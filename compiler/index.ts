@@ -1,5 +1,6 @@
 // Compiler: the public API. compile(onnxBytes, options) → { wasm, report }. Loads the prebuilt
-// runtime for the target (runtime/build/mbn-<target>.wasm) and runs the pipeline.
+// runtime for the target (runtime/build/mbn-<target>.wasm, or mbn-<target>-ext.wasm for a plan that
+// uses the float fallback's extended math) and runs the pipeline.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { compilePipeline, type CompileResult, type Target } from "./pipeline.ts";
@@ -8,15 +9,16 @@ export { CompileError } from "./errors.ts";
 export type { CompileReport } from "./report.ts";
 export type { Target } from "./pipeline.ts";
 
-const runtimes = new Map<Target, { bytes: Uint8Array; base: number }>();
+const runtimes = new Map<string, { bytes: Uint8Array; base: number }>();
 
-export function runtimeFor(target: Target): { bytes: Uint8Array; base: number } {
-  let r = runtimes.get(target);
+export function runtimeFor(target: Target, extended = false): { bytes: Uint8Array; base: number } {
+  const name = `mbn-${target}${extended ? "-ext" : ""}`;
+  let r = runtimes.get(name);
   if (!r) {
-    const bytes = readFileSync(fileURLToPath(new URL(`../runtime/build/mbn-${target}.wasm`, import.meta.url)));
+    const bytes = readFileSync(fileURLToPath(new URL(`../runtime/build/${name}.wasm`, import.meta.url)));
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {});
     r = { bytes, base: (inst.exports.mbn_blob_base as () => number)() };
-    runtimes.set(target, r);
+    runtimes.set(name, r);
   }
   return r;
 }
@@ -35,6 +37,5 @@ export interface CompileApiOptions {
 
 export function compile(onnx: Uint8Array, options: CompileApiOptions = {}): CompileResult {
   const target = options.target ?? defaultTarget();
-  const rt = runtimeFor(target);
-  return compilePipeline(onnx, { target, runtime: rt.bytes, runtimeBlobBase: rt.base, file: options.file, dumpAfter: options.dumpAfter });
+  return compilePipeline(onnx, { target, runtime: (ext) => runtimeFor(target, ext), file: options.file, dumpAfter: options.dumpAfter });
 }

@@ -1,5 +1,6 @@
 // Compiler: the stages, top to bottom, one line each. ONNX bytes → Graph → folded Graph (1-D convs
 // and pools as 2-D) → one-sample Graph → shapes → Plan → fused Plan → memory plan → blob → bundle. Options are explicit; no environment reads.
+import kernelList from "../runtime/kernels.json" with { type: "json" };
 import { createHash } from "node:crypto";
 import { CompileError } from "./errors.ts";
 import { buildBundle } from "./emit/bundle.ts";
@@ -22,8 +23,8 @@ export const RUNTIME_VERSION = "0.1.0";
 
 export interface CompileOptions {
   target: Target;
-  runtime: Uint8Array; // the prebuilt runtime module for the target
-  runtimeBlobBase: number; // its mbn_blob_base()
+  /** The prebuilt runtime module for the target and its mbn_blob_base(); `extended`: with the float fallback's extended math. */
+  runtime: (extended: boolean) => { bytes: Uint8Array; base: number };
   file?: string; // for error messages
   dumpAfter?: (pass: string, text: string) => void; // IR dumps for golden tests
 }
@@ -33,6 +34,13 @@ export interface CompileResult {
   report: CompileReport;
   plan: Plan;
   graph: Graph; // the folded one-sample ONNX-level graph the plan was lowered from
+}
+
+const EXTENDED = new Set(kernelList.elementwise_extended.map((op) => kernelList.elementwise_ops.indexOf(op)));
+
+/** Whether a float elementwise program uses an opcode only the -ext runtimes have (kernels.json). */
+export function usesExtendedMath(plan: Plan): boolean {
+  return plan.steps.some((s) => s.op === "Elementwise" && s.prog.code.some((v, i) => i % 5 === 0 && EXTENDED.has(v)));
 }
 
 /** A one-sample shape with the batch it runs at (first axis N for a fixed batch N > 1). */
@@ -55,18 +63,19 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
     const plan = fuseEpilogues(lowered);
     o.dumpAfter?.("fuse", printPlan(plan));
     const mem = planMemory(plan);
-    const blob = emitBlob(plan, mem, o.runtimeBlobBase, o.target === "simd");
+    const rt = o.runtime(usesExtendedMath(plan));
+    const blob = emitBlob(plan, mem, rt.base, o.target === "simd");
     const sha = createHash("sha256").update(blob.image).digest("hex");
     const report0 = buildReport(plan, file, o.target, mem.arenaBytes, blob.memEnd, 0, 0);
     const manifest = {
-      format_version: FORMAT_VERSION, runtime_version: RUNTIME_VERSION, target: o.target,
+      format_version: FORMAT_VERSION, runtime_version: RUNTIME_VERSION, target: o.target, extended_math: usesExtendedMath(plan),
       input: { name: plan.inputName, shape: batchShape(plan.inputShape, batch) }, output: { name: plan.outputName, shape: batchShape(plan.outputShape, batch) },
       batch, dynamic_batch: dynamic,
       blob_sha256: sha, blob_base: blob.base, blob_bytes: blob.image.length, memory_bytes: blob.memEnd,
       totals: report0.totals,
       layers: report0.layers.map((l) => ({ node: l.node, op: l.op, out: l.out, planes: l.planes, macs: l.macs, bops: l.bops })),
     };
-    const wasm = buildBundle(o.runtime, blob, manifest);
+    const wasm = buildBundle(rt.bytes, blob, manifest);
     const report = buildReport(plan, file, o.target, mem.arenaBytes, blob.memEnd, wasm.length, performance.now() - t0);
     return { wasm, report, plan, graph: folded };
   } catch (e) {

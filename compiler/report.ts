@@ -80,6 +80,8 @@ function layer(plan: Plan, s: Step, i: number): LayerReport {
       return { ...base, flops: s.c * s.npix * 2, detail: [s.epi.scale && "scale", s.epi.bias && "bias", s.epi.res !== undefined && "residual", ["", "relu", "clip"][s.epi.act], s.epi.quant && "→ packed"].filter(Boolean).join(" ") };
     case "Elementwise":
       return { ...base, flops: s.c * s.npix * (s.prog.code.length / 5), detail: `float fallback: ${s.prog.ops.join(" → ")}` };
+    case "IndexMap":
+      return { ...base, detail: `index map (${s.what})` };
     default:
       return { ...base, flops: valueBytes(plan.values[s.out]) / 4 };
   }

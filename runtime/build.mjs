@@ -50,6 +50,9 @@ writeIfChanged(join(here, "assembly/kernels/elementwise_ops.ts"), [
 //                   Multi-value and reference types are off by default in asc 0.28. test/deploy/mvp.test.ts
 //                   checks runtime and bundles with wasm-validate.
 //   simd            SIMD128.
+//   *-ext           the same with the float fallback's extended math (trigonometric, hyperbolic, erf,
+//                   xor, fmod: kernels.json "elementwise_extended", ~6 KiB of code, MBN_EXT_MATH=1); the
+//                   compiler picks an -ext runtime only for a plan that uses one of those opcodes.
 //   popcount-floor  the benchmark's popcount-floor probe (its own module; never part of a bundle).
 // The entry file of each target is named here (asconfig.json's `entries` would apply to every target):
 // `npx asc runtime/assembly/index.ts --config asconfig.json --target simd` builds the same bytes by hand.
@@ -58,7 +61,10 @@ writeIfChanged(join(here, "assembly/kernels/elementwise_ops.ts"), [
 const root = join(here, "..");
 const ASCONFIG = join(root, "asconfig.json");
 const config = JSON.parse(readFileSync(ASCONFIG, "utf8"));
-const ENTRY = { scalar: "runtime/assembly/index.ts", simd: "runtime/assembly/index.ts", "popcount-floor": "runtime/assembly/probe/popcount_floor.ts" };
+const ENTRY = {
+  scalar: "runtime/assembly/index.ts", simd: "runtime/assembly/index.ts", "scalar-ext": "runtime/assembly/index.ts", "simd-ext": "runtime/assembly/index.ts",
+  "popcount-floor": "runtime/assembly/probe/popcount_floor.ts",
+};
 
 function writeIfChanged(file, bytes) {
   const data = typeof bytes === "string" ? Buffer.from(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -14,7 +14,7 @@
 //              an internal compiler error, or loadBundle refused the bundle with a one-line BundleError.
 //   wrong      compiled, but the output's size, shape or values differ (or the input size does not fit the bundle).
 //   crash      any other exception, a multi-line or internal-compiler-error message, a non-zero mbn_run,
-//              a dead worker, or over the per-test time limit (--timeout, default 60 s: oracle + compile + run).
+//              a dead worker, or over the per-test time limit (--timeout, default 180 s: oracle + compile + run; a 224² ImageNet model takes up to ~60 s on a busy 2-core machine).
 //   unverified compiled and ran, but there is no oracle (custom domains onnxruntime cannot run, no stored output).
 // Tests run in a pool of child processes (--workers, default 2), killed and replaced on a timeout.
 // Prints one line per test and a summary per suite; writes results/conformance.json (not with --filter
@@ -38,7 +38,7 @@ const USAGE = `usage: npm run conformance -- [--suite backend|corpus|all] [--fil
 interface Options { suites: Suite[]; filter?: string; json: boolean; allowMissing: Set<Suite>; timeoutS: number; workers: number; out?: string }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { suites: [...SUITES], json: false, allowMissing: new Set(), timeoutS: 60, workers: 2 };
+  const o: Options = { suites: [...SUITES], json: false, allowMissing: new Set(), timeoutS: 180, workers: 2 };
   let outGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], value = () => {

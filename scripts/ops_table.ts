@@ -18,7 +18,7 @@ export function opsBlock(): string {
   return [
     BEGIN,
     `* **Run-time layers** (${runtime.size}): ${list(runtime)}.`,
-    `* **Float elementwise programs** over one activation and per-channel constants (${elem.size}): ${list(elem)}.`,
+    `* **Float elementwise programs** over activations of one shape (broadcast first) and per-channel constants (${elem.size}): ${list(elem)}.`,
     `* **Constant folding, quantizer recovery and shapes only** (the reference interpreter; on activations these are refused) (${refOnly.length}): ${list(refOnly)}.`,
     END,
   ].join("\n");

@@ -5,7 +5,7 @@
 // buffers of N samples beside the plan's one-sample input and output; mbn_run moves each sample
 // through them.
 import { fail } from "../errors.ts";
-import { REDUCE_KINDS, type Epilogue, type Plan, type QuantSpec, type Step, type ValueId } from "../ir/plan.ts";
+import { REDUCE_KINDS, SOFTMAX_MODES, type Epilogue, type Plan, type QuantSpec, type Step, type ValueId } from "../ir/plan.ts";
 import { valueBytes } from "../ir/plan.ts";
 import { packBits, transposeThresholds, windowPack, windowPackable, windowScratchBytes, wordsFor } from "../pack/bits.ts";
 import type { MemoryPlan } from "../passes/plan_memory.ts";
@@ -148,7 +148,10 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
         return ["elementwise_f32", L.params("elementwise_f32", {
           in: addr(s.in), npix: s.npix, c: s.c, out: addr(s.out), prog: L.bytes(new Uint8Array(s.prog.code.buffer)),
           n: s.prog.code.length / 5, consts: s.prog.consts.length ? L.f32(s.prog.consts) : L.alloc(4), regs: eregs, result: s.prog.result,
+          srcs: L.bytes(new Uint8Array(Int32Array.from([s.in, ...s.srcs], addr).buffer)), nsrc: 1 + s.srcs.length,
         })];
+      case "IndexMap":
+        return ["gather_f32", L.params("gather_f32", { in: addr(s.in), out: addr(s.out), n: s.idx.length, idx: L.bytes(new Uint8Array(s.idx.buffer, s.idx.byteOffset, s.idx.byteLength)), fill: s.fill })];
       case "Affine":
         return ["channel_affine_f32", L.params("channel_affine_f32", { in: addr(s.in), npix: s.npix, acc, epilogue: epiRec(s.epi, s.out, s.npix) })];
       case "MaxPool":
@@ -164,7 +167,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
       case "LRN":
         return ["lrn_f32", L.params("lrn_f32", { in: addr(s.in), npix: s.npix, c: s.c, out: addr(s.out), size: s.size, alpha: s.alpha, beta: s.beta, bias: s.bias })];
       case "Softmax":
-        return ["softmax_f32", L.params("softmax_f32", { in: addr(s.in), rows: s.rows, n: s.n, out: addr(s.out), log: s.log ? 1 : 0 })];
+        return ["softmax_f32", L.params("softmax_f32", { in: addr(s.in), rows: s.rows, n: s.n, out: addr(s.out), mode: SOFTMAX_MODES.indexOf(s.mode) })];
       case "GlobalAveragePool":
       case "GlobalMaxPool": {
         const kernel = s.op === "GlobalAveragePool" ? "global_avgpool_f32" : "global_maxpool_f32";

@@ -61,9 +61,11 @@ export interface QuantSpec {
 /**
  * A float elementwise region compiled to a register program (runtime kernels/elementwise_f32.ts):
  * five i32 per instruction — op (kernels.json "elementwise_ops"), dst, a, b, c; operand r ≥ 0 is
- * register r (register 0 = the region's input), r < 0 is constant row −1 − r of `consts` ([slots][C]).
+ * register r (registers 0..nsrc−1 = the region's sources, in the order of the step's `in` and `srcs`),
+ * r < 0 is constant row −1 − r of `consts` ([slots][C]).
  */
 export interface ElemProgram {
+  nsrc: number;
   code: Int32Array;
   consts: Float32Array;
   regs: number;
@@ -108,15 +110,20 @@ export type Step =
     })
   | (StepBase & { op: "BitQuantize"; c: number; npix: number; quant: QuantSpec })
   | (StepBase & { op: "Affine"; c: number; npix: number; epi: Epilogue })
-  | (StepBase & { op: "Elementwise"; c: number; npix: number; prog: ElemProgram })
+  | (StepBase & { op: "Elementwise"; c: number; npix: number; prog: ElemProgram; srcs: ValueId[] /* sources after `in`, same shape and layout */ })
+  | (StepBase & { op: "IndexMap"; idx: Int32Array; fill: number; what: string }) // y[i] = idx[i] ≥ 0 ? x[idx[i]] : fill, ONNX order
   | (StepBase & { op: "MaxPool" | "AveragePool"; geom: Geom2d & { c: number; h: number; w: number }; countIncludePad: boolean })
   | (StepBase & { op: "GlobalAveragePool" | "GlobalMaxPool"; c: number; hw: number })
   | (StepBase & { op: "Concat"; npix: number; c: number; cOut: number; offset: number }) // one input's channels into out
   | (StepBase & { op: "Transpose"; inDims: number[]; perm: number[] }) // rank ≤ 4, ONNX order in and out
-  | (StepBase & { op: "Softmax"; rows: number; n: number; log: boolean }) // over contiguous rows of n
+  | (StepBase & { op: "Softmax"; rows: number; n: number; mode: SoftmaxMode }) // over contiguous rows of n
   | (StepBase & { op: "Reduce"; kind: ReduceKind; outer: number; red: number; inner: number }) // [outer][red][inner] → [outer][inner], ONNX order
   | (StepBase & { op: "Pad"; h: number; w: number; c: number; oh: number; ow: number; top: number; left: number; value: number }) // channels-last
   | (StepBase & { op: "LRN"; npix: number; c: number; size: number; alpha: number; beta: number; bias: number });
+
+/** Softmax kernel modes, in the order of softmax_f32's codes. */
+export const SOFTMAX_MODES = ["softmax", "log", "hard"] as const;
+export type SoftmaxMode = (typeof SOFTMAX_MODES)[number];
 
 /** Reduce kinds in the order of the reduce_f32 kernel's codes. */
 export const REDUCE_KINDS = ["sum", "mean", "max", "min", "prod", "sumsq", "l1", "l2", "logsum"] as const;
@@ -138,6 +145,7 @@ export interface Plan {
 
 export function stepReads(s: Step): ValueId[] {
   const r = [s.in];
+  if (s.op === "Elementwise") r.push(...s.srcs);
   if ("epi" in s && s.epi.res !== undefined) r.push(s.epi.res);
   return r;
 }

@@ -33,11 +33,12 @@ function step(plan: Plan, s: Step): string {
     case "BitConv": return `${head} k=${s.geom.kh}x${s.geom.kw} s=${s.geom.sh} p=${s.geom.padT} M=${s.m} K=${s.act.planes} α(Σ=${sum(s.alpha)}) bits(Σ=${sum(s.wbits)}) ${epi(s.epi)}`;
     case "BitQuantize": return `${head} L=${s.quant.levels.length} P=${s.quant.planes} levels=[${s.quant.levels.map((x) => x.toPrecision(4)).join(",")}] thr(Σ=${sum(s.quant.thr.filter(Number.isFinite))})`;
     case "Affine": return `${head} ${epi(s.epi)}`;
-    case "Elementwise": return `${head} c=${s.c} prog[${s.prog.ops.join(",")}] ${s.prog.code.length / 5} instr, ${s.prog.regs} regs, consts(Σ=${sum(s.prog.consts.filter(Number.isFinite))})`;
+    case "Elementwise": return `${head} c=${s.c} ${s.srcs.length ? `${1 + s.srcs.length} sources ` : ""}prog[${s.prog.ops.join(",")}] ${s.prog.code.length / 5} instr, ${s.prog.regs} regs, consts(Σ=${sum(s.prog.consts.filter(Number.isFinite))})`;
     case "Reduce": return `${head} ${s.kind} [${s.outer}][${s.red}][${s.inner}]`;
-    case "Softmax": return `${head} ${s.log ? "log " : ""}rows=${s.rows} n=${s.n}`;
+    case "Softmax": return `${head} ${s.mode === "softmax" ? "" : s.mode + " "}rows=${s.rows} n=${s.n}`;
     case "Concat": return `${head} channels ${s.offset}..${s.offset + s.c - 1} of ${s.cOut}`;
     case "Transpose": return `${head} perm=[${s.perm}]`;
+    case "IndexMap": return `${head} ${s.what} ${s.idx.length} elements${s.idx.includes(-1) ? ` fill=${s.fill}` : ""}`;
     case "Relayout": return `${head} to ${s.to} c=${s.c} hw=${s.hw}`;
     case "Output": return `${head} ${s.c > 1 ? `from channels-last c=${s.c} hw=${s.hw}` : `copy ${s.hw}`}`;
     default: return head;

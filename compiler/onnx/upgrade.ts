@@ -124,6 +124,25 @@ export const VERSIONS: Record<string, Record<number, string>> = {
   GlobalAveragePool: { 1: "" },
   GlobalMaxPool: { 1: "" },
   LRN: { 1: "alpha beta bias size", 13: "alpha beta bias size" },
+  Mean: { 1: "consumed_inputs", 6: "", 8: "", 13: "" },
+  Mod: { 10: "fmod", 13: "fmod" },
+  Xor: { 1: "axis broadcast", 7: "" },
+  Sin: { 7: "" }, Cos: { 7: "" }, Tan: { 7: "" }, Asin: { 7: "" }, Acos: { 7: "" }, Atan: { 7: "" },
+  Sinh: { 9: "" }, Cosh: { 9: "" }, Asinh: { 9: "" }, Acosh: { 9: "" }, Atanh: { 9: "" },
+  Erf: { 9: "", 13: "" },
+  Shrink: { 9: "bias lambd" },
+  Hardmax: { 1: "axis", 11: "axis", 13: "axis" },
+  DepthToSpace: { 1: "blocksize", 11: "blocksize mode", 13: "blocksize mode" },
+  SpaceToDepth: { 1: "blocksize", 13: "blocksize" },
+  Tile: { 1: "", 6: "", 13: "" },
+  Split: { 1: "axis split", 2: "axis split", 11: "axis split", 13: "axis", 18: "axis num_outputs" },
+  Resize: {
+    10: "mode",
+    11: "coordinate_transformation_mode cubic_coeff_a exclude_outside extrapolation_value mode nearest_mode",
+    13: "coordinate_transformation_mode cubic_coeff_a exclude_outside extrapolation_value mode nearest_mode",
+    18: "antialias axes coordinate_transformation_mode cubic_coeff_a exclude_outside extrapolation_value keep_aspect_ratio_policy mode nearest_mode",
+    19: "antialias axes coordinate_transformation_mode cubic_coeff_a exclude_outside extrapolation_value keep_aspect_ratio_policy mode nearest_mode",
+  },
   QuantizeLinear: { 10: "", 13: "axis", 19: "axis saturate", 21: "axis block_size output_dtype saturate" },
   DequantizeLinear: { 10: "", 13: "axis", 19: "axis", 21: "axis block_size" },
 };
@@ -257,7 +276,19 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
   Selu: { 6: dropConsumed },
   PRelu: {
     6: dropConsumed,
-    7: { why: "the slope broadcasts unidirectionally (before: size 1, or per channel by an older rule)", apply: (_n, cx) => cx.refuse("PRelu before opset 7 broadcast its slope by an older rule; re-export at opset 7 or later") },
+    7: {
+      // PRelu-6: a slope of one element is shared, a slope [C] is per channel (axis 1, as the
+      // exporters of that time wrote it); from 7 on the slope broadcasts NumPy-style from the right,
+      // so a [C] slope of an [N, C, spatial…] input gets trailing 1s.
+      why: "the slope broadcasts unidirectionally (before: one element, or one per channel)",
+      apply: (n, cx) => {
+        const [x, s] = n.inputs;
+        const rx = cx.rankOf(x), rs = cx.rankOf(s);
+        if (rx === undefined || rs === undefined) return cx.refuse(`PRelu-6 needs the ranks of '${x}' and '${s}', which the model does not state: re-export at opset 7 or later`);
+        if (rs > 1) return cx.refuse(`PRelu-6 slope of rank ${rs}: the old rule defined one element or one per channel; re-export at opset 7 or later`);
+        if (rs === 1 && rx > 2) n.inputs[1] = cx.insert("Unsqueeze", [s], { axes: Array.from({ length: rx - 2 }, (_, i) => 1 + i) }, `${s}_per_channel`);
+      },
+    },
     9: same("integer types added"),
   },
   Clip: { 6: dropConsumed, 11: clipInputs },
@@ -280,6 +311,35 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
     9: same("string types added"),
   },
   Gather: { 11: same("negative indices allowed") },
+  Mean: { 6: dropConsumed, 8: same("NumPy broadcasting; before it, inputs had equal shapes") },
+  Xor: { 7: legacyBroadcast },
+  Hardmax: { 11: same("negative axis allowed") },
+  DepthToSpace: { 11: same("mode added; its default DCR is the old behaviour") },
+  Tile: {
+    6: {
+      why: "Tile-1's (tiles, axis) inputs became one repeats input",
+      apply: (_n, cx) => cx.refuse("Tile-1 (tiles and axis inputs) is not supported; re-export at opset 6 or later"),
+    },
+  },
+  Split: {
+    2: {
+      why: "the split sizes may no longer be a second input",
+      apply: (n, cx) => void (n.inputs.length > 1 && n.inputs[1] ? cx.refuse("Split-1 with split sizes as an input is not supported; re-export at opset 2 or later") : (n.inputs = [n.inputs[0]])),
+    },
+    11: same("negative axis allowed"),
+  },
+  Resize: {
+    11: {
+      // Resize-10 (like Upsample) maps output o to input o / scale, rounded down for nearest
+      // (onnxruntime's reading of the opset-10 text); 11 makes the mapping an attribute and adds roi
+      why: "roi input and coordinate_transformation_mode added",
+      apply: (n) => {
+        n.inputs = [n.inputs[0], "", n.inputs[1]];
+        n.attrs.coordinate_transformation_mode = "asymmetric";
+        if ((n.attrs.mode ?? "nearest") === "nearest") n.attrs.nearest_mode = "floor";
+      },
+    },
+  },
   Unsqueeze: { 11: same("negative axes allowed") },
   Squeeze: { 11: same("negative axes allowed") },
   Flatten: { 9: same("more types"), 11: same("negative axis allowed") },

@@ -6,8 +6,9 @@
 //   QuantizeLinear(x, s, zp) = clip(round_half_even(x / s) + zp, qmin, qmax)
 //   DequantizeLinear(q, s, zp) = (q − zp)·s,  BatchNormalization = x·scale + shift,
 //   Cast to bool = (x ≠ 0), to an integer type = trunc(x), booleans as 0/1.
-// Operands are the region's source (register 0), earlier nodes' registers, or constants that
-// broadcast per channel (constant rows). Anything else is refused with the node named.
+// Operands are the region's sources (registers 0..n−1: one tensor, or the activations a Div/Max/…
+// of several activations reads), earlier nodes' registers, or constants that broadcast per channel
+// (constant rows). Anything else is refused with the node named.
 import kernelList from "../../runtime/kernels.json" with { type: "json" };
 import { fail } from "../errors.ts";
 import { attrFloat, attrInt, attrStr, type Graph, type Node } from "../ir/graph.ts";
@@ -22,13 +23,15 @@ const OPS: string[] = kernelList.elementwise_ops;
 const UNARY: Record<string, string> = {
   Neg: "neg", Abs: "abs", Sign: "sign", Sqrt: "sqrt", Exp: "exp", Log: "log", Reciprocal: "reciprocal", Floor: "floor",
   Ceil: "ceil", Round: "round", Tanh: "tanh", Sigmoid: "sigmoid", Relu: "relu", Not: "not",
+  Sin: "sin", Cos: "cos", Tan: "tan", Asin: "asin", Acos: "acos", Atan: "atan", Sinh: "sinh", Cosh: "cosh",
+  Asinh: "asinh", Acosh: "acosh", Atanh: "atanh", Erf: "erf",
 };
 const BINARY: Record<string, string> = {
   Add: "add", Sub: "sub", Mul: "mul", Div: "div", Pow: "pow", Equal: "eq", Greater: "gt", GreaterOrEqual: "ge",
-  Less: "lt", LessOrEqual: "le", And: "and", Or: "or",
+  Less: "lt", LessOrEqual: "le", And: "and", Or: "or", Xor: "xor",
 };
-const NARY: Record<string, string> = { Max: "max", Min: "min", Sum: "add" };
-const OTHER = ["Identity", "Dropout", "Cast", "Where", "LeakyRelu", "Clip", "HardSigmoid", "BatchNormalization",
+const NARY: Record<string, string> = { Max: "max", Min: "min", Sum: "add", Mean: "add" };
+const OTHER = ["Shrink", "Mod", "Identity", "Dropout", "Cast", "Where", "LeakyRelu", "Clip", "HardSigmoid", "BatchNormalization",
   "Elu", "Selu", "Celu", "Softplus", "Softsign", "HardSwish", "ThresholdedRelu", "PRelu", "BipolarQuant", "MultiThreshold",
   "QuantizeLinear", "DequantizeLinear", "Shape", "ConstantOfShape"];
 /** ONNX ops the float fallback evaluates. */
@@ -37,12 +40,13 @@ export const FLOAT_ELEMENTWISE = new Set([...Object.keys(UNARY), ...Object.keys(
 const FLOAT_TYPES = new Set([1, 11]); // float, double (float16/bfloat16 would round: refused by the reference)
 const BOOL_TYPE = 9;
 
-export function compileElementwise(g: Graph, r: Region, C: number, rank: number): ElemProgram {
+/** The program of region r over its sources (default: its one source), registers 0..n−1 in that order. */
+export function compileElementwise(g: Graph, r: Region, C: number, rank: number, sources: string[] = [r.source]): ElemProgram {
   const where = (n: Node) => ({ file: g.file, node: n.name, op: n.op });
-  const regOf = new Map<string, number>([[r.source, 0]]);
+  const regOf = new Map<string, number>(sources.map((s, i) => [s, i]));
   const code: number[] = [];
   const consts: number[] = [];
-  let regs = 1;
+  let regs = sources.length;
 
   const constRow = (values: ArrayLike<number>): number => {
     const slot = consts.length / C;
@@ -56,7 +60,7 @@ export function compileElementwise(g: Graph, r: Region, C: number, rank: number)
     const reg = regOf.get(name);
     if (reg !== undefined) return reg;
     const t = g.consts.get(name);
-    if (!t) return fail(`reads '${name}', which is neither the region's input '${r.source}' nor a constant`, where(n));
+    if (!t) return fail(`reads '${name}', which is neither the region's input '${sources.join("', '")}' nor a constant`, where(n));
     const v = perChannel(t, C, rank);
     if (!v) return fail(`constant '${name}' of shape [${t.shape}] does not broadcast per channel (C=${C})`, where(n));
     return constRow(v);
@@ -81,6 +85,8 @@ export function compileElementwise(g: Graph, r: Region, C: number, rank: number)
     else if (NARY[n.op]) {
       d = operand(n, 0);
       for (let i = 1; i < n.inputs.length; i++) d = emit(NARY[n.op], d, operand(n, i));
+      if (n.op === "Mean") d = emit("div", d, k(n.inputs.length));
+      else if (n.inputs.length === 1) d = emit("copy", d);
     } else
       switch (n.op) {
         case "Identity":
@@ -94,6 +100,15 @@ export function compileElementwise(g: Graph, r: Region, C: number, rank: number)
         }
         case "Where":
           d = emit("where", operand(n, 0), operand(n, 1), operand(n, 2));
+          break;
+        case "Shrink": { // x < −λ ? x + bias : x > λ ? x − bias : 0
+          const x = operand(n, 0), l = attrFloat(n, "lambd", 0.5), b = k(attrFloat(n, "bias", 0));
+          d = emit("where", emit("lt", x, k(-l)), emit("add", x, b), emit("where", emit("gt", x, k(l)), emit("sub", x, b), k(0)));
+          break;
+        }
+        case "Mod":
+          if (!attrInt(n, "fmod", 0)) return fail("Mod of floats needs fmod=1", where(n));
+          d = emit("fmod", operand(n, 0), operand(n, 1));
           break;
         case "LeakyRelu":
           d = emit("leaky_relu", operand(n, 0), k(attrFloat(n, "alpha", 0.01)));
@@ -192,6 +207,6 @@ export function compileElementwise(g: Graph, r: Region, C: number, rank: number)
     regOf.set(n.outputs[0], d);
   }
   let result = regOf.get(r.target)!;
-  if (result <= 0) result = emit("copy", result); // the program must write a register other than its input
-  return { code: Int32Array.from(code), consts: Float32Array.from(consts), regs, result, ops: r.nodes.map((n) => n.op) };
+  if (result < sources.length) result = emit("copy", result); // the program must write a register other than its inputs
+  return { code: Int32Array.from(code), consts: Float32Array.from(consts), regs, result, ops: r.nodes.map((n) => n.op), nsrc: sources.length };
 }

@@ -18,6 +18,7 @@ import { decomposeLevels } from "../quant/levels.ts";
 import { probeStaircase } from "../quant/probe.ts";
 import { findRegion, regionProbe } from "../quant/region.ts";
 import { compileElementwise, FLOAT_ELEMENTWISE } from "./elementwise.ts";
+import { broadcastMap, INDEX_MAP_OPS, indexMapOf, keepsBatch } from "./index_map.ts";
 import { perChannel } from "./per_channel.ts";
 import { decomposeWeights } from "../quant/weights.ts";
 
@@ -76,8 +77,9 @@ function floatValue(ctx: Ctx, name: string): ValueId {
     const n = ctx.producer.get(name)!;
     const lower = LOWER[n.op] ?? (FLOAT_ELEMENTWISE.has(n.op) ? lowerElementwise : undefined);
     if (!lower) fail(`operator '${n.op}' is not supported on activations, only in constant folding or quantizers (README "Supported ONNX" lists the ops)`, where(ctx, n));
-    if (n.outputs.indexOf(name) !== 0) fail(`its output ${n.outputs.indexOf(name)} ('${name}') is read; mbn computes an op's first output only`, where(ctx, n));
-    id = lower(ctx, n);
+    const k = n.outputs.indexOf(name);
+    if (k !== 0 && !INDEX_MAP_OPS.has(n.op)) fail(`its output ${k} ('${name}') is read; mbn computes an op's first output only`, where(ctx, n));
+    id = k === 0 ? lower(ctx, n) : lowerIndexMap(ctx, n, k);
   }
   ctx.floatOf.set(name, id);
   return id;
@@ -116,20 +118,61 @@ function affine(ctx: Ctx, n: Node, x: string, epi: Partial<Epilogue>): ValueId {
 
 /**
  * Float fallback: the smallest elementwise region ending at this node's output with a single float
- * source, run by the elementwise_f32 kernel (passes/elementwise.ts); plan.notes records it.
+ * source, run by the elementwise_f32 kernel (passes/elementwise.ts); plan.notes records it. A node
+ * that combines several activations (x − mean, a / b, Max of n) is a region of its own over them,
+ * each source broadcast to the output's shape first (an index map) where NumPy broadcasting says so.
  */
 function lowerElementwise(ctx: Ctx, n: Node): ValueId {
   const target = n.outputs[0];
-  const r = findRegion(ctx.g, target, ctx.producer, ctx.order, ctx.consumers, { ops: FLOAT_ELEMENTWISE, nearest: true });
-  if (!r) return fail("elementwise op whose inputs are not one float tensor and constants (e.g. two activations combined) is not supported", where(ctx, n));
   const shape = shapeOf(ctx, target);
-  const C = chan(shape);
-  const srcShape = shapeOf(ctx, r.source);
-  if (srcShape.join() !== shape.join()) fail(`elementwise region changes the shape [${srcShape}] → [${shape}] (broadcasting is not supported)`, where(ctx, n));
-  const prog = compileElementwise(ctx.g, r, C, shape.length);
-  const inp = floatIn(ctx, r.source, n);
-  ctx.plan.notes.push(`${n.name} runs as a float elementwise program (${prog.ops.join(" → ")} on '${r.source}'): it is not a quantizer in front of a binary layer`);
-  return push(ctx, { op: "Elementwise", node: n.name, in: inp, out: newValue(ctx, target, "float", shape), c: C, npix: pixels(shape), prog });
+  // rows of C channels (channels-last storage) when the first axis is one sample; a tensor whose
+  // first axis is not (a graph compiled whole at a fixed batch) runs in ONNX order as rows of one,
+  // where only scalar constants fit (compileElementwise refuses per-channel ones)
+  const perChannel = shape[0] === 1 || shape.length < 3;
+  const C = perChannel ? chan(shape) : 1;
+  const layout = perChannel ? natural(shape) : ONNX_ORDER;
+  const single = findRegion(ctx.g, target, ctx.producer, ctx.order, ctx.consumers, { ops: FLOAT_ELEMENTWISE, nearest: true });
+  const usable = single && shapeOf(ctx, single.source).join() === shape.join() ? single : undefined;
+  const r = usable ?? { source: "", target, nodes: [n] };
+  const sources = usable ? [usable.source] : [...new Set(n.inputs.filter((i) => i && !ctx.g.consts.has(i) && !constOperand(ctx, i, shape)))];
+  if (!sources.length) fail("elementwise op without an activation input", where(ctx, n));
+  const prog = compileElementwise(ctx.g, r, C, shape.length, sources);
+  const ids = sources.map((s) => floatIn(ctx, shapeOf(ctx, s).join() === shape.join() ? s : broadcastTo(ctx, s, shape, n), n, layout));
+  ctx.plan.notes.push(`${n.name} runs as a float elementwise program (${prog.ops.join(" → ")} on '${sources.join("', '")}'): it is not a quantizer in front of a binary layer`);
+  return push(ctx, { op: "Elementwise", node: n.name, in: ids[0], srcs: ids.slice(1), out: newValue(ctx, target, "float", shape, 0, layout), c: C, npix: sizeOf(shape) / C, prog });
+}
+
+/**
+ * The activation `name` broadcast to `shape` (NumPy rules): an IndexMap step in ONNX order, registered
+ * as the float value of a synthetic tensor name so that the elementwise program reads it like any source.
+ */
+function broadcastTo(ctx: Ctx, name: string, shape: number[], n: Node): string {
+  const from = shapeOf(ctx, name);
+  const ok = from.length <= shape.length && from.every((d, i) => d === 1 || d === shape[shape.length - from.length + i]);
+  if (!ok) fail(`'${name}' of shape [${from}] does not broadcast to [${shape}]`, where(ctx, n));
+  const synthetic = `${name}→[${shape}]`;
+  if (!ctx.floatOf.has(synthetic)) {
+    if (from[0] !== shape[0] || from.length !== shape.length) ctx.plan.mixesSamples.push(`node '${n.name}' (${n.op}) broadcasts '${name}' across the batch axis`);
+    ctx.shapes.set(synthetic, { dtype: "float", shape, data: new Float32Array(0) });
+    const inp = floatIn(ctx, name, n, ONNX_ORDER);
+    const id = push(ctx, { op: "IndexMap", node: n.name, in: inp, out: newValue(ctx, synthetic, "float", shape, 0, ONNX_ORDER), idx: broadcastMap(from, shape), fill: 0, what: "broadcast" });
+    ctx.floatOf.set(synthetic, id);
+  }
+  return synthetic;
+}
+
+/**
+ * A pure data-movement op (passes/index_map.ts): output `out` of node n as an IndexMap step in ONNX
+ * order; an identity map (a Slice of everything, a Pad of zeros) is a view.
+ */
+function lowerIndexMap(ctx: Ctx, n: Node, out = 0): ValueId {
+  const x = n.inputs[0], xs = shapeOf(ctx, x), name = n.outputs[out], ys = shapeOf(ctx, name);
+  const m = indexMapOf(ctx.g, n, xs, out, where(ctx, n));
+  if (m.outShape.join() !== ys.join()) fail(`internal: index map of shape [${m.outShape}] for an output of shape [${ys}]`, where(ctx, n));
+  if (!keepsBatch(ctx.g, n, xs, out, m, where(ctx, n))) ctx.plan.mixesSamples.push(`node '${n.name}' (${n.op}) moves elements across the batch axis`);
+  if (m.idx.length === sizeOf(xs) && m.idx.every((j, i) => j === i)) return floatValue(ctx, x);
+  const inp = floatIn(ctx, x, n, ONNX_ORDER);
+  return push(ctx, { op: "IndexMap", node: n.name, in: inp, out: newValue(ctx, name, "float", ys, 0, ONNX_ORDER), idx: m.idx, fill: m.fill, what: n.op });
 }
 
 /**
@@ -444,6 +487,8 @@ const LOWER: Record<string, Lower> = {
   Transpose: lowerTranspose,
   Softmax: lowerSoftmax,
   LogSoftmax: lowerSoftmax,
+  Hardmax: lowerSoftmax,
+  ...Object.fromEntries([...INDEX_MAP_OPS].filter((op) => op !== "Transpose" && op !== "Pad").map((op) => [op, (ctx: Ctx, n: Node) => lowerIndexMap(ctx, n)])),
   Flatten: alias,
   Reshape: alias,
   Squeeze: alias,
@@ -460,23 +505,36 @@ const LOWER: Record<string, Lower> = {
  */
 function lowerSoftmax(ctx: Ctx, n: Node): ValueId {
   const x = n.inputs[0], xs = shapeOf(ctx, x), r = xs.length, size = sizeOf(xs);
-  const log = n.op === "LogSoftmax";
+  const mode = n.op === "LogSoftmax" ? "log" : n.op === "Hardmax" ? "hard" : "softmax";
   const raw = attrInt(n, "axis", ctx.g.opset >= 13 ? -1 : 1), axis = raw < 0 ? raw + r : raw;
   if (axis < 0 || axis >= Math.max(1, r)) fail(`axis ${raw} is out of range for rank ${r}`, where(ctx, n));
   const step = (inp: ValueId, rows: number, len: number) =>
-    push(ctx, { op: "Softmax", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", xs, 0, ctx.plan.values[inp].layout), rows, n: len, log });
+    push(ctx, { op: "Softmax", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", xs, 0, ctx.plan.values[inp].layout), rows, n: len, mode });
   if (axis === 0) ctx.plan.mixesSamples.push(`node '${n.name}' (${n.op}) normalises over axis 0 (the batch)`);
   const inner = sizeOf(xs.slice(axis));
   if (ctx.g.opset < 13 && size === inner) return step(floatValue(ctx, x), 1, size);
   if (ctx.g.opset < 13 || axis === r - 1) return step(floatIn(ctx, x, n, ONNX_ORDER), size / inner, inner);
   if (axis === 1 && xs[0] === 1) return step(floatIn(ctx, x, n), pixels(xs), xs[1]);
-  return fail(`${n.op} over axis ${raw} of a rank-${r} tensor is not supported (the last axis, or the channels)`, where(ctx, n));
+  // any other axis: [outer][len][inner] → [outer][inner][len] (index map), rows of len, and back
+  const outer = sizeOf(xs.slice(0, axis)), len = xs[axis], rest = sizeOf(xs.slice(axis + 1));
+  const there = new Int32Array(size), back = new Int32Array(size);
+  for (let o = 0; o < outer; o++)
+    for (let k = 0; k < len; k++)
+      for (let i = 0; i < rest; i++) {
+        there[(o * rest + i) * len + k] = (o * len + k) * rest + i;
+        back[(o * len + k) * rest + i] = (o * rest + i) * len + k;
+      }
+  const moved = (inp: ValueId, idx: Int32Array, name: string) =>
+    push(ctx, { op: "IndexMap", node: n.name, in: inp, out: newValue(ctx, name, "float", xs, 0, ONNX_ORDER), idx, fill: 0, what: `${n.op} axis` });
+  const t = moved(floatIn(ctx, x, n, ONNX_ORDER), there, `${x}@axis${axis}-last`);
+  const y = push(ctx, { op: "Softmax", node: n.name, in: t, out: newValue(ctx, `${n.outputs[0]}@axis${axis}-last`, "float", xs, 0, ONNX_ORDER), rows: outer * rest, n: len, mode });
+  return moved(y, back, n.outputs[0]);
 }
 
 /**
  * Reduce* over one contiguous run of axes, in ONNX order ([outer][red][inner] → [outer][inner]);
  * ReduceMean / ReduceMax over exactly the spatial axes of [1, C, spatial…] (x.mean((2, 3))) run as
- * the channels-last global pools instead. Axes that are not one run are refused.
+ * the channels-last global pools instead. Axes that are not one run are moved innermost first.
  */
 function lowerReduce(ctx: Ctx, n: Node): ValueId {
   const x = n.inputs[0], xs = shapeOf(ctx, x), r = xs.length;
@@ -489,19 +547,30 @@ function lowerReduce(ctx: Ctx, n: Node): ValueId {
   }
   const kind = REDUCE_OPS[n.op];
   if ((kind === "mean" || kind === "max") && r >= 3 && xs[0] === 1 && axes.join() === xs.slice(2).map((_, i) => i + 2).join()) return globalPool(ctx, n);
-  if (axes.some((a, k) => a !== axes[0] + k)) fail(`${n.op} over axes [${axes}] is not supported (one contiguous run of axes)`, where(ctx, n));
   if (axes[0] === 0) ctx.plan.mixesSamples.push(`node '${n.name}' (${n.op}) reduces axis 0 (the batch)`);
-  const a0 = axes[0], a1 = axes[axes.length - 1];
-  const inp = floatIn(ctx, x, n, ONNX_ORDER);
-  return push(ctx, {
-    op: "Reduce", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0]), 0, ONNX_ORDER), kind,
-    outer: sizeOf(xs.slice(0, a0)), red: sizeOf(xs.slice(a0, a1 + 1)), inner: sizeOf(xs.slice(a1 + 1)),
-  });
+  let inp = floatIn(ctx, x, n, ONNX_ORDER);
+  let [outer, red, inner] = [sizeOf(xs.slice(0, axes[0])), sizeOf(xs.slice(axes[0], axes[axes.length - 1] + 1)), sizeOf(xs.slice(axes[axes.length - 1] + 1))];
+  if (axes.some((a, k) => a !== axes[0] + k)) {
+    // axes that are not one run: the kept axes, then the reduced ones (an index map), reduced as one run
+    const perm = [...xs.keys()].filter((a) => !axes.includes(a)).concat(axes);
+    const moved = perm.map((a) => xs[a]), stride = xs.map((_, a) => sizeOf(xs.slice(a + 1)));
+    const idx = new Int32Array(sizeOf(xs)), at = new Array(r).fill(0);
+    for (let i = 0; i < idx.length; i++) {
+      idx[i] = perm.reduce((p, a, k) => p + at[k] * stride[a], 0);
+      for (let k = r - 1; k >= 0; k--) {
+        if (++at[k] < moved[k]) break;
+        at[k] = 0;
+      }
+    }
+    inp = push(ctx, { op: "IndexMap", node: n.name, in: inp, out: newValue(ctx, `${x}@[${perm}]`, "float", moved, 0, ONNX_ORDER), idx, fill: 0, what: `${n.op} axes [${axes}] innermost` });
+    [outer, red, inner] = [sizeOf(xs) / sizeOf(axes.map((a) => xs[a])), sizeOf(axes.map((a) => xs[a])), 1];
+  }
+  return push(ctx, { op: "Reduce", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shapeOf(ctx, n.outputs[0]), 0, ONNX_ORDER), kind, outer, red, inner });
 }
 
 /**
  * Pad: all-zero pads are a view (torch writes one in front of every default nn.AvgPool2d); constant
- * padding of the spatial axes of a [1, C, H, W] map is a pad_f32 step; anything else is refused.
+ * padding of the spatial axes of a [1, C, H, W] map is a pad_f32 step; any other mode or axes an index map.
  */
 function lowerPad(ctx: Ctx, n: Node): ValueId {
   const xs = shapeOf(ctx, n.inputs[0]), ys = shapeOf(ctx, n.outputs[0]), r = xs.length;
@@ -513,8 +582,7 @@ function lowerPad(ctx: Ctx, n: Node): ValueId {
   const v = n.inputs[2] ? ctx.g.consts.get(n.inputs[2]) : undefined;
   if (n.inputs[2] && !v) fail("the constant_value input must be constant", where(ctx, n));
   const growsOnly = ys.every((d, i) => d >= xs[i]) && ys[0] === xs[0] && ys[1] === xs[1];
-  if (mode !== "constant" || r !== 4 || xs[0] !== 1 || !growsOnly)
-    fail(`Pad (${mode}) from [${xs}] to [${ys}] is not supported (constant padding of the spatial axes of [1, C, H, W])`, where(ctx, n));
+  if (mode !== "constant" || r !== 4 || xs[0] !== 1 || !growsOnly) return lowerIndexMap(ctx, n); // reflect/edge, other axes, crops
   // where the input lands: the reference's own output shape, and the begin pads of axes 2 and 3
   const axes = n.inputs[3] ? Array.from(ctx.g.consts.get(n.inputs[3])!.data).map((a) => (a < 0 ? a + r : a)) : [0, 1, 2, 3];
   const begin = [0, 0, 0, 0];
@@ -555,10 +623,10 @@ function lowerConcat(ctx: Ctx, n: Node): ValueId {
   return out;
 }
 
-/** Transpose (rank ≤ 4) in ONNX order; a perm that moves axis 0 would move the batch. */
+/** Transpose (rank ≤ 4; higher ranks as an index map) in ONNX order; a perm that moves axis 0 would move the batch. */
 function lowerTranspose(ctx: Ctx, n: Node): ValueId {
   const xs = shapeOf(ctx, n.inputs[0]), r = xs.length;
-  if (r > 4) fail(`Transpose of a rank-${r} tensor is not supported (rank ≤ 4)`, where(ctx, n));
+  if (r > 4) return lowerIndexMap(ctx, n);
   const perm = attrInts(n, "perm", xs.map((_, i) => r - 1 - i));
   if (perm[0] !== 0) ctx.plan.mixesSamples.push(`node '${n.name}' (Transpose) moves axis 0 (the batch)`);
   const inp = floatIn(ctx, n.inputs[0], n, ONNX_ORDER);

@@ -198,10 +198,12 @@ function globalPool(kind: "max" | "avg"): OpFn {
 }
 
 /**
- * Softmax / LogSoftmax in float32, per slice: m = max, e = exp(x − m), s = Σ e in index order,
- * e/s or (x − m) − log s. Opset ≥ 13 reduces one axis; older opsets the coerced 2-D [Π d<axis, Π d≥axis].
+ * Softmax / LogSoftmax / Hardmax in float32, per slice: m = max, e = exp(x − m), s = Σ e in index
+ * order, e/s or (x − m) − log s; Hardmax is 1 at the first maximum, 0 elsewhere. Opset ≥ 13 reduces
+ * one axis; older opsets the coerced 2-D [Π d<axis, Π d≥axis].
  */
-function softmax(log: boolean): OpFn {
+function softmax(mode: "softmax" | "log" | "hard"): OpFn {
+  const log = mode === "log";
   return (n, ins, opset) => {
     const x = ins[0]!, r = x.shape.length;
     const raw = attrInt(n, "axis", opset >= 13 ? -1 : 1), axis = raw < 0 ? raw + r : raw;
@@ -215,6 +217,12 @@ function softmax(log: boolean): OpFn {
         const at = (k: number) => (o * len + k) * inner + i;
         let m = -Infinity, s = 0;
         for (let k = 0; k < len; k++) m = Number.isNaN(x.data[at(k)]) || Number.isNaN(m) ? NaN : Math.max(m, x.data[at(k)]);
+        if (mode === "hard") {
+          let first = -1;
+          for (let k = 0; k < len; k++) if (first < 0 && x.data[at(k)] === m) first = k;
+          for (let k = 0; k < len; k++) out.data[at(k)] = k === first ? 1 : 0;
+          continue;
+        }
         for (let k = 0; k < len; k++) s = f(s + f(Math.exp(f(x.data[at(k)] - m))));
         for (let k = 0; k < len; k++) {
           const d = f(x.data[at(k)] - m);
@@ -249,8 +257,9 @@ const lrn: OpFn = (n, ins) => {
 
 export const nnOps: Record<string, OpFn> = {
   LRN: lrn,
-  Softmax: softmax(false),
-  LogSoftmax: softmax(true),
+  Softmax: softmax("softmax"),
+  LogSoftmax: softmax("log"),
+  Hardmax: softmax("hard"),
   Conv: conv,
   BatchNormalization: batchnorm,
   Gemm: gemm,

@@ -6,6 +6,8 @@ import { alloc, sizeOf, tensor, type DType, type Tensor } from "../ir/tensor.ts"
 import { mapN } from "./broadcast.ts";
 import { nnOps } from "./nn.ts";
 import { quantOps } from "./quant_ops.ts";
+import { movementOps } from "./movement.ts";
+import { erf } from "./math.ts";
 
 /**
  * One op: `opset` is the graph's, always ≥ 11 (onnx/upgrade.ts rewrites older models to their opset-11
@@ -229,6 +231,25 @@ const TABLE: Record<string, OpFn> = {
   Pow: (n, ins) => [mapN([req(n, ins, 0), req(n, ins, 1)], req(n, ins, 0).dtype, req(n, ins, 0).dtype === "float" ? (a, b) => f(a ** b) : (a, b) => Math.trunc(a ** b))],
   Max: variadic(Math.max), Min: variadic(Math.min),
   Sum: variadic((a, b) => f(a + b)),
+  Mean: (n, ins) => {
+    const [s] = variadic((a, b) => f(a + b))(n, ins, 0);
+    return [mapN([s], s.dtype, (v) => f(v / ins.length))];
+  },
+  Mod: (n, ins) => {
+    const a = req(n, ins, 0), fm = attrInt(n, "fmod", 0);
+    if (a.dtype === "float" && !fm) throw new RangeError("Mod of floats needs fmod=1");
+    return binary(fm ? (x, y) => x % y : (x, y) => x - Math.floor(x / y) * y)(n, ins, 0);
+  },
+  Xor: binary((a, b) => ((a !== 0) !== (b !== 0) ? 1 : 0), "bool"),
+  // trigonometric, hyperbolic and erf: float64, rounded once (kernels/elementwise_f32.ts does the same)
+  Sin: unary((x) => f(Math.sin(x))), Cos: unary((x) => f(Math.cos(x))), Tan: unary((x) => f(Math.tan(x))),
+  Asin: unary((x) => f(Math.asin(x))), Acos: unary((x) => f(Math.acos(x))), Atan: unary((x) => f(Math.atan(x))),
+  Sinh: unary((x) => f(Math.sinh(x))), Cosh: unary((x) => f(Math.cosh(x))), Asinh: unary((x) => f(Math.asinh(x))),
+  Acosh: unary((x) => f(Math.acosh(x))), Atanh: unary((x) => f(Math.atanh(x))), Erf: unary((x) => f(erf(x))),
+  Shrink: (n, ins) => {
+    const l = f(attrFloat(n, "lambd", 0.5)), b = f(attrFloat(n, "bias", 0));
+    return unary((x) => (x < -l ? f(x + b) : x > l ? f(x - b) : 0))(n, ins, 0);
+  },
   Neg: unary((x) => -x), Abs: unary(Math.abs), Sign: unary((x) => (x > 0 ? 1 : x < 0 ? -1 : 0)),
   Sqrt: unary((x) => f(Math.sqrt(x))), Exp: unary((x) => f(Math.exp(x))), Log: unary((x) => f(Math.log(x))),
   Reciprocal: unary((x) => f(1 / x)), Floor: unary(Math.floor), Ceil: unary(Math.ceil),
@@ -379,6 +400,7 @@ const TABLE: Record<string, OpFn> = {
   ReduceSum: reduce("sum"), ReduceProd: reduce("prod"), ReduceSumSquare: reduce("sumsq"),
   ...nnOps,
   ...quantOps,
+  ...movementOps,
 };
 
 /** The oldest graph opset the op table reads (onnx/upgrade.ts TARGET_OPSET; not imported, to keep the reference free of the importer). */

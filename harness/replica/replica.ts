@@ -75,8 +75,8 @@ const truncSte = ste((x) => tf.mul(tf.sign(x), tf.floor(tf.abs(x))), identityGra
 const flag = (b: Tensor) => tf.cast(b, "float32");
 
 /** The float fallback's register program (kernels/elementwise_f32.ts) on an NHWC batch. */
-function elementwise(x: Tensor, p: ElemProgram, consts: Tensor[]): Tensor {
-  const regs: Tensor[] = [x];
+function elementwise(xs: Tensor[], p: ElemProgram, consts: Tensor[]): Tensor {
+  const regs: Tensor[] = [...xs];
   const at = (v: number) => (v >= 0 ? regs[v] : consts[-1 - v]);
   for (let i = 0; i < p.code.length; i += 5) {
     const a = at(p.code[i + 2]), b = at(p.code[i + 3]), c = at(p.code[i + 4]);
@@ -91,6 +91,10 @@ function elementwise(x: Tensor, p: ElemProgram, consts: Tensor[]): Tensor {
       not: () => flag(tf.equal(a, 0)), where: () => tf.where(tf.notEqual(tf.add(a, tf.zerosLike(b)), 0), tf.add(b, tf.zerosLike(c)), tf.add(c, tf.zerosLike(b))),
       leaky_relu: () => tf.where(tf.greaterEqual(a, 0), a, tf.mul(a, b)), clip: () => tf.minimum(tf.maximum(a, b), c),
       hard_sigmoid: () => tf.maximum(0, tf.minimum(1, tf.add(tf.mul(b, a), c))),
+      sin: () => tf.sin(a), cos: () => tf.cos(a), tan: () => tf.tan(a), asin: () => tf.asin(a), acos: () => tf.acos(a), atan: () => tf.atan(a),
+      sinh: () => tf.sinh(a), cosh: () => tf.cosh(a), asinh: () => tf.asinh(a), acosh: () => tf.acosh(a), atanh: () => tf.atanh(a), erf: () => tf.erf(a),
+      xor: () => flag(tf.notEqual(tf.notEqual(a, 0), tf.notEqual(b, 0))),
+      fmod: () => tf.sub(a, tf.mul(truncSte(tf.div(a, b)), b)),
     };
     regs[p.code[i + 1]] = ops[ELEM_OPS[p.code[i]]]();
   }
@@ -150,6 +154,11 @@ export class Replica {
       if (s.epi.quant) this.stair(s.epi.quant);
     }
     if (s.op === "BitQuantize") this.stair(s.quant);
+    if (s.op === "IndexMap") {
+      // the fill value sits one past the input's elements (the forward pass appends it)
+      const n = this.plan.values[s.in].shape.reduce((p, d) => p * d, 1);
+      c.idx = tf.tensor1d(Int32Array.from(s.idx, (j) => (j < 0 ? n : j)), "int32");
+    }
     if (s.op === "Elementwise")
       for (let j = 0; j < s.prog.consts.length / s.c; j++) c[`k${j}`] = tf.tensor1d(s.prog.consts.subarray(j * s.c, (j + 1) * s.c));
     this.consts.set(s, c);
@@ -199,7 +208,8 @@ export class Replica {
         case "Gemm": y = this.epilogue(tf.matMul(get(s.in, [s.cin]), c.w as any), s.epi, c, vals); break;
         case "Affine": y = this.epilogue(get(s.in, [-1, s.c]), s.epi, c, vals); break;
         case "BitQuantize": y = staircase(get(s.in, [-1, s.c]), this.stair(s.quant)); break;
-        case "Elementwise": y = elementwise(get(s.in, [-1, s.c]), s.prog, Array.from({ length: s.prog.consts.length / s.c }, (_, j) => c[`k${j}`])); break;
+        case "Elementwise": y = elementwise([s.in, ...s.srcs].map((id) => get(id, [-1, s.c])), s.prog, Array.from({ length: s.prog.consts.length / s.c }, (_, j) => c[`k${j}`])); break;
+        case "IndexMap": y = tf.gather(tf.concat([get(s.in, [-1]), tf.fill([n, 1], s.fill)], 1), c.idx, 1); break;
         case "Pad": y = tf.pad(get(s.in, [s.h, s.w, s.c]), [[0, 0], [s.top, s.oh - s.h - s.top], [s.left, s.ow - s.w - s.left], [0, 0]], s.value); break;
         case "LRN": {
           // x · (bias + alpha/size · Σ_window x²)^(−beta): the window sum as a zero-padded conv over channels
@@ -216,7 +226,11 @@ export class Replica {
           y = r[s.kind]();
           break;
         }
-        case "Softmax": y = (s.log ? tf.logSoftmax : tf.softmax)(get(s.in, [s.rows, s.n])); break;
+        case "Softmax": {
+          const x = get(s.in, [s.rows, s.n]);
+          y = s.mode === "log" ? tf.logSoftmax(x) : s.mode === "softmax" ? tf.softmax(x) : tf.cast(tf.oneHot(tf.argMax(x, -1), s.n), "float32"); // hardmax: no gradient
+          break;
+        }
         case "GlobalAveragePool": y = tf.mean(get(s.in, [s.hw, s.c]), [1], true); break;
         case "GlobalMaxPool": y = tf.max(get(s.in, [s.hw, s.c]), [1], true); break;
         case "Concat": { // the inputs' steps come in channel order; each appends its channels

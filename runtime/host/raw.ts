@@ -4,7 +4,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Layout, KERNEL_ID, type ParamValues } from "../../compiler/emit/layout.ts";
 
-export type Build = "scalar" | "simd";
+export type Build = "scalar" | "simd" | "scalar-ext" | "simd-ext";
+/** The core builds; each has an -ext twin with the float fallback's extended math (asconfig.json). */
 export const BUILDS: Build[] = ["scalar", "simd"];
 
 export function runtimePath(build: Build): string {

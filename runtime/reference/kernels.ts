@@ -4,6 +4,7 @@
 // Used only by tests and the compiler's self-checks; never on a hot path.
 import kernelList from "../kernels.json" with { type: "json" };
 import type { ElemProgram } from "../../compiler/ir/plan.ts";
+import { erf } from "../../compiler/reference/math.ts";
 
 const f = Math.fround;
 const ELEM_OPS: string[] = kernelList.elementwise_ops;
@@ -228,6 +229,11 @@ export function concatRef(x: Float32Array, npix: number, c: number, y: Float32Ar
   for (let p = 0; p < npix; p++) y.set(x.subarray(p * c, (p + 1) * c), p * cOut + offset);
 }
 
+/** Index map (kernels/gather_f32.ts): y[i] = idx[i] ≥ 0 ? x[idx[i]] : fill. */
+export function gatherRef(x: Float32Array, idx: Int32Array, fill: number): Float32Array {
+  return Float32Array.from(idx, (j) => (j >= 0 ? x[j] : fill));
+}
+
 /** Transpose in row-major order (kernels/transpose_f32.ts): input dims and perm (output axis k = input axis perm[k]). */
 export function transposeRef(x: Float32Array, dims: number[], perm: number[]): Float32Array {
   const strides = dims.map((_, i) => dims.slice(i + 1).reduce((p, d) => p * d, 1));
@@ -255,13 +261,22 @@ export function lrnRef(x: Float32Array, npix: number, c: number, size: number, a
   return y;
 }
 
-/** Softmax / LogSoftmax over rows of n floats (kernels/softmax_f32.ts), same order; exp/log in double rounded to float32. */
-export function softmaxRef(x: Float32Array, rows: number, n: number, log: boolean): Float32Array {
+/**
+ * Softmax / LogSoftmax / Hardmax (mode 0 / 1 / 2; a boolean: log or not) over rows of n floats
+ * (kernels/softmax_f32.ts), same order; exp/log in double rounded to float32.
+ */
+export function softmaxRef(x: Float32Array, rows: number, n: number, mode: boolean | number): Float32Array {
+  const log = mode === true || mode === 1;
   const y = new Float32Array(rows * n);
   for (let r = 0; r < rows; r++) {
     const row = x.subarray(r * n, (r + 1) * n);
     let m = -Infinity, s = 0;
     for (const v of row) m = Number.isNaN(v) || Number.isNaN(m) ? NaN : Math.max(m, v);
+    if (mode === 2) {
+      const first = row.indexOf(m);
+      for (let i = 0; i < n; i++) y[r * n + i] = i === first ? 1 : 0;
+      continue;
+    }
     const e = Array.from(row, (v) => f(Math.exp(f(v - m))));
     for (const v of e) s = f(s + v);
     for (let i = 0; i < n; i++) y[r * n + i] = log ? f(f(row[i] - m) - f(Math.log(s))) : f(e[i] / s);
@@ -271,16 +286,17 @@ export function softmaxRef(x: Float32Array, rows: number, n: number, log: boolea
 
 /**
  * Float elementwise program (kernels/elementwise_f32.ts): instructions [op, dst, a, b, c] over
- * registers (rows of C floats; register 0 = the input pixel) and constant rows (operand −1 − slot).
+ * registers (rows of C floats; registers 0..n−1 = the pixel of each source) and constant rows (operand −1 − slot).
  * exp/log/tanh/pow/sigmoid here use JavaScript's double-precision functions rounded to float32,
  * so they may differ from the runtime's float32 math by an ulp; every other op is bit-exact.
  */
-export function elementwiseRef(x: Float32Array, npix: number, c: number, p: ElemProgram): Float32Array {
+export function elementwiseRef(x: Float32Array | Float32Array[], npix: number, c: number, p: ElemProgram): Float32Array {
+  const srcs = Array.isArray(x) ? x : [x];
   const out = new Float32Array(npix * c);
   const regs = Array.from({ length: p.regs }, () => new Float32Array(c));
   const rowOf = (v: number) => (v >= 0 ? regs[v] : p.consts.subarray((-1 - v) * c, (-v) * c));
   for (let pix = 0; pix < npix; pix++) {
-    regs[0].set(x.subarray(pix * c, (pix + 1) * c));
+    srcs.forEach((src, k) => regs[k].set(src.subarray(pix * c, (pix + 1) * c)));
     for (let i = 0; i < p.code.length; i += 5) {
       const op = ELEM_OPS[p.code[i]], d = regs[p.code[i + 1]], A = rowOf(p.code[i + 2]), B = rowOf(p.code[i + 3]), C3 = rowOf(p.code[i + 4]);
       for (let ch = 0; ch < c; ch++) d[ch] = elemOp(op, A[ch], B[ch], C3[ch]);
@@ -327,6 +343,20 @@ function elemOp(op: string, x: number, y: number, z: number): number {
     case "leaky_relu": return x >= 0 ? x : f(x * y);
     case "clip": return Math.min(Math.max(x, y), z);
     case "hard_sigmoid": return Math.max(0, Math.min(1, f(f(y * x) + z)));
+    case "sin": return f(Math.sin(x));
+    case "cos": return f(Math.cos(x));
+    case "tan": return f(Math.tan(x));
+    case "asin": return f(Math.asin(x));
+    case "acos": return f(Math.acos(x));
+    case "atan": return f(Math.atan(x));
+    case "sinh": return f(Math.sinh(x));
+    case "cosh": return f(Math.cosh(x));
+    case "asinh": return f(Math.asinh(x));
+    case "acosh": return f(Math.acosh(x));
+    case "atanh": return f(Math.atanh(x));
+    case "erf": return f(erf(x));
+    case "xor": return b((x !== 0) !== (y !== 0));
+    case "fmod": return f(x % y);
     default: throw new Error(`elementwiseRef: unknown op '${op}'`);
   }
 }

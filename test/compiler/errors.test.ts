@@ -31,17 +31,13 @@ describe("compile errors name the file, node, op and reason", () => {
     expect(errorLine(new Uint8Array(0))).toMatch(/^bad\.onnx: not a valid ONNX model/);
   });
   it("unsupported op", () => {
-    expect(errorLine(buildModel({ nodes: [{ op: "Erf", inputs: ["x"], outputs: ["y"], name: "sp" }] })))
-      .toBe("bad.onnx: node 'sp' (Erf): operator 'Erf' is not supported by mbn");
+    expect(errorLine(buildModel({ nodes: [{ op: "Det", inputs: ["x"], outputs: ["y"], name: "sp" }] })))
+      .toBe("bad.onnx: node 'sp' (Det): operator 'Det' is not supported by mbn");
   });
-  it("elementwise op combining two different activations (no single float source)", () => {
-    const nodes = [
-      { op: "Relu", inputs: ["x"], outputs: ["a"], name: "r" },
-      { op: "AveragePool", inputs: ["x"], outputs: ["b"], name: "p", attrs: { kernel_shape: [1, 1] } },
-      { op: "Mul", inputs: ["a", "b"], outputs: ["y"], name: "m" },
-    ];
-    expect(errorLine(buildModel({ nodes })))
-      .toBe("bad.onnx: node 'm' (Mul): elementwise op whose inputs are not one float tensor and constants (e.g. two activations combined) is not supported");
+  it("elementwise op with a constant that varies along other axes than the channels", () => {
+    const nodes = [{ op: "Relu", inputs: ["x"], outputs: ["a"], name: "r" }, { op: "Mul", inputs: ["a", "k"], outputs: ["y"], name: "m" }];
+    expect(errorLine(buildModel({ nodes, inits: [floatTensor("k", [4, 4], new Array(16).fill(0.5))] })))
+      .toBe("bad.onnx: node 'm' (Mul): constant 'k' of shape [4,4] does not broadcast per channel (C=2)");
   });
   it("unsupported opset", () => {
     expect(errorLine(buildModel({ nodes: [relu], opset: 22 }))).toBe("bad.onnx: ONNX opset 22 is not supported (supported: 1–21)");

@@ -3,8 +3,8 @@ import onnxProto from "onnx-proto";
 
 const { onnx } = onnxProto as unknown as { onnx: any };
 
-/** Attribute values: an int, ints, or { f: x } for a float (FLOAT attributes such as alpha/beta). */
-export type AttrValue = number | number[] | { f: number };
+/** Attribute values: an int, ints, { f: x } for a float (FLOAT attributes such as alpha/beta), or a string. */
+export type AttrValue = number | number[] | { f: number } | string;
 export interface NodeSpec { op: string; inputs: string[]; outputs: string[]; name?: string; domain?: string; attrs?: Record<string, AttrValue> }
 
 export function floatTensor(name: string, dims: number[], values: number[]): any {
@@ -18,7 +18,8 @@ export function buildModel(o: {
     name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (d < 0 ? { dimParam: "batch" } : { dimValue: d })) } } },
   });
   const attr = (k: string, v: AttrValue) =>
-    typeof v === "object" && !Array.isArray(v) ? onnx.AttributeProto.create({ name: k, type: 1, f: v.f })
+    typeof v === "string" ? onnx.AttributeProto.create({ name: k, type: 3, s: new TextEncoder().encode(v) })
+    : typeof v === "object" && !Array.isArray(v) ? onnx.AttributeProto.create({ name: k, type: 1, f: v.f })
       : Array.isArray(v) ? onnx.AttributeProto.create({ name: k, type: 7, ints: v }) : onnx.AttributeProto.create({ name: k, type: 2, i: v });
   const graph = onnx.GraphProto.create({
     name: "g",

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BUILDS, RawRuntime } from "../../runtime/host/raw.ts";
 import { readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
 import {
-  bconvRef, conv2dRef, elementwiseRef, globalAvgPoolRef, globalMaxPoolRef, groupConvRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
+  bconvRef, conv2dRef, elementwiseRef, gatherRef, globalAvgPoolRef, globalMaxPoolRef, groupConvRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
   type BconvRef, type EpilogueRef, type QuantRef,
 } from "../../runtime/reference/kernels.ts";
 import { packBits, unpackBits, wordsFor } from "../../compiler/pack/bits.ts";
@@ -131,30 +131,89 @@ for (const build of BUILDS) {
       expect(cases).toBeGreaterThan(200);
     });
 
-    it("elementwise_f32 runs every opcode as the reference does (the float fallback)", () => {
+    it("elementwise_f32 runs every opcode as the reference does (the float fallback; extended math on the -ext build)", () => {
+      const core = rt, ext = new RawRuntime(`${build}-ext`);
+      const EXT = new Set(kernelList.elementwise_extended);
       const r = rng(13);
       const c = 9, npix = 6;
       const special = [0, -0, 0.5, -0.5, 1.5, 2.5, -2.5, 3, -7.25, 1e-3, 40, -40];
       const x = Float32Array.from({ length: npix * c }, (_, i) => (i < special.length ? special[i] : Math.fround(r() * 8 - 4)));
       const consts = Float32Array.from({ length: 2 * c }, (_, i) => (i % 4 === 0 ? 0 : Math.fround(r() * 4 - 2)));
-      const APPROX = new Set(["pow", "exp", "log", "tanh", "sigmoid"]); // float32 math vs JS double math rounded
+      // float32 math vs JS double math rounded; trigonometric/hyperbolic: AssemblyScript's double-precision musl vs V8's fdlibm, rounded once
+      const APPROX = new Set(["pow", "exp", "log", "tanh", "sigmoid", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "erf"]);
       ELEM_OPS.forEach((op, id) => {
+        const rt = EXT.has(op) ? ext : core;
         rt.reset();
         const L = rt.layout;
         // register 1 = op(register 0, constant row 0, constant row 1)
-        const prog: ElemProgram = { code: Int32Array.from([id, 1, 0, -1, -2]), consts, regs: 2, result: 1, ops: [op] };
-        const out = L.alloc(npix * c * 4);
+        const prog: ElemProgram = { code: Int32Array.from([id, 1, 0, -1, -2]), consts, regs: 2, result: 1, ops: [op], nsrc: 1 };
+        const out = L.alloc(npix * c * 4), xin = L.f32(x);
         const params = rt.params("elementwise_f32", {
-          in: L.f32(x), npix, c, out, prog: L.bytes(new Uint8Array(prog.code.buffer)), n: 1, consts: L.f32(consts), regs: L.alloc(2 * c * 4), result: 1,
+          in: xin, npix, c, out, prog: L.bytes(new Uint8Array(prog.code.buffer)), n: 1, consts: L.f32(consts), regs: L.alloc(2 * c * 4), result: 1,
+          srcs: L.bytes(new Uint8Array(Int32Array.from([xin]).buffer)), nsrc: 1,
         });
         rt.load();
         rt.call("elementwise_f32", params);
         const got = rt.f32(out, npix * c), want = elementwiseRef(x, npix, c, prog);
+        if (EXT.has(op)) {
+          // the core build lacks the opcode (the compiler never sends it there): the register keeps 0
+          core.reset();
+          const Lc = core.layout, outc = Lc.alloc(npix * c * 4), xc = Lc.f32(x);
+          const pc = core.params("elementwise_f32", {
+            in: xc, npix, c, out: outc, prog: Lc.bytes(new Uint8Array(prog.code.buffer)), n: 1, consts: Lc.f32(consts), regs: Lc.alloc(2 * c * 4), result: 1,
+            srcs: Lc.bytes(new Uint8Array(Int32Array.from([xc]).buffer)), nsrc: 1,
+          });
+          core.load();
+          core.call("elementwise_f32", pc);
+          expect(Array.from(core.f32(outc, npix * c)).every((v) => v === 0), `${op} on the core build writes 0 (not computed)`).toBe(true);
+        }
         for (let i = 0; i < got.length; i++) {
           const ok = APPROX.has(op) ? Object.is(got[i], want[i]) || Math.abs(got[i] - want[i]) <= 4e-7 * Math.abs(want[i]) : Object.is(got[i], want[i]);
           expect(ok, `${op}(${x[i]}, ${consts[i % c]}, ${consts[c + (i % c)]}) = ${got[i]}, reference ${want[i]}`).toBe(true);
         }
       });
+    });
+
+    it("elementwise_f32 reads several sources into registers 0..n−1 (Div/Max/Where of activations)", () => {
+      const r = rng(17);
+      const c = 5, npix = 7;
+      const xs = [0, 1, 2].map(() => Float32Array.from({ length: npix * c }, () => Math.fround(r() * 8 - 4)));
+      const op = (name: string) => ELEM_OPS.indexOf(name);
+      // r3 = x0 / x1; r4 = max(r3, x2); r5 = where(x2 > x0, r4, x1)
+      const prog: ElemProgram = {
+        code: Int32Array.from([op("div"), 3, 0, 1, 0, op("max"), 4, 3, 2, 0, op("gt"), 5, 2, 0, 0, op("where"), 6, 5, 4, 1]),
+        consts: new Float32Array(0), regs: 7, result: 6, ops: ["Div", "Max", "Greater", "Where"], nsrc: 3,
+      };
+      rt.reset();
+      const L = rt.layout;
+      const ins = xs.map((x) => L.f32(x)), out = L.alloc(npix * c * 4);
+      const params = rt.params("elementwise_f32", {
+        in: ins[0], npix, c, out, prog: L.bytes(new Uint8Array(prog.code.buffer)), n: 4, consts: L.alloc(4), regs: L.alloc(7 * c * 4), result: 6,
+        srcs: L.bytes(new Uint8Array(Int32Array.from(ins).buffer)), nsrc: 3,
+      });
+      rt.load();
+      rt.call("elementwise_f32", params);
+      const got = Array.from(rt.f32(out, npix * c));
+      expect(got).toEqual(Array.from(elementwiseRef(xs, npix, c, prog)));
+      // and by hand, so that the reference is not the only judge
+      for (let i = 0; i < got.length; i++) {
+        const [a, b, d] = xs.map((x) => x[i]);
+        expect(got[i]).toBe(d > a ? Math.max(Math.fround(a / b), d) : b);
+      }
+    });
+
+    it("gather_f32 applies an index map with a fill value", () => {
+      const x = Float32Array.from({ length: 50 }, (_, i) => Math.fround(i * 0.5 - 3));
+      const idx = Int32Array.from({ length: 80 }, (_, i) => (i % 7 === 3 ? -1 : (i * 13) % 50));
+      rt.reset();
+      const L = rt.layout, out = L.alloc(80 * 4);
+      const params = rt.params("gather_f32", { in: L.f32(x), out, n: 80, idx: L.bytes(new Uint8Array(idx.buffer)), fill: -2.5 });
+      rt.load();
+      rt.call("gather_f32", params);
+      const got = Array.from(rt.f32(out, 80));
+      expect(got).toEqual(Array.from(gatherRef(x, idx, -2.5)));
+      expect(got[3]).toBe(-2.5);
+      expect(got[1]).toBe(x[13]);
     });
 
     it("bdense = bconv on a 1×1 image", () => {
@@ -253,18 +312,20 @@ for (const build of BUILDS) {
       }
     });
 
-    it("softmax_f32 and log-softmax match the reference (exp/log within 4e-7 relative)", () => {
+    it("softmax_f32, log-softmax and hardmax match the reference (exp/log within 4e-7 relative; hardmax exact, first maximum on ties)", () => {
       const r = rng(11);
       for (const [rows, n] of [[1, 10], [6, 3], [4, 1], [2, 1000]])
-        for (const log of [0, 1]) {
+        for (const log of [0, 1, 2]) {
           const x = floats(r, rows * n, -20, 20);
+          if (log === 2 && n > 2) x[1] = x[2] = 30; // a tie: the first wins
           rt.reset();
           const L = rt.layout, y = L.alloc(rows * n * 4);
-          const params = rt.params("softmax_f32", { in: L.f32(x), rows, n, out: y, log });
+          const params = rt.params("softmax_f32", { in: L.f32(x), rows, n, out: y, mode: log });
           rt.load();
           rt.call("softmax_f32", params);
-          const got = rt.f32(y, rows * n), want = softmaxRef(x, rows, n, log === 1);
+          const got = rt.f32(y, rows * n), want = softmaxRef(x, rows, n, log);
           for (let i = 0; i < rows * n; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(4e-7 * Math.max(1, Math.abs(want[i])) * (log ? 1 : 4));
+          if (log === 2) expect(Array.from(got)).toEqual(Array.from(want));
           if (!log) for (let k = 0; k < rows; k++) expect(Math.abs(got.subarray(k * n, (k + 1) * n).reduce((a, v) => a + v, 0) - 1)).toBeLessThan(1e-5);
         }
     });

@@ -20,7 +20,8 @@ import { reduce_f32 } from "./reduce_f32";
 import { pad_f32 } from "./pad_f32";
 import { lrn_f32 } from "./lrn_f32";
 import { transpose_f32 } from "./transpose_f32";
-export const KERNEL_COUNT = 20;
+import { gather_f32 } from "./gather_f32";
+export const KERNEL_COUNT = 21;
 export function dispatch(id: i32, p: usize): void {
   switch (id) {
     case 0: nchw_to_nhwc(p); break;
@@ -43,5 +44,6 @@ export function dispatch(id: i32, p: usize): void {
     case 17: pad_f32(p); break;
     case 18: lrn_f32(p); break;
     case 19: transpose_f32(p); break;
+    case 20: gather_f32(p); break;
   }
 }

@@ -2,12 +2,14 @@
 // (a smooth activation such as SiLU or Tanh, a Sign feeding a float conv, QDQ pairs around float
 // layers, …). The compiler turns the region into a small register program (kernels.json
 // "elementwise_ops"); this kernel runs it on each pixel, one instruction over all C channels at a
-// time. Registers and constants are rows of C floats: register 0 holds the input pixel, constant
+// time. Registers and constants are rows of C floats: registers 0..nsrc−1 hold the pixel of each
+// source (one for a region over one tensor; n for Div/Sub/Max… of n activations of one shape), constant
 // rows hold per-channel (or broadcast scalar) operands. Every operation is float32 as in the ONNX
 // graph; exp/log/tanh/pow/sigmoid use AssemblyScript's musl-derived float32 math (within a few ulp
 // of onnxruntime's, see the e2e tolerance). No allocation.
 import { pi, pu } from "../params";
 import * as OP from "./elementwise_ops";
+import { acosh64, asinh64, atanh64, cosh64, erf64, sinh64 } from "./math64";
 
 @inline function row(v: i32, regs: usize, consts: usize, rowBytes: usize): usize {
   return v >= 0 ? regs + <usize>v * rowBytes : consts + <usize>(-1 - v) * rowBytes;
@@ -58,17 +60,41 @@ function apply(op: i32, d: usize, a: usize, b: usize, c3: usize, n: i32): void {
       case OP.OP_LEAKY_RELU: r = x >= 0 ? x : x * y; break;
       case OP.OP_CLIP: r = min(max(x, y), load<f32>(c3 + o)); break;
       case OP.OP_HARD_SIGMOID: r = max(<f32>0, min(<f32>1, y * x + load<f32>(c3 + o))); break;
+      // MBN_EXT_MATH: a compile-time constant from asconfig.json ("use": MBN_EXT_MATH=0 or 1); the core runtimes drop extended()
+      // @ts-ignore
+      default: if (MBN_EXT_MATH) r = extended(op, x, y);
     }
     store<f32>(d + o, r);
   }
 }
 
+/** The extended opcodes (kernels.json "elementwise_extended"): trigonometric in float32 (musl), hyperbolic and erf in float64 (math64.ts), rounded once. */
+function extended(op: i32, x: f32, y: f32): f32 {
+  switch (op) {
+    case OP.OP_SIN: return Mathf.sin(x);
+    case OP.OP_COS: return Mathf.cos(x);
+    case OP.OP_TAN: return Mathf.tan(x);
+    case OP.OP_ASIN: return Mathf.asin(x);
+    case OP.OP_ACOS: return Mathf.acos(x);
+    case OP.OP_ATAN: return Mathf.atan(x);
+    case OP.OP_SINH: return <f32>sinh64(x);
+    case OP.OP_COSH: return <f32>cosh64(x);
+    case OP.OP_ASINH: return <f32>asinh64(x);
+    case OP.OP_ACOSH: return <f32>acosh64(x);
+    case OP.OP_ATANH: return <f32>atanh64(x);
+    case OP.OP_ERF: return <f32>erf64(x);
+    case OP.OP_XOR: return flag((x != 0) != (y != 0));
+    case OP.OP_FMOD: return x % y; // C fmod: the sign of the dividend (ONNX Mod with fmod = 1)
+  }
+  return NaN;
+}
+
 export function elementwise_f32(p: usize): void {
-  const x = pu(p, 0), npix = pi(p, 1), c = pi(p, 2), out = pu(p, 3), prog = pu(p, 4), n = pi(p, 5);
-  const consts = pu(p, 6), regs = pu(p, 7), result = pi(p, 8);
+  const npix = pi(p, 1), c = pi(p, 2), out = pu(p, 3), prog = pu(p, 4), n = pi(p, 5);
+  const consts = pu(p, 6), regs = pu(p, 7), result = pi(p, 8), srcs = pu(p, 9), nsrc = pi(p, 10);
   const rowBytes = <usize>c << 2;
   for (let pix = 0; pix < npix; pix++) {
-    memory.copy(regs, x + <usize>pix * rowBytes, rowBytes);
+    for (let s = 0; s < nsrc; s++) memory.copy(regs + <usize>s * rowBytes, pu(srcs, s) + <usize>pix * rowBytes, rowBytes);
     for (let i = 0; i < n; i++) {
       const ins = prog + <usize>i * 20;
       apply(

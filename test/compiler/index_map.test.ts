@@ -1,0 +1,130 @@
+// Data movement as index maps and elementwise ops of several activations (issue 12): each small model
+// runs through the bundle, onnxruntime-node and the replica on the same samples (float paths:
+// max|Δ| ≤ 1e-5·max|want|). The index-map derivation itself is checked against hand-written maps and
+// must refuse ops that compute with values (a linear Resize).
+import { describe, expect, it } from "vitest";
+import { compile } from "../../compiler/index.ts";
+import { buildModel, floatTensor, intTensor, type NodeSpec } from "../helpers/onnx_builder.ts";
+import { rnd, runSmall } from "../helpers/small_models.ts";
+import { loadOnnx } from "../../compiler/onnx/load.ts";
+import { indexMapOf, broadcastMap } from "../../compiler/passes/index_map.ts";
+
+async function agree(bytes: Uint8Array, inShape: number[], samples = 3) {
+  const r = await runSmall(bytes, inShape, samples, 7, "imap.onnx");
+  expect(r.got.length).toBe(r.want.length);
+  expect(r.rel).toBeLessThanOrEqual(1e-5);
+  expect(r.replicaRel).toBeLessThanOrEqual(1e-4);
+  return r.res;
+}
+const model = (nodes: NodeSpec[], inShape: number[], outShape: number[], inits: ReturnType<typeof floatTensor>[] = [], opset = 13) =>
+  buildModel({ nodes, inits, input: ["x", inShape], output: ["y", outShape], opset });
+
+describe("index maps", () => {
+  it("are derived from the reference op: DepthToSpace CRD equals the hand-written map", () => {
+    const g = loadOnnx(model([{ op: "DepthToSpace", inputs: ["x"], outputs: ["y"], attrs: { blocksize: 2, mode: "CRD" } }], [1, 8, 2, 3], [1, 2, 4, 6]));
+    const m = indexMapOf(g, g.nodes[0], [1, 8, 2, 3], 0, {});
+    const want: number[] = [];
+    for (let c = 0; c < 2; c++)
+      for (let y = 0; y < 4; y++)
+        for (let x = 0; x < 6; x++) want.push(((c * 4 + (y % 2) * 2 + (x % 2)) * 2 + (y >> 1)) * 3 + (x >> 1));
+    expect(Array.from(m.idx)).toEqual(want);
+  });
+  it("refuse an op that computes with its values (linear Resize), with one line", () => {
+    const g = loadOnnx(model([{ op: "Resize", inputs: ["x", "", "s"], outputs: ["y"], attrs: { mode: "nearest" } }], [1, 2, 3, 3], [1, 2, 6, 6], [floatTensor("s", [4], [1, 1, 2, 2])]));
+    g.nodes[0].attrs.mode = "linear";
+    expect(() => indexMapOf(g, g.nodes[0], [1, 2, 3, 3], 0, { node: "r" })).toThrow(/nearest only|pure data movement/);
+  });
+  it("broadcastMap follows NumPy broadcasting", () => {
+    expect(Array.from(broadcastMap([3, 1], [2, 3, 2]))).toEqual([0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2]);
+  });
+
+  it("PixelShuffle (rank-6 Transpose) and DepthToSpace DCR after a conv, SpaceToDepth before one", async () => {
+    const nodes: NodeSpec[] = [
+      { op: "Conv", inputs: ["x", "w"], outputs: ["c"], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: "Reshape", inputs: ["c", "s6"], outputs: ["r6"] }, { op: "Transpose", inputs: ["r6"], outputs: ["t6"], attrs: { perm: [0, 1, 4, 2, 5, 3] } },
+      { op: "Reshape", inputs: ["t6", "s4"], outputs: ["ps"] },
+      { op: "SpaceToDepth", inputs: ["ps"], outputs: ["sd"], attrs: { blocksize: 2 } },
+      { op: "DepthToSpace", inputs: ["sd"], outputs: ["y"], attrs: { blocksize: 2, mode: "DCR" } },
+    ];
+    const inits = [floatTensor("w", [8, 3, 3, 3], rnd(8 * 27, 1)), intTensor("s6", [6], [1, 2, 2, 2, 4, 5]), intTensor("s4", [4], [1, 2, 8, 10])];
+    const res = await agree(model(nodes, [1, 3, 4, 5], [1, 2, 8, 10], inits as never), [1, 3, 4, 5]);
+    expect(res.plan.steps.filter((s) => s.op === "IndexMap").length).toBe(3);
+  });
+
+  it("Slice, Split (second output), Tile, Gather of constant indices, reflect and edge Pad, nearest Resize", async () => {
+    const nodes: NodeSpec[] = [
+      { op: "Pad", inputs: ["x", "pads"], outputs: ["p"], attrs: { mode: "reflect" } },
+      { op: "Pad", inputs: ["p", "pads"], outputs: ["q"], attrs: { mode: "edge" } },
+      { op: "Split", inputs: ["q", "sp"], outputs: ["a", "b"], attrs: { axis: 1 } },
+      { op: "Slice", inputs: ["b", "st", "en", "ax", "stp"], outputs: ["sl"] },
+      { op: "Tile", inputs: ["sl", "rep"], outputs: ["ti"] },
+      { op: "Gather", inputs: ["ti", "gi"], outputs: ["ga"], attrs: { axis: 3 } },
+      { op: "Resize", inputs: ["ga", "", "sc"], outputs: ["y"], attrs: { mode: "nearest" } },
+    ];
+    const inits = [
+      intTensor("pads", [8], [0, 0, 1, 2, 0, 0, 2, 1]), intTensor("sp", [2], [1, 2]), intTensor("st", [2], [1, 0]), intTensor("en", [2], [6, 5]),
+      intTensor("ax", [2], [2, 3]), intTensor("stp", [2], [2, 1]), intTensor("rep", [4], [1, 2, 1, 1]), intTensor("gi", [3], [4, 0, 2]),
+      floatTensor("sc", [4], [1, 1, 2, 1.5]),
+    ];
+    await agree(model(nodes, [1, 3, 4, 4], [1, 4, 6, 4], inits as never), [1, 3, 4, 4]);
+  });
+
+  it("softmax, log-softmax and hardmax over an axis that is neither the last nor the channels (opset 13)", async () => {
+    for (const op of ["Softmax", "LogSoftmax", "Hardmax"]) {
+      const nodes: NodeSpec[] = [{ op, inputs: ["x"], outputs: ["y"], attrs: { axis: 2 } }];
+      await agree(model(nodes, [1, 3, 4, 5], [1, 3, 4, 5]), [1, 3, 4, 5]);
+    }
+  });
+
+  it("a reduction over axes that are not one run ([0, 2, 3] of MVN's mean)", async () => {
+    const nodes: NodeSpec[] = [{ op: "ReduceMean", inputs: ["x"], outputs: ["y"], attrs: { axes: [1, 3], keepdims: 1 } }];
+    await agree(model(nodes, [1, 3, 4, 5], [1, 1, 4, 1]), [1, 3, 4, 5]);
+  });
+});
+
+describe("elementwise ops of several activations", () => {
+  it("x − mean(x), (x − mean)/√var: Sub and Div of activations with broadcasting (MeanVarianceNormalization expanded)", async () => {
+    const nodes: NodeSpec[] = [
+      { op: "ReduceMean", inputs: ["x"], outputs: ["m"], attrs: { axes: [2, 3], keepdims: 1 } },
+      { op: "Sub", inputs: ["x", "m"], outputs: ["d"] }, { op: "Mul", inputs: ["d", "d"], outputs: ["d2"] },
+      { op: "ReduceMean", inputs: ["d2"], outputs: ["v"], attrs: { axes: [2, 3], keepdims: 1 } },
+      { op: "Add", inputs: ["v", "eps"], outputs: ["ve"] }, { op: "Sqrt", inputs: ["ve"], outputs: ["sd"] },
+      { op: "Div", inputs: ["d", "sd"], outputs: ["y"] },
+    ];
+    const res = await agree(model(nodes, [1, 3, 4, 5], [1, 3, 4, 5], [floatTensor("eps", [], [1e-5])]), [1, 3, 4, 5]);
+    expect(res.plan.steps.some((s) => s.op === "Elementwise" && s.srcs.length === 1)).toBe(true);
+  });
+
+  it("Max, Min and Mean of three activations; Where of activations; Sin, Erf (GELU), Shrink, Mod", async () => {
+    const nodes: NodeSpec[] = [
+      { op: "Sin", inputs: ["x"], outputs: ["s"] }, { op: "Erf", inputs: ["x"], outputs: ["e"] }, { op: "Relu", inputs: ["x"], outputs: ["r"] },
+      { op: "Max", inputs: ["s", "e", "r"], outputs: ["mx"] }, { op: "Min", inputs: ["s", "e", "r"], outputs: ["mn"] }, { op: "Mean", inputs: ["s", "e", "r"], outputs: ["me"] },
+      { op: "Greater", inputs: ["mx", "me"], outputs: ["g"] }, { op: "Where", inputs: ["g", "mn", "me"], outputs: ["w"] },
+      { op: "Shrink", inputs: ["w"], outputs: ["sh"], attrs: { lambd: { f: 0.1 }, bias: { f: 0.05 } } },
+      { op: "Mod", inputs: ["sh", "k"], outputs: ["y"], attrs: { fmod: 1 } },
+    ];
+    await agree(model(nodes, [1, 4, 3, 3], [1, 4, 3, 3], [floatTensor("k", [], [0.3])]), [1, 4, 3, 3]);
+  });
+
+  it("a fixed batch of 3 compiled whole runs elementwise rows in ONNX order (logsoftmax expanded over axis 0)", async () => {
+    const nodes: NodeSpec[] = [
+      { op: "ReduceMax", inputs: ["x"], outputs: ["m"], attrs: { axes: [0], keepdims: 1 } }, { op: "Sub", inputs: ["x", "m"], outputs: ["d"] },
+      { op: "Exp", inputs: ["d"], outputs: ["e"] }, { op: "ReduceSum", inputs: ["e", "ax"], outputs: ["s"], attrs: { keepdims: 1 } },
+      { op: "Log", inputs: ["s"], outputs: ["l"] }, { op: "Sub", inputs: ["d", "l"], outputs: ["y"] },
+    ];
+    await agree(model(nodes, [3, 4, 5], [3, 4, 5], [intTensor("ax", [1], [0]) as never]), [3, 4, 5], 3);
+  });
+
+  it("an elementwise op of activations that do not broadcast is refused with one line", () => {
+    const nodes: NodeSpec[] = [
+      { op: "ReduceMean", inputs: ["x"], outputs: ["m"], attrs: { axes: [3], keepdims: 0 } }, { op: "Sub", inputs: ["x", "m"], outputs: ["y"] },
+    ];
+    let line = "";
+    try {
+      compile(model(nodes, [1, 3, 4, 5], [1, 3, 4, 5]), { file: "b.onnx" });
+    } catch (e) {
+      line = (e as { line(): string }).line();
+    }
+    expect(line).toBe("b.onnx: node 'Sub_1' (Sub): shapes [1,3,4,5], [1,3,4] do not broadcast");
+  });
+});
