@@ -5,13 +5,21 @@
 
 export interface Box { x: number; y: number; w: number; h: number }
 
-/** Width per character / font size: above the average advance of sans-serif lower case and digits
- * (≈ 0.5–0.55), so the estimated box contains the drawn text. */
-export const CHAR_W = 0.62;
+/** Advance width / font size of a character, at or above DejaVu Sans's (the widest common default
+ * sans-serif; Arial/Helvetica/Liberation are narrower), so the estimated box contains the drawn text. */
+export function charWidth(c: string): number {
+  if ("mwMW@%".includes(c)) return 1.0;
+  if (c >= "A" && c <= "Z") return 0.8;
+  if ("ijl.,:;|!'".includes(c)) return 0.34;
+  if ("ftr()[] ".includes(c)) return 0.46;
+  return 0.66; // other lower case, digits, _ - ×
+}
+/** The estimated width of `text` at `fontSize`. */
+export const textWidth = (text: string, fontSize: number) => [...text].reduce((p, c) => p + charWidth(c), 0) * fontSize;
 
 /** The box of `text` drawn with its baseline-left (or baseline-middle/end) at (x, y). */
 export function textBox(text: string, x: number, y: number, fontSize: number, anchor: "start" | "middle" | "end" = "start"): Box {
-  const w = text.length * fontSize * CHAR_W, h = fontSize * 1.15;
+  const w = textWidth(text, fontSize), h = fontSize * 1.15;
   const left = anchor === "start" ? x : anchor === "middle" ? x - w / 2 : x - w;
   return { x: left, y: y - fontSize * 0.92, w, h };
 }
@@ -35,7 +43,7 @@ export function placeLabels(anchors: Anchor[], bounds: Box, fontSize: number, ob
   const taken: Box[] = [...obstacles, ...markers];
   const out: Placed[] = [];
   for (const a of anchors) {
-    const w = a.label.length * fontSize * CHAR_W, h = fontSize * 1.15;
+    const w = textWidth(a.label, fontSize), h = fontSize * 1.15;
     let best: Placed | undefined;
     for (const gap of [3, 10, 20, 34, 52, 76, 104]) {
       for (const [dx, dy] of DIRS) {
