@@ -45,7 +45,8 @@ const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 const t = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { cwd: root, stdio: "inherit" });
 if (t.status !== 0) fail(`tsc -p tsconfig.build.json failed (exit ${t.status})`);
 
-for (const a of ASSETS) cpSync(join(root, a), join(dist, a), { recursive: true });
+// (a TypeScript file among them is a development script, e.g. hosts/wasm2c/bench_native.ts: left out)
+for (const a of ASSETS) cpSync(join(root, a), join(dist, a), { recursive: true, filter: (f) => !f.endsWith(".ts") });
 
 // The device page's browser script (mbn bench --serve), bundled now by the page's own function
 // (harness/bench/device_page.ts, through tsx and esbuild, both dev-only) so that the package needs
