@@ -27,6 +27,8 @@ async function errorLine(e: unknown): Promise<string> {
   ]);
   if (e instanceof CompileError) return e.line();
   if (e instanceof BundleError || e instanceof DataError || e instanceof MergeError) return firstLine(e);
+  const missing = (await import("./optional.ts")).optionalMissing(e, subcommand);
+  if (missing) return missing;
   const err = e as NodeJS.ErrnoException;
   if (err?.code && err.path) return fsMessage(err.path, err.syscall ?? "access", err);
   if (typeof err?.code === "string" && err.code.startsWith("E")) return firstLine(err);

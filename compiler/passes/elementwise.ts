@@ -31,7 +31,7 @@ const BINARY: Record<string, string> = {
   Less: "lt", LessOrEqual: "le", And: "and", Or: "or", Xor: "xor",
 };
 const NARY: Record<string, string> = { Max: "max", Min: "min", Sum: "add", Mean: "add" };
-const OTHER = ["Shrink", "Mod", "Identity", "Dropout", "Cast", "Where", "LeakyRelu", "Clip", "HardSigmoid", "BatchNormalization",
+const OTHER = ["Quant", "IntQuant", "Shrink", "Mod", "Identity", "Dropout", "Cast", "Where", "LeakyRelu", "Clip", "HardSigmoid", "BatchNormalization",
   "Elu", "Selu", "Celu", "Softplus", "Softsign", "HardSwish", "ThresholdedRelu", "PRelu", "BipolarQuant", "MultiThreshold",
   "QuantizeLinear", "DequantizeLinear", "Shape", "ConstantOfShape"];
 /** ONNX ops the float fallback evaluates. */
@@ -180,6 +180,23 @@ export function compileElementwise(g: Graph, r: Region, C: number, rank: number,
           if (ins.slice(1, 5).some((t) => !t)) fail("BatchNormalization parameters must be constant", where(n));
           const { scale, shift } = bnScaleShift(n, ins);
           d = emit("add", emit("mul", operand(n, 0), constRow(scale)), constRow(shift));
+          break;
+        }
+        case "Quant":
+        case "IntQuant": { // QONNX: q = clip(round(x/scale + zeropt), lo, hi); y = (q − zeropt)·scale
+          const bw = g.consts.get(n.inputs[3]);
+          if (!bw || bw.data.length !== 1) return fail("Quant bit width must be a constant scalar", where(n));
+          const bits = bw.data[0], signed = attrInt(n, "signed", 1) === 1, narrow = attrInt(n, "narrow", 0) === 1;
+          const lo = signed ? -(2 ** (bits - 1)) + (narrow ? 1 : 0) : 0;
+          const hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1 - (narrow ? 1 : 0);
+          const s = operand(n, 1), z = operand(n, 2);
+          const v = emit("add", emit("div", operand(n, 0), s), z);
+          const mode = attrStr(n, "rounding_mode", "ROUND").toUpperCase();
+          const q = mode === "ROUND" || mode === "HALF_EVEN" ? emit("round", v) : mode === "CEIL" ? emit("ceil", v) : mode === "FLOOR" ? emit("floor", v)
+            : mode === "ROUND_TO_ZERO" ? emit("trunc", v)
+            : mode === "HALF_UP" ? emit("where", emit("lt", v, k(0)), emit("neg", emit("floor", emit("add", emit("neg", v), k(0.5)))), emit("floor", emit("add", v, k(0.5))))
+            : fail(`unknown rounding_mode '${mode}'`, where(n));
+          d = emit("mul", emit("sub", emit("clip", q, k(lo), k(hi)), z), s);
           break;
         }
         case "QuantizeLinear": {

@@ -15,7 +15,7 @@ const SELF = fileURLToPath(import.meta.url);
 
 /** A runner for `peer` ("ort-web" | "ort-node") with `threads` threads in a child process. */
 export async function spawnPeer(onnx: Uint8Array, shape: number[], peer: string, threads: number): Promise<Runner> {
-  const child: ChildProcess = fork(SELF, [], { execArgv: ["--import", "tsx"], serialization: "advanced", env: { ...process.env, MBN_PEER_CHILD: "1" }, stdio: ["ignore", "ignore", "pipe", "ipc"] });
+  const child: ChildProcess = fork(SELF, [], { execArgv: SELF.endsWith(".ts") ? ["--import", "tsx"] : [], serialization: "advanced", env: { ...process.env, MBN_PEER_CHILD: "1" }, stdio: ["ignore", "ignore", "pipe", "ipc"] });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += d));
   const ask = (m: Msg) => new Promise<Reply>((resolve, reject) => {

@@ -9,14 +9,18 @@ import { compile, CompileError } from "../../compiler/index.ts";
 import { BundleError, loadBundle } from "../../runtime/host/loader.ts";
 import { readNpy } from "../../harness/data/npy.ts";
 import { rng } from "../../harness/rng.ts";
-import { checkOutput, graphIo, readTensorPb, type Outcome, type Tensor, type TestSpec, type TestResult } from "./common.ts";
+import { expandQonnx } from "./qonnx_oracle.ts";
+import { ATOL, checkOutput, graphIo, RTOL, readTensorPb, type Outcome, type Tensor, type TestSpec, type TestResult } from "./common.ts";
 
 const repo = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const send = (m: unknown) => process.send!(m);
 const firstLine = (s: string) => s.split("\n")[0];
 
 interface Verdict { outcome: Outcome; detail: string; group?: string }
-interface Oracle { sets: { input: Tensor; want: Tensor }[]; unavailable?: string }
+interface Oracle { sets: { input: Tensor; want: Tensor; ties?: [Float32Array, Float32Array] }[]; unavailable?: string; note?: string }
+
+/** Rounding steps of the expanded QONNX quantizers moved by ±TIE_SHIFT (a fraction of one level). */
+const TIE_SHIFT = 1e-4;
 
 /** Where an unexpected exception came from: the first stack frame, with paths relative to the repo. */
 function describe(e: unknown): string {
@@ -66,26 +70,42 @@ async function oracle(t: TestSpec, bytes: Uint8Array): Promise<Oracle> {
   if (io.inputs.length !== 1) return { sets: [], unavailable: `the model has ${io.inputs.length} graph inputs` };
   const dims = io.inputs[0].dims.map((v) => v ?? 1);
   const ort = await import("onnxruntime-node");
-  let session;
+  type Session = Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+  let session: Session, tieSessions: [Session, Session] | undefined;
+  const opts = { logSeverityLevel: 3 as const, intraOpNumThreads: 1, interOpNumThreads: 1 };
   try {
-    session = await ort.InferenceSession.create(t.model, { logSeverityLevel: 3, intraOpNumThreads: 1, interOpNumThreads: 1 });
+    session = await ort.InferenceSession.create(t.model, opts);
   } catch (e) {
-    return { sets: [], unavailable: `onnxruntime cannot run it: ${firstLine(String((e as Error).message ?? e)).slice(0, 200)}` };
+    // QONNX quantizers: onnxruntime on the model with them expanded into standard ops (qonnx_oracle.ts)
+    const x = expandQonnx(readFileSync(t.model));
+    try {
+      if ("unavailable" in x) throw new Error(x.unavailable);
+      session = await ort.InferenceSession.create(x.bytes, opts);
+      const up = expandQonnx(readFileSync(t.model), TIE_SHIFT), down = expandQonnx(readFileSync(t.model), -TIE_SHIFT);
+      if ("bytes" in up && "bytes" in down) tieSessions = [await ort.InferenceSession.create(up.bytes, opts), await ort.InferenceSession.create(down.bytes, opts)];
+    } catch (e2) {
+      return { sets: [], unavailable: `onnxruntime cannot run it: ${firstLine(String((e as Error).message ?? e)).slice(0, 200)} (QONNX expansion: ${firstLine(String((e2 as Error).message)).slice(0, 120)})` };
+    }
   }
   const sets = [];
   try {
     for (let s = 1; s <= d.samples; s++) {
       const input = uniform(dims, s);
-      const out = await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", input.data, dims) });
-      const y = out[session.outputNames[0]];
-      sets.push({ input, want: { dims: y.dims.map(Number), data: Float32Array.from(y.data as ArrayLike<number>, Number) } });
+      const run = async (sess: Session) => {
+        const y = (await sess.run({ [sess.inputNames[0]]: new ort.Tensor("float32", input.data, dims) }))[sess.outputNames[0]];
+        return { dims: y.dims.map(Number), data: Float32Array.from(y.data as ArrayLike<number>, Number) };
+      };
+      const want = await run(session);
+      const ties = tieSessions ? [(await run(tieSessions[0])).data, (await run(tieSessions[1])).data] as [Float32Array, Float32Array] : undefined;
+      sets.push({ input, want, ties });
     }
   } catch (e) {
     return { sets: [], unavailable: `onnxruntime failed to run it: ${firstLine(String((e as Error).message ?? e)).slice(0, 200)}` };
   } finally {
     await session.release();
+    for (const s of tieSessions ?? []) await s.release();
   }
-  return { sets };
+  return { sets, note: tieSessions ? "onnxruntime on the QONNX quantizers expanded into ONNX ops (conformance/qonnx_oracle.ts)" : undefined };
 }
 
 async function verdict(t: TestSpec): Promise<Verdict> {
@@ -128,7 +148,8 @@ async function verdict(t: TestSpec): Promise<Verdict> {
   const inShape = `[${bundle.info.input.shape.join(",")}]`;
   const batch = bundle.batch ?? 1; // samples per mbn_run (a fixed batch N runs N at a time)
   // Without an oracle, still run the bundle once (a crash or a non-zero mbn_run is still a crash).
-  const sets = ref.sets.length ? ref.sets : [{ input: uniform([bundle.inputLength * batch], 1), want: undefined }];
+  const sets: { input: Tensor; want?: Tensor; ties?: [Float32Array, Float32Array] }[] = ref.sets.length ? ref.sets : [{ input: uniform([bundle.inputLength * batch], 1), want: undefined }];
+  const tieNotes: string[] = [], levelFlips: string[] = [];
   for (const [i, s] of sets.entries()) {
     const x = s.input.data;
     if (x.length % (bundle.inputLength * batch)) {
@@ -141,11 +162,33 @@ async function verdict(t: TestSpec): Promise<Verdict> {
       return { outcome: "crash", detail: `set ${i}: bundle.run threw ${describe(e)}` };
     }
     if (!s.want) continue;
-    const bad = checkOutput(got, bundle.info.output.shape, bundle.outputLength, x.length / bundle.inputLength, s.want);
+    let bad = checkOutput(got, bundle.info.output.shape, bundle.outputLength, x.length / bundle.inputLength, s.want);
+    if (bad && s.ties) {
+      // values off by a rounding decision: accepted only where onnxruntime itself, with the quantizers'
+      // rounding steps moved by ±TIE_SHIFT of a level, brackets the bundle's value
+      const [a, b] = s.ties;
+      const inside = Float32Array.from(got, (g, j) => {
+        const lo = Math.min(a[j], b[j], s.want!.data[j]), hi = Math.max(a[j], b[j], s.want!.data[j]);
+        return g >= lo - 1e-6 && g <= hi + 1e-6 ? s.want!.data[j] : g;
+      });
+      const flips = got.reduce((c, g, j) => c + (inside[j] !== g ? 1 : 0), 0);
+      bad = checkOutput(inside, bundle.info.output.shape, bundle.outputLength, x.length / bundle.inputLength, s.want);
+      if (!bad && flips) tieNotes.push(`set ${i}: ${flips} value(s) at quantizer rounding ties (onnxruntime with rounding moved ±${TIE_SHIFT} of a level gives them)`);
+      // what is left: whole output levels flipped by an earlier quantizer's tie (a cascade the ±shift
+      // runs do not reproduce). Not a pass: reported as unverified with the count, never excused silently.
+      const diffs = Array.from(inside, (g, j) => Math.abs(g - s.want!.data[j])).filter((d, j) => d > ATOL + RTOL * Math.abs(s.want!.data[j]));
+      const q = Math.min(...diffs);
+      if (bad && diffs.length <= Math.max(1, got.length * 1e-3) && diffs.every((d) => Math.abs(d / q - Math.round(d / q)) < 1e-3 && Math.round(d / q) === 1)) {
+        levelFlips.push(`set ${i}: ${diffs.length}/${got.length} values one output level (${q.toPrecision(4)}) from onnxruntime's`);
+        bad = null;
+      }
+    }
     if (bad) return { outcome: "wrong", detail: `set ${i}: ${bad} [bundle input ${inShape}, batch ${batch}, ${x.length / bundle.inputLength} sample(s) of ${bundle.inputLength} values for the set's [${s.input.dims.join(",")}]]` };
   }
   if (ref.unavailable) return { outcome: "unverified", detail: `compiled and ran, but no expected output: ${ref.unavailable}` };
-  return { outcome: "pass", detail: `${sets.length} set(s), input ${inShape}, output [${bundle.info.output.shape.join(",")}]` };
+  if (levelFlips.length) return { outcome: "unverified", detail: `quantizer ties: ${levelFlips.join("; ")} (float summation order moves values across an intermediate rounding step; the rest matches ${ref.note ?? "the oracle"})` };
+  const extra = [ref.note, ...tieNotes].filter(Boolean).join("; ");
+  return { outcome: "pass", detail: `${sets.length} set(s), input ${inShape}, output [${bundle.info.output.shape.join(",")}]${extra ? `; ${extra}` : ""}` };
 }
 
 process.on("disconnect", () => process.exit(0)); // the runner is gone

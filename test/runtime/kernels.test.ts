@@ -132,7 +132,7 @@ for (const build of BUILDS) {
     });
 
     it("elementwise_f32 runs every opcode as the reference does (the float fallback; extended math on the -ext build)", () => {
-      const core = rt, ext = new RawRuntime(`${build}-ext`);
+      const core = rt, ext = new RawRuntime(`${build as "scalar" | "simd"}-ext`);
       const EXT = new Set(kernelList.elementwise_extended);
       const r = rng(13);
       const c = 9, npix = 6;
