@@ -79,12 +79,14 @@ export async function attackCommand(file: string, o: AttackOpts): Promise<Attack
   else {
     const what = o.shard ? `shard ${o.shard} (${subset.n} of ${runN} samples) of` : `${record.n}`;
     console.log(`${o.attack} ε=${eps} on ${what} ${record.dataset} images: natural ${(record.natural_acc * 100).toFixed(2)}%, adversarial ${(record.adversarial_acc * 100).toFixed(2)}% (${record.seconds.toFixed(1)} s)`);
+    if (record.time_split) console.log(`compute time${o.workers > 1 ? ` (all ${o.workers} workers)` : ""}: replica passes ${record.time_split.replica_s.toFixed(1)} s, bundle forward passes ${record.time_split.bundle_s.toFixed(1)} s`);
     if (record.replica_agreement !== undefined) console.log(`replica agrees with the bundle on ${(record.replica_agreement * 100).toFixed(1)}% of clean inputs`);
     if (record.gradient) console.log(`input gradient L1: mean ${record.gradient.mean_l1.toExponential(2)}, zero on ${(record.gradient.zero_fraction * 100).toFixed(1)}% of samples${record.gradient.masking_suspected ? " — GRADIENT MASKING SUSPECTED" : ""}`);
     if (ensemble) {
       const r = record as AutoAttackRecord;
       for (const st of r.stages)
-        console.log(`  ${st.attack.padEnd(8)} on ${String(st.attacked).padStart(5)} samples: robust ${(st.robust_acc * 100).toFixed(2)}% after it (${st.broken} broken, ${st.mean_queries.toFixed(1)} queries/sample, ${st.seconds.toFixed(1)} s)`);
+        console.log(`  ${st.attack.padEnd(8)} on ${String(st.attacked).padStart(5)} samples: robust ${(st.robust_acc * 100).toFixed(2)}% after it (${st.broken} broken, ${st.mean_queries.toFixed(1)} queries/sample, ${st.seconds.toFixed(1)} s` +
+          `${st.replica_seconds !== undefined ? `; compute: replica ${st.replica_seconds.toFixed(1)} s, bundle ${st.bundle_seconds!.toFixed(1)} s` : ""})`);
       console.log(r.checks.reliable ? "reliability checks: none fired" : r.checks.warnings.map((w) => `WARNING: ${w}`).join("\n"));
     }
   }

@@ -16,11 +16,12 @@
 // *bundle* decides: its logits give the loss that drives the schedule and its argmax decides success;
 // a sample that the bundle misclassifies keeps that input and leaves the batch (no more work for it).
 import type { Attack, AttackContext, AttackParams, AttackResult } from "./types.ts";
-import { project, rng as makeRng } from "./types.ts";
+import { project, rng as makeRng, timedReplica } from "./types.ts";
 import type { Replica } from "../replica/replica.ts";
 import type { AttackRecord } from "./evaluate.ts";
 // tf only when a gradient is taken: the registry (index.ts) is loaded by the CLI at start-up
 import type { Tensor } from "../replica/tf.ts";
+import { GROUP_ROWS, runInSequence, type Outcome, type RowResult } from "./run_groups.ts";
 
 const RHO = 0.75, ALPHA = 0.75;
 
@@ -104,19 +105,20 @@ async function dlrTargetedGradient(replica: Replica, x: Float32Array, y: ArrayLi
   });
 }
 
-/** One APGD run on the samples `idx` (indices into x / y) that are not done yet; updates best/done/queries. */
-async function singleRun(ctx: AttackContext, x: Float32Array, y: Int32Array, idx: number[], kind: "ce" | "dlr-t", targetRank: number, run: number,
-  out: { best: Float32Array; done: Uint8Array; queries: Int32Array }): Promise<void> {
+/** One APGD run per row (sample `i`, target rank `t`, random stream `run`); per row: success, the adversarial input, queries. */
+async function singleRun(ctx: AttackContext, x: Float32Array, y: Int32Array, rows: { i: number; t: number; run: number }[], kind: "ce" | "dlr-t"): Promise<RowResult> {
+  const idx = rows.map((r) => r.i);
   const { bundle, replica, params } = ctx;
   if (!replica) throw new Error("APGD needs the replica");
   const per = x.length / y.length, eps = params.eps, steps = Math.max(1, params.steps);
   const m = idx.length;
+  const res: RowResult = { adv: new Float32Array(m * per), success: new Uint8Array(m), queries: new Int32Array(m) };
   const xs = new Float32Array(m * per), ys = Int32Array.from(idx, (i) => y[i]);
   idx.forEach((i, k) => xs.set(x.subarray(i * per, (i + 1) * per), k * per));
   // random start: uniform in [−1, 1]^d, rescaled so that max |t| = 1, times ε; projected on the ball ∩ [0, 1]
   const cur = xs.slice();
   for (let k = 0; k < m; k++) {
-    const rng = sampleRng(params.seed, xs.subarray(k * per, (k + 1) * per), run);
+    const rng = sampleRng(params.seed, xs.subarray(k * per, (k + 1) * per), rows[k].run);
     const t = new Float64Array(per);
     let mx = 0;
     for (let j = 0; j < per; j++) mx = Math.max(mx, Math.abs((t[j] = 2 * rng() - 1)));
@@ -145,7 +147,7 @@ async function singleRun(ctx: AttackContext, x: Float32Array, y: Int32Array, idx
       ks.forEach((k, a) => {
         const row = logits.subarray(a * C, (a + 1) * C);
         const order = Array.from({ length: C }, (_, j) => j).sort((p, q) => row[q] - row[p] || p - q);
-        targets[k] = order[Math.min(targetRank, C) - 1];
+        targets[k] = order[Math.min(rows[k].t, C) - 1];
       });
     const yk = Int32Array.from(ks, (k) => ys[k]);
     const loss = lossRows(logits, yk, kind === "ce" ? { kind } : { kind, targets: Int32Array.from(ks, (k) => targets[k]) }, ks.length);
@@ -153,14 +155,13 @@ async function singleRun(ctx: AttackContext, x: Float32Array, y: Int32Array, idx
     lossHist.push(hist);
     const still: number[] = [];
     ks.forEach((k, a) => {
-      const i = idx[k];
-      out.queries[i]++;
+      res.queries[k]++;
       let arg = 0;
       for (let j = 1; j < C; j++) if (logits[a * C + j] > logits[a * C + arg]) arg = j;
       if (arg !== ys[k]) {
-        out.done[i] = 1;
+        res.success[k] = 1;
         live[k] = 0;
-        out.best.set(cur.subarray(k * per, (k + 1) * per), i * per);
+        res.adv.set(cur.subarray(k * per, (k + 1) * per), k * per);
         return;
       }
       hist[k] = loss[a];
@@ -170,7 +171,7 @@ async function singleRun(ctx: AttackContext, x: Float32Array, y: Int32Array, idx
     const gx = new Float32Array(still.length * per);
     still.forEach((k, a) => gx.set(cur.subarray(k * per, (k + 1) * per), a * per));
     const gy = Int32Array.from(still, (k) => ys[k]);
-    const g = kind === "ce" ? (await replica.gradient(gx, gy)).grad : await dlrTargetedGradient(replica, gx, gy, Int32Array.from(still, (k) => targets[k]));
+    const g = await timedReplica(ctx.timing, async () => kind === "ce" ? (await replica.gradient(gx, gy)).grad : await dlrTargetedGradient(replica, gx, gy, Int32Array.from(still, (k) => targets[k])));
     const l1 = new Float32Array(still.length);
     still.forEach((k, a) => {
       let s = 0;
@@ -223,21 +224,22 @@ async function singleRun(ctx: AttackContext, x: Float32Array, y: Int32Array, idx
       counter = 0;
     }
   }
+  return res;
 }
 
 async function apgdRun(ctx: AttackContext, x: Float32Array, y: Int32Array, kind: "ce" | "dlr-t"): Promise<AttackResult> {
   const n = y.length;
-  const out = { best: x.slice(), done: new Uint8Array(n), queries: new Int32Array(n) };
-  const todo = () => Array.from({ length: n }, (_, i) => i).filter((i) => !out.done[i]);
-  const restarts = Math.max(1, ctx.params.restarts);
-  if (kind === "ce") {
-    for (let r = 0; r < restarts && todo().length; r++) await singleRun(ctx, x, y, todo(), kind, 0, r, out);
-  } else {
+  const out: Outcome = { best: x.slice(), done: new Uint8Array(n), queries: new Int32Array(n) };
+  const restarts = Math.max(1, ctx.params.restarts), per = x.length / n;
+  // the published sequence: restarts (CE), or targets ranked 2…k+1 × restarts (T); stream ids as before
+  const seq: { t: number; run: number }[] = [];
+  if (kind === "ce") for (let r = 0; r < restarts; r++) seq.push({ t: 0, run: r });
+  else {
     const classes = ctx.bundle.outputLength;
     const k = Math.min(ctx.params.targets ?? defaultTargets(classes), classes - 1);
-    for (let t = 2; t <= k + 1 && todo().length; t++)
-      for (let r = 0; r < restarts && todo().length; r++) await singleRun(ctx, x, y, todo(), kind, t, 100 * t + r, out);
+    for (let t = 2; t <= k + 1; t++) for (let r = 0; r < restarts; r++) seq.push({ t, run: 100 * t + r });
   }
+  await runInSequence(seq.length, per, out, ctx.params.groupRows ?? GROUP_ROWS, (rows) => singleRun(ctx, x, y, rows.map(({ i, run }) => ({ i, ...seq[run] })), kind));
   return { xadv: out.best, queries: out.queries };
 }
 

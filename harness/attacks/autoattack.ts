@@ -113,6 +113,7 @@ export async function evaluateAutoAttack(o: AutoAttackOptions): Promise<{ record
       stages.push({
         attack, attacked: Math.round(rec.natural_acc * rec.n), robust_acc: still.length / n, broken, mean_queries: rec.mean_queries,
         seconds: (performance.now() - ts) / 1000,
+        ...(rec.time_split ? { replica_seconds: rec.time_split.replica_s, bundle_seconds: rec.time_split.bundle_s } : {}),
         ...(attack !== "square" ? { steps: params.steps } : {}), ...(described.targets !== undefined ? { targets: described.targets } : {}),
         ...(attack === "square" ? { queries: params.queries } : {}), ...(rec.gradient ? { gradient: rec.gradient } : {}),
       });
@@ -156,6 +157,7 @@ export async function evaluateAutoAttack(o: AutoAttackOptions): Promise<{ record
     queries: sq ? params.queries : 0, mean_queries: totalQueries / Math.max(1, attacked),
     natural_acc: attacked / Math.max(1, n), adversarial_acc: adversarialAcc, per_sample_success: success, per_sample_robust: robust,
     gradient, seconds: (performance.now() - t0) / 1000, date: new Date().toISOString(),
+    time_split: { replica_s: stages.reduce((p, s) => p + (s.replica_seconds ?? 0), 0), bundle_s: stages.reduce((p, s) => p + (s.bundle_seconds ?? 0), 0) },
     ...(apgdT?.targets !== undefined ? { targets: apgdT.targets } : {}),
     stages, per_sample_broken_by: brokenBy, checks,
   };

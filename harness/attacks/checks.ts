@@ -17,6 +17,9 @@ export interface StageSummary {
   broken: number; // samples this stage broke
   mean_queries: number; // per attacked sample (gradient stages: bundle evaluations = iterations + start points)
   seconds: number;
+  /** of `seconds`: in the replica's passes, in the bundle's forward passes (the rest: the attack's own work, workers' start-up) */
+  replica_seconds?: number;
+  bundle_seconds?: number;
   steps?: number;
   targets?: number;
   queries?: number;

@@ -9,7 +9,7 @@ import type { Bundle } from "../../runtime/host/loader.ts";
 import type { Dataset } from "../data/datasets.ts";
 import { Replica } from "../replica/replica.ts";
 import { ATTACKS, type AttackParams } from "./index.ts";
-import { argmaxRows, rng as makeRng } from "./types.ts";
+import { argmaxRows, rng as makeRng, timedBundle, type Timing } from "./types.ts";
 
 export interface AttackRecord {
   model: string;
@@ -33,6 +33,8 @@ export interface AttackRecord {
   replica_agreement?: number; // clean argmax agreement replica vs bundle
   gradient?: { mean_l1: number; median_l1: number; zero_fraction: number; masking_suspected: boolean };
   seconds: number;
+  /** compute seconds in the replica's passes (gradients, the clean agreement pass) and in the bundle's forward passes */
+  time_split?: { replica_s: number; bundle_s: number };
   bundle_sha256: string;
   machine: string;
   date: string;
@@ -57,13 +59,16 @@ export async function evaluateAttack(o: EvaluateOptions): Promise<{ record: Atta
   const t0 = performance.now();
   const attack = ATTACKS[o.attack];
   if (!attack) throw new Error(`unknown attack '${o.attack}' (${Object.keys(ATTACKS).join(", ")})`);
-  const { bundle, data, params } = o;
+  const { data, params } = o;
+  const timing: Timing = { replica: 0, bundle: 0 };
+  const bundle = timedBundle(o.bundle, timing);
   const n = data.n, per = bundle.inputLength;
   const natural = argmaxRows(bundle.run(data.x), n);
   const correct = Uint8Array.from(natural, (p, i) => (p === data.y[i] ? 1 : 0));
   const replica = attack.needsGradient ? await Replica.build(o.plan) : undefined;
   let replicaAgreement: number | undefined;
   if (replica) {
+    const t0 = performance.now();
     let agree = 0;
     for (let i = 0; i < n; i += o.batch) {
       const m = Math.min(o.batch, n - i);
@@ -71,6 +76,7 @@ export async function evaluateAttack(o: EvaluateOptions): Promise<{ record: Atta
       for (let j = 0; j < m; j++) if (p[j] === natural[i + j]) agree++;
     }
     replicaAgreement = agree / Math.max(1, n);
+    timing.replica += performance.now() - t0;
   }
   const l1s: number[] = [];
   const xadv = data.x.slice();
@@ -83,7 +89,7 @@ export async function evaluateAttack(o: EvaluateOptions): Promise<{ record: Atta
       const x = new Float32Array(idx.length * per);
       idx.forEach((i, k) => x.set(data.x.subarray(i * per, (i + 1) * per), k * per));
       const y = Int32Array.from(idx, (i) => data.y[i]);
-      const res = await attack.run({ bundle, replica, params, rng, onGradient: (l1) => l1s.push(...l1) }, x, y);
+      const res = await attack.run({ bundle, replica, params, rng, onGradient: (l1) => l1s.push(...l1), timing }, x, y);
       const pred = argmaxRows(bundle.run(res.xadv), idx.length);
       idx.forEach((i, k) => {
         queries[i] = res.queries[k];
@@ -109,7 +115,7 @@ export async function evaluateAttack(o: EvaluateOptions): Promise<{ record: Atta
       mean_l1: l1s.reduce((a, b) => a + b, 0) / l1s.length, median_l1: sortedL1[sortedL1.length >> 1], zero_fraction: zero,
       masking_suspected: zero > 0.2 || sortedL1[sortedL1.length >> 1] < 1e-8,
     } : undefined,
-    seconds: (performance.now() - t0) / 1000,
+    seconds: (performance.now() - t0) / 1000, time_split: { replica_s: timing.replica / 1000, bundle_s: timing.bundle / 1000 },
     bundle_sha256: createHash("sha256").update(o.wasm).digest("hex"),
     machine: `${hostname()} ${cpus()[0]?.model ?? "cpu"} ×${cpus().length}`, date: new Date().toISOString(), shard: o.shard,
   };

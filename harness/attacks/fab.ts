@@ -17,6 +17,8 @@ import type { Replica } from "../replica/replica.ts";
 import type { Tensor } from "../replica/tf.ts";
 import type { AttackRecord } from "./evaluate.ts";
 import { defaultTargets, sampleRng } from "./apgd.ts";
+import { timedReplica } from "./types.ts";
+import { GROUP_ROWS, runInSequence, type Outcome, type RowResult } from "./run_groups.ts";
 
 /** FAB's published constants (AutoAttack's FABAttack defaults). */
 export const FAB_ALPHA_MAX = 0.1, FAB_ETA = 1.05, FAB_BETA = 0.9;
@@ -99,18 +101,20 @@ const linf = (a: ArrayLike<number>, b: ArrayLike<number>, o: number, per: number
   return m;
 };
 
-/** One FAB run toward target `tgt` on the samples `idx` not broken yet; updates best/done/queries. */
-async function singleRun(ctx: AttackContext, x: Float32Array, y: Int32Array, tgt: Int32Array, idx: number[], run: number,
-  out: { best: Float32Array; done: Uint8Array; queries: Int32Array }): Promise<void> {
+/** One FAB run per row (sample `i`, target class `target`, restart `r`); per row: success, the adversarial input, queries. */
+async function singleRun(ctx: AttackContext, x: Float32Array, y: Int32Array, rows: { i: number; target: number; r: number }[]): Promise<RowResult> {
   const { bundle, replica, params } = ctx;
   if (!replica) throw new Error("FAB needs the replica");
+  const idx = rows.map((r) => r.i);
   const per = x.length / y.length, eps = params.eps, steps = Math.max(1, params.steps), m = idx.length;
-  const x0 = new Float32Array(m * per), ys = Int32Array.from(idx, (i) => y[i]), ts = Int32Array.from(idx, (i) => tgt[i]);
+  const out: RowResult = { adv: new Float32Array(m * per), success: new Uint8Array(m), queries: new Int32Array(m) };
+  const x0 = new Float32Array(m * per), ys = Int32Array.from(idx, (i) => y[i]), ts = Int32Array.from(rows, (r) => r.target);
   idx.forEach((i, k) => x0.set(x.subarray(i * per, (i + 1) * per), k * per));
   const x1 = x0.slice();
-  if (run > 0) // AutoAttack's random start for restarts: x₀ + min(res, ε)·u/‖u‖∞·½, u uniform in [−1, 1]^d (res = ∞ here)
-    for (let k = 0; k < m; k++) {
-      const rng = sampleRng(params.seed, x0.subarray(k * per, (k + 1) * per), 1000 + run);
+  // AutoAttack's random start for restarts: x₀ + min(res, ε)·u/‖u‖∞·½, u uniform in [−1, 1]^d (res = ∞ here)
+  for (let k = 0; k < m; k++)
+    if (rows[k].r > 0) {
+      const rng = sampleRng(params.seed, x0.subarray(k * per, (k + 1) * per), 1000 + rows[k].r);
       const u = new Float64Array(per);
       let mx = 0;
       for (let j = 0; j < per; j++) mx = Math.max(mx, Math.abs((u[j] = 2 * rng() - 1)));
@@ -124,7 +128,7 @@ async function singleRun(ctx: AttackContext, x: Float32Array, y: Int32Array, tgt
     if (!ks.length) break;
     const gx = new Float32Array(ks.length * per);
     ks.forEach((k, a) => gx.set(x1.subarray(k * per, (k + 1) * per), a * per));
-    const { grad, diff } = await targetGradient(replica, gx, Int32Array.from(ks, (k) => ys[k]), Int32Array.from(ks, (k) => ts[k]));
+    const { grad, diff } = await timedReplica(ctx.timing, () => targetGradient(replica, gx, Int32Array.from(ks, (k) => ys[k]), Int32Array.from(ks, (k) => ts[k])));
     const l1 = new Float32Array(ks.length);
     ks.forEach((k, a) => {
       const o = k * per, w = grad.subarray(a * per, (a + 1) * per);
@@ -154,7 +158,7 @@ async function singleRun(ctx: AttackContext, x: Float32Array, y: Int32Array, tgt
     const logits = bundle.run(batch);
     const C = logits.length / ks.length;
     ks.forEach((k, a) => {
-      out.queries[idx[k]]++;
+      out.queries[k]++;
       let arg = 0;
       for (let j = 1; j < C; j++) if (logits[a * C + j] > logits[a * C + arg]) arg = j;
       if (arg === ys[k]) return;
@@ -166,25 +170,28 @@ async function singleRun(ctx: AttackContext, x: Float32Array, y: Int32Array, tgt
       for (let j = 0; j < per; j++) x1[o + j] = x0[o + j] + (x1[o + j] - x0[o + j]) * FAB_BETA;
       if (res[k] <= eps) {
         live[k] = 0;
-        out.done[idx[k]] = 1;
-        out.best.set(adv.subarray(o, o + per), idx[k] * per);
+        out.success[k] = 1;
+        out.adv.set(adv.subarray(o, o + per), o);
       }
     });
   }
+  return out;
 }
 
 async function fabTargeted(ctx: AttackContext, x: Float32Array, y: Int32Array): Promise<AttackResult> {
   const n = y.length;
-  const out = { best: x.slice(), done: new Uint8Array(n), queries: new Int32Array(n) };
+  const out: Outcome = { best: x.slice(), done: new Uint8Array(n), queries: new Int32Array(n) };
   if (ctx.params.eps <= 0) return { xadv: out.best, queries: out.queries };
   const classes = ctx.bundle.outputLength;
   const k = Math.min(ctx.params.targets ?? defaultTargets(classes), classes - 1);
   const clean = ctx.bundle.run(x);
-  const todo = () => Array.from({ length: n }, (_, i) => i).filter((i) => !out.done[i]);
-  for (let t = 2; t <= k + 1 && todo().length; t++) {
+  // the published sequence: targets ranked 2…k+1, each with its restarts
+  const seq: { tgt: Int32Array; r: number }[] = [];
+  for (let t = 2; t <= k + 1; t++) {
     const tgt = rankedTargets(clean, n, t);
-    for (let r = 0; r < Math.max(1, ctx.params.restarts) && todo().length; r++) await singleRun(ctx, x, y, tgt, todo(), r, out);
+    for (let r = 0; r < Math.max(1, ctx.params.restarts); r++) seq.push({ tgt, r });
   }
+  await runInSequence(seq.length, x.length / n, out, ctx.params.groupRows ?? GROUP_ROWS, (rows) => singleRun(ctx, x, y, rows.map(({ i, run }) => ({ i, target: seq[run].tgt[i], r: seq[run].r }))));
   return { xadv: out.best, queries: out.queries };
 }
 

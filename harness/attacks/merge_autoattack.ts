@@ -38,6 +38,7 @@ export function mergeEnsemble(rs: AutoAttackRecord[], merged: AttackRecord): Pic
       attack: s0.attack, attacked, robust_acc: robust / Math.max(1, n), broken: parts.reduce((p, s) => p + s.broken, 0),
       mean_queries: attacked ? parts.reduce((p, s) => p + s.mean_queries * s.attacked, 0) / attacked : 0,
       seconds: parts.reduce((p, s) => p + s.seconds, 0),
+      ...(parts.every((s) => s.replica_seconds !== undefined) ? { replica_seconds: parts.reduce((p, s) => p + s.replica_seconds!, 0), bundle_seconds: parts.reduce((p, s) => p + (s.bundle_seconds ?? 0), 0) } : {}),
       ...(s0.steps !== undefined ? { steps: s0.steps } : {}), ...(s0.targets !== undefined ? { targets: s0.targets } : {}), ...(s0.queries !== undefined ? { queries: s0.queries } : {}),
     };
     const g = combineGradients(grads);

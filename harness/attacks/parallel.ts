@@ -134,6 +134,7 @@ export function mergeShards(shards: { record: ShardRecord; source: string }[]): 
     replica_agreement: rs.every((r) => typeof r.replica_agreement === "number") ? count((r) => r.replica_agreement!, (r) => r.n) / Math.max(1, n) : undefined,
     gradient,
     seconds: rs.reduce((p, r) => p + r.seconds, 0), // compute time of all shards together
+    time_split: rs.every((r) => r.time_split) ? { replica_s: rs.reduce((p, r) => p + r.time_split!.replica_s, 0), bundle_s: rs.reduce((p, r) => p + r.time_split!.bundle_s, 0) } : undefined,
     machine: machines.join(" + "), date: new Date().toISOString(),
   };
   if (out.attack === "autoattack") Object.assign(out, mergeEnsemble(rs as (ShardRecord & AutoAttackRecord)[], out));

@@ -3,7 +3,7 @@
 // Gradients come from the replica; after every step the *bundle* decides which samples are already
 // misclassified, and those keep their adversarial input (early stop per sample).
 import type { Attack, AttackContext, AttackResult } from "./types.ts";
-import { argmaxRows, project } from "./types.ts";
+import { argmaxRows, project, timedReplica } from "./types.ts";
 
 async function gradientSteps(ctx: AttackContext, x: Float32Array, y: Int32Array, random: boolean, steps: number, stepSize: number): Promise<AttackResult> {
   const { bundle, replica, params, rng } = ctx;
@@ -19,7 +19,7 @@ async function gradientSteps(ctx: AttackContext, x: Float32Array, y: Int32Array,
       project(cur, x, params.eps);
     }
     for (let s = 0; s < steps; s++) {
-      const { grad } = await replica.gradient(cur, y);
+      const { grad } = await timedReplica(ctx.timing, () => replica.gradient(cur, y));
       const l1 = new Float32Array(n);
       for (let i = 0; i < n; i++) {
         if (done[i]) continue;

@@ -13,6 +13,7 @@ export interface AttackParams {
   seed: number;
   randomStart?: boolean; // PGD: uniform start in the ε-ball (default true)
   targets?: number; // APGD-T: target classes (default min(9, classes − 1))
+  groupRows?: number; // APGD-T / FAB-T: rows per batch when later runs join a group (run_groups.ts; default 32, 0: one run at a time)
 }
 
 export interface AttackContext {
@@ -22,6 +23,34 @@ export interface AttackContext {
   rng: () => number;
   /** gradient statistics sink: L1 norm of each sample's input gradient */
   onGradient?: (l1PerSample: Float32Array) => void;
+  /** where the time goes (ms): replica passes (forward + backward) and bundle forward passes */
+  timing?: Timing;
+}
+
+export interface Timing { replica: number; bundle: number }
+
+/** The bundle with its forward passes timed into t.bundle. */
+export function timedBundle(bundle: Bundle, t: Timing): Bundle {
+  const b = Object.create(bundle) as Bundle;
+  b.run = (x: Float32Array) => {
+    const t0 = performance.now();
+    try {
+      return bundle.run(x);
+    } finally {
+      t.bundle += performance.now() - t0;
+    }
+  };
+  return b;
+}
+
+/** Runs f, adding its time to t.replica. */
+export async function timedReplica<T>(t: Timing | undefined, f: () => Promise<T> | T): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await f();
+  } finally {
+    if (t) t.replica += performance.now() - t0;
+  }
 }
 
 export interface AttackResult {
