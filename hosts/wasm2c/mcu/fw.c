@@ -16,20 +16,12 @@
 #include "mbn_model.h"
 #include "mbn_layout.h"
 #include "semihost.h"
+#include "board.h"
 
-#ifndef MBN_TIMER0
-#define MBN_TIMER0 0x40000000u /* CMSDK timer 0: CTRL, VALUE, RELOAD, INTSTATUS */
-#endif
-#define TIMER0 ((volatile uint32_t *)MBN_TIMER0)
-#ifndef MBN_TICK_HZ
-#define MBN_TICK_HZ 25000000
-#endif
-#define STR_(x) #x
-#define STR(x) STR_(x)
 #define STACK_PAINT (32 * 1024)
 
 extern const uint8_t mbn_input[], mbn_input_end[];
-extern uint8_t __data_start, __bss_end__, __stack_top;
+extern uint8_t __data_start, __bss_end__;
 __attribute__((aligned(16))) u8 mbn_ram[MBN_MEM_END - MBN_ROM_END];
 
 static Z_mbn_instance_t inst;
@@ -58,15 +50,6 @@ static void flush(void) {
   len = 0;
 }
 
-static uint32_t ticks(void) { return TIMER0[1]; }
-
-/* Ticks of a loop of exactly 2·n instructions (subs + bne): the instructions-per-tick check. */
-static uint32_t calibrate(uint32_t n) {
-  const uint32_t t0 = ticks();
-  __asm volatile("1: subs %0, %0, #1\n bne 1b" : "+r"(n) : : "cc");
-  return t0 - ticks();
-}
-
 /* linear-memory address → RAM (input and output live above the read-only image) */
 static u8 *ram_at(uint32_t p, uint32_t n) {
   if (p < MBN_ROM_END || (uint64_t)p + n > MBN_MEM_END) {
@@ -77,15 +60,8 @@ static u8 *ram_at(uint32_t p, uint32_t n) {
 }
 
 int main(void) {
-  /* paint the stack below the current frame to measure its high-water mark */
-  uint8_t *sp = (uint8_t *)__builtin_frame_address(0);
-  uint32_t *lo = (uint32_t *)((uintptr_t)(sp - STACK_PAINT) & ~7u);
-  for (volatile uint32_t *p = lo; (uint8_t *)p < sp - 256; p++) *p = 0x5AA5C33C;
-
-  TIMER0[0] = 0;
-  TIMER0[2] = 0xFFFFFFFFu;
-  TIMER0[1] = 0xFFFFFFFFu;
-  TIMER0[0] = 1; /* enable, no interrupt */
+  stack_paint(STACK_PAINT);
+  timer_start();
   const uint32_t calib = calibrate(1000000);
 
   wasm_rt_init();
@@ -123,8 +99,6 @@ int main(void) {
     flush();
   }
 
-  uint32_t *p = lo;
-  while ((uint8_t *)p < sp && *p == 0x5AA5C33C) p++;
   put("{\"engine\":\"c\",\"selftest\":");
   put_u(selftest);
   put(",\"samples\":");
@@ -134,10 +108,10 @@ int main(void) {
     if (s) put(",");
     put_u(per[s]);
   }
-  put("],\"tick_hz\":" STR(MBN_TICK_HZ) ",\"calibration\":{\"instructions\":2000000,\"ticks\":");
+  put("],\"tick_hz\":" MBN_STR(MBN_TICK_HZ) ",\"calibration\":{\"instructions\":2000000,\"ticks\":");
   put_u(calib);
   put("},\"heap_bytes\":0,\"stack_bytes\":");
-  put_u((uint32_t)(&__stack_top - (uint8_t *)p));
+  put_u(stack_high_water());
   put(",\"static_bytes\":");
   put_u((uint32_t)(&__bss_end__ - &__data_start));
   put(",\"rom_bytes\":");

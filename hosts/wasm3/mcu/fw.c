@@ -15,6 +15,7 @@
 
 #include "wasm3.h"
 #include "m3_env.h" /* IM3Runtime's memoryLimit */
+#include "board.h"
 
 #ifndef MBN_M3_STACK
 #define MBN_M3_STACK (16 * 1024)
@@ -22,20 +23,11 @@
 #ifndef MBN_MEM_BYTES
 #define MBN_MEM_BYTES 0 /* 0: whole 64 KiB pages, as the bundle declares */
 #endif
-#ifndef MBN_TIMER0
-#define MBN_TIMER0 0x40000000u
-#endif
-#ifndef MBN_TICK_HZ
-#define MBN_TICK_HZ 25000000
-#endif
-#define STR_(x) #x
-#define STR(x) STR_(x)
 #define STACK_PAINT (48 * 1024)
 
 extern const uint8_t mbn_bundle[], mbn_bundle_end[], mbn_input[], mbn_input_end[];
-extern uint8_t end, __data_start, __bss_end__, __stack_top;
+extern uint8_t end, __data_start, __bss_end__;
 
-#define TIMER0 ((volatile uint32_t *)MBN_TIMER0) /* CMSDK timer 0: CTRL, VALUE, RELOAD, INTSTATUS */
 
 static IM3Runtime runtime;
 
@@ -68,26 +60,9 @@ static uint8_t *mem_at(uint32_t p, uint32_t n) {
   return mem + p;
 }
 
-static uint32_t ticks(void) { return TIMER0[1]; }
-
-/* Ticks of a loop of exactly 2·n instructions (subs + bne): the instructions-per-tick check. */
-static uint32_t calibrate(uint32_t n) {
-  const uint32_t t0 = ticks();
-  __asm volatile("1: subs %0, %0, #1\n bne 1b" : "+r"(n) : : "cc");
-  return t0 - ticks();
-}
-
 int main(void) {
-  /* paint the stack below the current frame to measure its high-water mark */
-  uint8_t *sp = (uint8_t *)__builtin_frame_address(0);
-  uint32_t *lo = (uint32_t *)((uintptr_t)(sp - STACK_PAINT) & ~7u);
-  for (volatile uint32_t *p = lo; (uint8_t *)p < sp - 256; p++) *p = 0x5AA5C33C;
-
-  TIMER0[0] = 0;
-  TIMER0[2] = 0xFFFFFFFFu;
-  TIMER0[1] = 0xFFFFFFFFu;
-  TIMER0[0] = 1; /* enable, no interrupt */
-
+  stack_paint(STACK_PAINT);
+  timer_start();
   const uint32_t calib = calibrate(1000000);
 
   IM3Environment env = m3_NewEnvironment();
@@ -125,13 +100,11 @@ int main(void) {
     printf("\n");
   }
 
-  uint32_t *p = lo;
-  while ((uint8_t *)p < sp && *p == 0x5AA5C33C) p++;
-  const uint32_t stack_bytes = (uint32_t)(&__stack_top - (uint8_t *)p);
+  const uint32_t stack_bytes = stack_high_water();
   const uint32_t heap_bytes = (uint32_t)((uint8_t *)sbrk(0) - &end);
   printf("{\"engine\":\"wasm3\",\"selftest\":%lu,\"samples\":%lu,\"ticks_per_run\":[", (unsigned long)selftest, (unsigned long)n);
   for (uint32_t s = 0; s < n && s < 16; s++) printf("%s%lu", s ? "," : "", (unsigned long)per[s]);
-  printf("],\"tick_hz\":" STR(MBN_TICK_HZ) ",\"calibration\":{\"instructions\":2000000,\"ticks\":%lu},\"heap_bytes\":%lu,\"stack_bytes\":%lu,\"static_bytes\":%lu}\n", (unsigned long)calib,
+  printf("],\"tick_hz\":" MBN_STR(MBN_TICK_HZ) ",\"calibration\":{\"instructions\":2000000,\"ticks\":%lu},\"heap_bytes\":%lu,\"stack_bytes\":%lu,\"static_bytes\":%lu}\n", (unsigned long)calib,
          (unsigned long)heap_bytes, (unsigned long)stack_bytes, (unsigned long)(&__bss_end__ - &__data_start));
   fflush(stdout);
   return 0;
