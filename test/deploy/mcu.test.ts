@@ -3,10 +3,11 @@
 // flash, one static RAM array, no heap). For the zoo Fashion-MNIST MBN3x1 and the qonnx_mbn fixture the
 // firmware's outputs (hashed by the CLI) and mbn_selftest() must equal V8's, computed here on the same
 // samples; the zoo MBN3x1 must fit the issue's RAM goals (C ≤ 256 KiB, wasm3 ≤ 384 KiB). Also the CLI
-// contract of bad invocations (one `mbn:` line, exit 1). The QEMU runs print 'SKIPPED, <reason>' when
+// contract of bad invocations and of a missing toolchain (one `mbn:` line, exit 1). The QEMU runs print 'SKIPPED, <reason>' when
 // a tool is missing (cross compiler with newlib, qemu-system-arm, make, wasm2c, wasm3 sources).
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -21,9 +22,9 @@ const BIN = join(ROOT, "bin/mbn.mjs");
 const wasm3Dir = process.env.MBN_WASM3_DIR ? resolve(ROOT, process.env.MBN_WASM3_DIR) : defaultWasm3Dir();
 
 interface Result { status: number | null; stdout: string; stderr: string }
-function mbn(args: string[]): Promise<Result> {
+function mbn(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, MBN_WASM3_DIR: wasm3Dir } });
+    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, MBN_WASM3_DIR: wasm3Dir, ...env } });
     let stdout = "", stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
     p.stderr.on("data", (d) => (stderr += d));
@@ -51,6 +52,13 @@ describe("mbn mcu: bad invocations are one mbn: line, exit 1", () => {
     [["mcu", "no/such/model.onnx", "--engine", "c"], /no\/such\/model\.onnx: cannot read \(ENOENT\)/],
     [["mcu", ZOO, "--engine", "c", "--samples", "0"], /--samples 0: must be an integer in 1…16/],
   ])("mbn %j", async (args, re) => oneLine(await mbn(args as string[]), re), 60_000);
+
+  it("a missing toolchain is one line naming what to install", async () => {
+    const bin = mkdtempSync(join(tmpdir(), "mbn-nopath-")); // a PATH with node only
+    symlinkSync(process.execPath, join(bin, "node"));
+    for (const engine of ["c", "wasm3"])
+      oneLine(await mbn(["mcu", FIX, "--engine", engine], { PATH: bin }), new RegExp(`^mbn: mcu --engine ${engine}: no arm-none-eabi-gcc with newlib \\(Debian: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi\\)$`, "m"));
+  }, 60_000);
 });
 
 /** V8's outputs on the samples the CLI takes: --input, else the model's test_data/input.npy. */
