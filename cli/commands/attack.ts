@@ -72,6 +72,8 @@ export async function attackCommand(file: string, o: AttackOpts): Promise<Attack
     : await evaluateAttack({ model: file, bundle, wasm: res.wasm, plan: res.plan, data: subset, offset, attack: o.attack, batch: o.batch, shard: o.shard, params, onProgress: (k) => bar.tick(k) });
   record = describeFab(describeApgd(record, o.attack, params, bundle.outputLength), o.attack, params, bundle.outputLength);
   if (o.shard) Object.assign(record as ShardRecord, { shard: o.shard, run_n: runN });
+  // the record names the command that wrote it (with the sample size, date and machine it already holds)
+  Object.assign(record, { command: `mbn ${process.argv.slice(2).join(" ")}` });
   bar.done();
   if (o.saveAdv) writeOutput(o.saveAdv, writeNpy({ shape: [subset.n, ...subset.shape], data: xadv }));
   if (o.output) writeOutput(o.output, JSON.stringify(record) + "\n");

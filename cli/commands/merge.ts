@@ -18,7 +18,11 @@ export function mergeCommand(files: string[], o: { output?: string }): void {
     }
     return { record, source: f };
   });
-  const text = JSON.stringify(mergeShards(shards)) + "\n";
+  const merged = mergeShards(shards);
+  // the merged record names its own command; the shards' commands stay listed
+  const commands = shards.map((s) => (s.record as { command?: unknown }).command).filter((c) => typeof c === "string");
+  Object.assign(merged, { command: `mbn ${process.argv.slice(2).join(" ")}`, ...(commands.length ? { shard_commands: commands } : {}) });
+  const text = JSON.stringify(merged) + "\n";
   if (o.output) writeOutput(o.output, text);
   else process.stdout.write(text);
 }
