@@ -10,7 +10,7 @@ export interface Tensor {
   itype?: number; // ONNX integer data type where it matters (QuantizeLinear output range)
 }
 
-export const MAX_TENSOR_ELEMENTS = 64 * 1024 * 1024; // refuse anything larger before allocating
+export const MAX_TENSOR_ELEMENTS = 128 * 1024 * 1024; // refuse anything larger before allocating (VGG-19's fc6 is 103 M)
 
 export function sizeOf(shape: number[]): number {
   let n = 1;

@@ -102,6 +102,10 @@ export const VERSIONS: Record<string, Record<number, string>> = {
   Softmax: { 1: "axis", 11: "axis", 13: "axis" },
   LogSoftmax: { 1: "axis", 11: "axis", 13: "axis" },
   Conv: { 1: "auto_pad dilations group kernel_shape pads strides", 11: "auto_pad dilations group kernel_shape pads strides" },
+  ConvTranspose: {
+    1: "auto_pad dilations group kernel_shape output_padding output_shape pads strides",
+    11: "auto_pad dilations group kernel_shape output_padding output_shape pads strides",
+  },
   BatchNormalization: {
     1: "consumed_inputs epsilon is_test momentum spatial", 6: "epsilon is_test momentum spatial", 7: "epsilon momentum spatial",
     9: "epsilon momentum", 14: "epsilon momentum training_mode", 15: "epsilon momentum training_mode",
@@ -314,6 +318,7 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
   Mean: { 6: dropConsumed, 8: same("NumPy broadcasting; before it, inputs had equal shapes") },
   Xor: { 7: legacyBroadcast },
   Hardmax: { 11: same("negative axis allowed") },
+  ConvTranspose: { 11: same("pads may be omitted with auto_pad; the old forms mean the same") },
   DepthToSpace: { 11: same("mode added; its default DCR is the old behaviour") },
   Tile: {
     6: {

@@ -19,6 +19,8 @@ import { probeStaircase } from "../quant/probe.ts";
 import { findRegion, regionProbe } from "../quant/region.ts";
 import { compileElementwise, FLOAT_ELEMENTWISE } from "./elementwise.ts";
 import { broadcastMap, INDEX_MAP_OPS, indexMapOf, keepsBatch } from "./index_map.ts";
+import { convRows, poolWindows, rowWeights } from "./windows.ts";
+import { geomNd, geomTransposed } from "../reference/window.ts";
 import { perChannel } from "./per_channel.ts";
 import { decomposeWeights } from "../quant/weights.ts";
 
@@ -286,10 +288,59 @@ function bitLayer(ctx: Ctx, n: Node, x: string, wf: Float32Array, geom: ConvGeom
   });
 }
 
+/** Whether a conv needs the im2col path (passes/windows.ts): not 2-D, dilated, unequal strides, or pads ≥ the kernel. */
+function needsWindows(ctx: Ctx, n: Node, x: string, w: Tensor): boolean {
+  const xs = shapeOf(ctx, x);
+  if (xs.length !== 4 || w.shape.length !== 4) return true;
+  const d = attrInts(n, "dilations", [1, 1]), s = attrInts(n, "strides", [1, 1]), p = attrInts(n, "pads", [0, 0, 0, 0]);
+  return d.some((v) => v !== 1) || s[0] !== s[1] || p[0] >= w.shape[2] || p[2] >= w.shape[2] || p[1] >= w.shape[3] || p[3] >= w.shape[3];
+}
+
+/** Conv / ConvTranspose through im2col rows and a 1×1 float conv (passes/windows.ts). */
+function lowerWindowConv(ctx: Ctx, n: Node): ValueId {
+  const [x, wName, bName] = n.inputs, transposed = n.op === "ConvTranspose";
+  const w = ctx.g.consts.get(wName), bias = bName ? ctx.g.consts.get(bName) : undefined;
+  if (!w || (bName && !bias)) return fail(`${n.op} weights and bias must be constant after folding`, where(ctx, n));
+  const xs = shapeOf(ctx, x), ys = shapeOf(ctx, n.outputs[0]);
+  if (xs[0] !== 1) fail(`${n.op} input [${xs}] holds ${xs[0]} samples; mbn convolves one sample at a time`, where(ctx, n));
+  const [, C, ...dims] = xs, k = w.shape.slice(2), groups = attrInt(n, "group", 1), M = ys[1];
+  const g = transposed ? geomTransposed(n, dims, k) : geomNd(n, dims, k);
+  if (g.out.join() !== ys.slice(2).join()) fail(`internal: window geometry [${g.out}] for an output [${ys}]`, where(ctx, n));
+  const K = sizeOf(k), P = sizeOf(g.out);
+  const rows = push(ctx, {
+    op: "IndexMap", node: n.name, in: floatIn(ctx, x, n, ONNX_ORDER), out: newValue(ctx, `${x}⊞${n.name}`, "float", [1, C * K, P, 1]),
+    idx: convRows(C, dims, g, transposed), fill: 0, what: `${n.op} im2col`,
+  });
+  const geom: ConvGeom = { h: P, w: 1, cin: C * K, cout: M, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, padT: 0, padL: 0, padB: 0, padR: 0, oh: P, ow: 1 };
+  ctx.plan.notes.push(`${n.name} (${n.op} [${k}], ${dims.length}-D${groups > 1 ? `, ${groups} groups` : ""}) runs float as im2col rows (an index map) and a 1×1 conv`);
+  return push(ctx, {
+    op: "Conv", node: n.name, in: rows, out: newValue(ctx, n.outputs[0], "float", ys), geom,
+    weights: rowWeights(w.data as Float32Array, C, M, K, groups, transposed), epi: { ...noEpi(M), bias: bias ? Float32Array.from(bias.data) : undefined },
+  });
+}
+
+/** Max/average pooling over 1 or 3+ spatial axes or with dilations: windows (an index map) reduced over each window. */
+function lowerWindowPool(ctx: Ctx, n: Node, op: "MaxPool" | "AveragePool"): ValueId {
+  const xs = shapeOf(ctx, n.inputs[0]), ys = shapeOf(ctx, n.outputs[0]);
+  if (xs[0] !== 1) fail(`${op} input [${xs}] holds ${xs[0]} samples; mbn pools one sample at a time`, where(ctx, n));
+  const [, C, ...dims] = xs, ceil = attrInt(n, "ceil_mode", 0) === 1;
+  const g = geomNd(n, dims, attrInts(n, "kernel_shape", []), ceil);
+  const K = sizeOf(g.k), P = sizeOf(g.out), idx = poolWindows(C, dims, g);
+  // a mean over the whole window counts padding as zeros: right for count_include_pad (windows within the padded extent)
+  if (op === "AveragePool" && idx.includes(-1) && !(attrInt(n, "count_include_pad", 0) === 1 && !ceil))
+    fail("AveragePool over padding that count_include_pad=0 (or ceil_mode) leaves out of the divisor is not supported in N-D or dilated pooling", where(ctx, n));
+  const win = push(ctx, {
+    op: "IndexMap", node: n.name, in: floatIn(ctx, n.inputs[0], n, ONNX_ORDER), out: newValue(ctx, `${n.inputs[0]}⊞${n.name}`, "float", [1, C, P, K], 0, ONNX_ORDER),
+    idx, fill: op === "MaxPool" ? -Infinity : 0, what: `${op} windows`,
+  });
+  return push(ctx, { op: "Reduce", node: n.name, in: win, out: newValue(ctx, n.outputs[0], "float", ys, 0, ONNX_ORDER), kind: op === "MaxPool" ? "max" : "mean", outer: C * P, red: K, inner: 1 });
+}
+
 const lowerConv: Lower = (ctx, n) => {
   const [x, wName, bName] = n.inputs;
   const w = ctx.g.consts.get(wName);
   if (!w) fail("Conv weights are not constant after folding", where(ctx, n));
+  if (needsWindows(ctx, n, x, w)) return lowerWindowConv(ctx, n);
   const geom = convGeom(ctx, n, x, w);
   const bias = bName ? ctx.g.consts.get(bName) : undefined;
   if (bName && !bias) fail("Conv bias is not constant after folding", where(ctx, n));
@@ -418,6 +469,7 @@ const REDUCE_OPS: Record<string, ReduceKind> = {
 
 const LOWER: Record<string, Lower> = {
   Conv: lowerConv,
+  ConvTranspose: lowerWindowConv,
   Gemm: lowerGemm,
   MatMul: lowerMatMul,
   BatchNormalization: (ctx, n) => {
@@ -636,6 +688,7 @@ function lowerTranspose(ctx: Ctx, n: Node): ValueId {
 function pool(ctx: Ctx, n: Node, op: "MaxPool" | "AveragePool"): ValueId {
   const xs = shapeOf(ctx, n.inputs[0]);
   const ks = attrInts(n, "kernel_shape", []);
+  if (xs.length !== 4 || ks.length !== 2 || attrInts(n, "dilations", [1, 1]).some((d) => d !== 1)) return lowerWindowPool(ctx, n, op);
   if (xs.length !== 4 || ks.length !== 2) fail(`${op} on a rank-${xs.length} input: mbn supports 2-D pooling (rank 4)`, where(ctx, n));
   if (xs[0] !== 1) fail(`${op} input [${xs}] holds ${xs[0]} maps; mbn pools one sample ([1, C, H, W]) at a time`, where(ctx, n));
   const [kh, kw] = ks;

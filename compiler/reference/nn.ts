@@ -2,6 +2,7 @@
 // NCHW as in ONNX, float32 after every operation, and the geometry helpers lowering shares.
 import { attrFloat, attrInt, attrInts, attrStr, type Node } from "../ir/graph.ts";
 import { alloc, type Tensor } from "../ir/tensor.ts";
+import { convNd, convTransposeNd, poolNd } from "./window.ts";
 import type { OpFn } from "./ops.ts";
 
 const f = Math.fround;
@@ -36,7 +37,7 @@ export function geom2d(n: Node, h: number, w: number, kh: number, kw: number, ce
 
 function conv(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const x = ins[0]!, w = ins[1]!, b = ins[2];
-  if (x.shape.length !== 4 || w.shape.length !== 4) throw new RangeError("only 2-D convolution (4-D tensors) is supported");
+  if (x.shape.length !== 4 || w.shape.length !== 4) return [convNd(n, x, w, b)]; // 1-D, 3-D…: reference/window.ts
   const [N, C, H, W] = x.shape, [M, Cg, kh, kw] = w.shape;
   const group = attrInt(n, "group", 1);
   if (C !== Cg * group || M % group) throw new RangeError(`input has ${C} channels, weights expect ${Cg}×${group} groups`);
@@ -150,7 +151,7 @@ function pool(kind: "max" | "avg"): OpFn {
   return (n, ins) => {
     const x = ins[0]!;
     const ks = attrInts(n, "kernel_shape", []);
-    if (x.shape.length !== 4 || ks.length !== 2) throw new RangeError(`${ks.length}-D pooling of a rank-${x.shape.length} input is not supported (2-D pooling of [N, C, H, W])`);
+    if (x.shape.length !== 4 || ks.length !== 2) return [poolNd(n, x, kind)]; // other ranks: reference/window.ts
     const [N, C, H, W] = x.shape;
     const [kh, kw] = ks;
     const g = geom2d(n, H, W, kh, kw, attrInt(n, "ceil_mode", 0) === 1);
@@ -256,6 +257,7 @@ const lrn: OpFn = (n, ins) => {
 };
 
 export const nnOps: Record<string, OpFn> = {
+  ConvTranspose: (n, ins) => [convTransposeNd(n, ins[0]!, ins[1]!, ins[2])],
   LRN: lrn,
   Softmax: softmax("softmax"),
   LogSoftmax: softmax("log"),
