@@ -117,6 +117,7 @@ export type Step =
   | (StepBase & { op: "Concat"; npix: number; c: number; cOut: number; offset: number }) // one input's channels into out
   | (StepBase & { op: "Transpose"; inDims: number[]; perm: number[] }) // rank ≤ 4, ONNX order in and out
   | (StepBase & { op: "Softmax"; rows: number; n: number; mode: SoftmaxMode }) // over contiguous rows of n
+  | (StepBase & { op: "TopK"; rows: number; n: number; k: number; largest: boolean; indices: boolean; last: boolean }) // rows of n → rows of k
   | (StepBase & { op: "Reduce"; kind: ReduceKind; outer: number; red: number; inner: number }) // [outer][red][inner] → [outer][inner], ONNX order
   | (StepBase & { op: "Pad"; h: number; w: number; c: number; oh: number; ow: number; top: number; left: number; value: number }) // channels-last
   | (StepBase & { op: "LRN"; npix: number; c: number; size: number; alpha: number; beta: number; bias: number });

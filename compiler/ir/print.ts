@@ -38,6 +38,7 @@ function step(plan: Plan, s: Step): string {
     case "Softmax": return `${head} ${s.mode === "softmax" ? "" : s.mode + " "}rows=${s.rows} n=${s.n}`;
     case "Concat": return `${head} channels ${s.offset}..${s.offset + s.c - 1} of ${s.cOut}`;
     case "Transpose": return `${head} perm=[${s.perm}]`;
+    case "TopK": return `${head} ${s.indices ? "indices" : "values"} of the ${s.k} ${s.largest ? "largest" : "smallest"} rows=${s.rows} n=${s.n}`;
     case "IndexMap": return `${head} ${s.what} ${s.idx.length} elements${s.idx.includes(-1) ? ` fill=${s.fill}` : ""}`;
     case "Relayout": return `${head} to ${s.to} c=${s.c} hw=${s.hw}`;
     case "Output": return `${head} ${s.c > 1 ? `from channels-last c=${s.c} hw=${s.hw}` : `copy ${s.hw}`}`;

@@ -136,6 +136,9 @@ export const VERSIONS: Record<string, Record<number, string>> = {
   Erf: { 9: "", 13: "" },
   Shrink: { 9: "bias lambd" },
   Hardmax: { 1: "axis", 11: "axis", 13: "axis" },
+  TopK: { 1: "axis k", 10: "axis", 11: "axis largest sorted" },
+  ArgMax: { 1: "axis keepdims", 11: "axis keepdims", 12: "axis keepdims select_last_index", 13: "axis keepdims select_last_index" },
+  ArgMin: { 1: "axis keepdims", 11: "axis keepdims", 12: "axis keepdims select_last_index", 13: "axis keepdims select_last_index" },
   DepthToSpace: { 1: "blocksize", 11: "blocksize mode", 13: "blocksize mode" },
   SpaceToDepth: { 1: "blocksize", 13: "blocksize" },
   Tile: { 1: "", 6: "", 13: "" },
@@ -318,6 +321,20 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
   Mean: { 6: dropConsumed, 8: same("NumPy broadcasting; before it, inputs had equal shapes") },
   Xor: { 7: legacyBroadcast },
   Hardmax: { 11: same("negative axis allowed") },
+  TopK: {
+    10: {
+      why: "k became the second input",
+      apply: (n, cx) => {
+        const k = n.attrs.k;
+        delete n.attrs.k;
+        if (typeof k !== "number") return cx.refuse("TopK-1 without an integer 'k'");
+        n.inputs = [n.inputs[0], cx.constant(`${n.name}_k`, tensor("int", [1], [k]))];
+      },
+    },
+    11: same("negative axis, largest and sorted added (defaults: the old behaviour)"),
+  },
+  ArgMax: { 11: same("negative axis allowed") },
+  ArgMin: { 11: same("negative axis allowed") },
   ConvTranspose: { 11: same("pads may be omitted with auto_pad; the old forms mean the same") },
   DepthToSpace: { 11: same("mode added; its default DCR is the old behaviour") },
   Tile: {

@@ -1,7 +1,8 @@
 // Pass: static shapes of one sample. Each node's outputs come from the reference interpreter run on
 // a zero input (the interpreter is the definition of every op, so its shapes are the ONNX shapes),
-// except the ops whose evaluation costs as much as the model itself — Conv, Gemm, MatMul and the 2-D
-// pools — whose output shape follows by rule (SHAPE_RULES) and whose values are zeros of that shape
+// except the ops whose evaluation costs as much as the model itself — Conv, Gemm, MatMul, the 2-D
+// pools and the per-element float activations (BatchNormalization, Relu, …) — whose output shape
+// follows by rule (SHAPE_RULES) and whose values are zeros of that shape
 // (a zero input stays exact for shape arithmetic: Shape/Gather/Concat see the true dimensions).
 // Activations are dropped to shape-only stubs after their last reader, so memory stays near the
 // largest live set. A 224×224 ResNet-50 no longer runs its 4 G MACs at compile time.
@@ -52,6 +53,9 @@ const SHAPE_RULES: Record<string, Rule> = {
   MaxPool: pool2d,
   AveragePool: pool2d,
   LRN: (_n, [x]) => x.shape, // elementwise in shape (run-time only: passes/lower.ts)
+  // per-element float maps of one activation: the shape of their input (their values never reach a shape)
+  ...Object.fromEntries(["BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Selu", "Softplus", "HardSigmoid", "HardSwish"]
+    .map((op) => [op, ((_n, [x]) => (x.dtype === "float" ? x.shape : undefined)) as Rule])),
 };
 
 export function inferShapes(g: Graph, input?: Tensor): Map<string, Tensor> {

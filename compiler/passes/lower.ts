@@ -80,8 +80,8 @@ function floatValue(ctx: Ctx, name: string): ValueId {
     const lower = LOWER[n.op] ?? (FLOAT_ELEMENTWISE.has(n.op) ? lowerElementwise : undefined);
     if (!lower) fail(`operator '${n.op}' is not supported on activations, only in constant folding or quantizers (README "Supported ONNX" lists the ops)`, where(ctx, n));
     const k = n.outputs.indexOf(name);
-    if (k !== 0 && !INDEX_MAP_OPS.has(n.op)) fail(`its output ${k} ('${name}') is read; mbn computes an op's first output only`, where(ctx, n));
-    id = k === 0 ? lower(ctx, n) : lowerIndexMap(ctx, n, k);
+    if (k !== 0 && !INDEX_MAP_OPS.has(n.op) && n.op !== "TopK") fail(`its output ${k} ('${name}') is read; mbn computes an op's first output only`, where(ctx, n));
+    id = k === 0 ? lower(ctx, n) : n.op === "TopK" ? lowerSelect(ctx, n, k) : lowerIndexMap(ctx, n, k);
   }
   ctx.floatOf.set(name, id);
   return id;
@@ -540,6 +540,9 @@ const LOWER: Record<string, Lower> = {
   Softmax: lowerSoftmax,
   LogSoftmax: lowerSoftmax,
   Hardmax: lowerSoftmax,
+  TopK: (ctx, n) => lowerSelect(ctx, n, 0),
+  ArgMax: (ctx, n) => lowerSelect(ctx, n, 0),
+  ArgMin: (ctx, n) => lowerSelect(ctx, n, 0),
   ...Object.fromEntries([...INDEX_MAP_OPS].filter((op) => op !== "Transpose" && op !== "Pad").map((op) => [op, (ctx: Ctx, n: Node) => lowerIndexMap(ctx, n)])),
   Flatten: alias,
   Reshape: alias,
@@ -581,6 +584,41 @@ function lowerSoftmax(ctx: Ctx, n: Node): ValueId {
   const t = moved(floatIn(ctx, x, n, ONNX_ORDER), there, `${x}@axis${axis}-last`);
   const y = push(ctx, { op: "Softmax", node: n.name, in: t, out: newValue(ctx, `${n.outputs[0]}@axis${axis}-last`, "float", xs, 0, ONNX_ORDER), rows: outer * rest, n: len, mode });
   return moved(y, back, n.outputs[0]);
+}
+
+/** [outer][len][inner] ↔ [outer][inner][len]: the index maps that move one axis innermost and back. */
+function axisMaps(outer: number, len: number, inner: number, kOut = len): { there: Int32Array; back: Int32Array } {
+  const there = new Int32Array(outer * inner * len), back = new Int32Array(outer * inner * kOut);
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      for (let k = 0; k < len; k++) there[(o * inner + i) * len + k] = (o * len + k) * inner + i;
+      for (let k = 0; k < kOut; k++) back[(o * kOut + k) * inner + i] = (o * inner + i) * kOut + k;
+    }
+  return { there, back };
+}
+
+/**
+ * TopK (output 0: values, 1: indices), ArgMax, ArgMin along one axis: rows of that axis (moved
+ * innermost by an index map when it is not the last), the topk_f32 kernel, and back. Indices are
+ * float32 outputs (exact below 2^24), as the bundle's one output type.
+ */
+function lowerSelect(ctx: Ctx, n: Node, out: number): ValueId {
+  const x = n.inputs[0], xs = shapeOf(ctx, x), r = xs.length, name = n.outputs[out], ys = shapeOf(ctx, name);
+  const arg = n.op !== "TopK";
+  const raw = attrInt(n, "axis", arg ? 0 : -1), axis = raw < 0 ? raw + r : raw;
+  if (axis < 0 || axis >= r) fail(`axis ${raw} is out of range for rank ${r}`, where(ctx, n));
+  const kT = arg ? undefined : ctx.g.consts.get(n.inputs[1]);
+  if (!arg && !kT) fail("TopK's k must be a constant", where(ctx, n));
+  const k = arg ? 1 : kT!.data[0];
+  if (axis === 0) ctx.plan.mixesSamples.push(`node '${n.name}' (${n.op}) selects along axis 0 (the batch)`);
+  const outer = sizeOf(xs.slice(0, axis)), len = xs[axis], inner = sizeOf(xs.slice(axis + 1));
+  const step = { node: n.name, rows: outer * inner, n: len, k, largest: n.op !== "ArgMin" && (arg || attrInt(n, "largest", 1) === 1), indices: arg || out === 1, last: arg && attrInt(n, "select_last_index", 0) === 1 };
+  let inp = floatIn(ctx, x, n, ONNX_ORDER);
+  if (inner === 1) return push(ctx, { op: "TopK", ...step, in: inp, out: newValue(ctx, name, "float", ys, 0, ONNX_ORDER) });
+  const { there, back } = axisMaps(outer, len, inner, k);
+  inp = push(ctx, { op: "IndexMap", node: n.name, in: inp, out: newValue(ctx, `${x}@axis${axis}-last`, "float", [outer, inner, len], 0, ONNX_ORDER), idx: there, fill: 0, what: `${n.op} axis` });
+  const sel = push(ctx, { op: "TopK", ...step, in: inp, out: newValue(ctx, `${name}@axis${axis}-last`, "float", [outer, inner, k], 0, ONNX_ORDER) });
+  return push(ctx, { op: "IndexMap", node: n.name, in: sel, out: newValue(ctx, name, "float", ys, 0, ONNX_ORDER), idx: back, fill: 0, what: `${n.op} axis back` });
 }
 
 /**

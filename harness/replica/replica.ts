@@ -209,6 +209,13 @@ export class Replica {
         case "Affine": y = this.epilogue(get(s.in, [-1, s.c]), s.epi, c, vals); break;
         case "BitQuantize": y = staircase(get(s.in, [-1, s.c]), this.stair(s.quant)); break;
         case "Elementwise": y = elementwise([s.in, ...s.srcs].map((id) => get(id, [-1, s.c])), s.prog, Array.from({ length: s.prog.consts.length / s.c }, (_, j) => c[`k${j}`])); break;
+        case "TopK": { // indices carry no gradient; values pass it to the selected elements
+          const x0 = get(s.in, [s.rows, s.n]), x = s.last ? tf.reverse(x0, -1) : x0; // ties: the last index first
+          const t = tf.topk(s.largest ? x : tf.neg(x), s.k, true);
+          const ix = tf.cast(t.indices, "float32");
+          y = s.indices ? (s.last ? tf.sub(s.n - 1, ix) : ix) : s.largest ? t.values : tf.neg(t.values);
+          break;
+        }
         case "IndexMap": y = tf.gather(tf.concat([get(s.in, [-1]), tf.fill([n, 1], s.fill)], 1), c.idx, 1); break;
         case "Pad": y = tf.pad(get(s.in, [s.h, s.w, s.c]), [[0, 0], [s.top, s.oh - s.h - s.top], [s.left, s.ow - s.w - s.left], [0, 0]], s.value); break;
         case "LRN": {

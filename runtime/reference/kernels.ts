@@ -229,6 +229,17 @@ export function concatRef(x: Float32Array, npix: number, c: number, y: Float32Ar
   for (let p = 0; p < npix; p++) y.set(x.subarray(p * c, (p + 1) * c), p * cOut + offset);
 }
 
+/** TopK rows (kernels/topk_f32.ts): the k best of each row, equal values by lower (last: higher) index; values or indices. */
+export function topkRef(x: Float32Array, rows: number, n: number, k: number, largest: boolean, indices: boolean, last = false): Float32Array {
+  const y = new Float32Array(rows * k);
+  for (let r = 0; r < rows; r++) {
+    const at = Array.from({ length: n }, (_, j) => j).filter((j) => !Number.isNaN(x[r * n + j]));
+    at.sort((a, b) => (x[r * n + a] !== x[r * n + b] ? (largest ? x[r * n + b] - x[r * n + a] : x[r * n + a] - x[r * n + b]) : last ? b - a : a - b));
+    at.slice(0, k).forEach((j, m) => (y[r * k + m] = indices ? j : x[r * n + j]));
+  }
+  return y;
+}
+
 /** Index map (kernels/gather_f32.ts): y[i] = idx[i] ≥ 0 ? x[idx[i]] : fill. */
 export function gatherRef(x: Float32Array, idx: Int32Array, fill: number): Float32Array {
   return Float32Array.from(idx, (j) => (j >= 0 ? x[j] : fill));

@@ -76,6 +76,19 @@ describe("index maps", () => {
     }
   });
 
+  it("TopK values and indices (as floats) along the channels, ArgMax over the last axis, ArgMin with select_last_index", async () => {
+    const k = intTensor("k", [1], [2]);
+    for (const out of ["v", "i"]) {
+      const nodes: NodeSpec[] = [{ op: "TopK", inputs: ["x", "k"], outputs: ["v", "i"], attrs: { axis: 1 } }, { op: "Cast", inputs: [out], outputs: ["y"], attrs: { to: 1 } }];
+      const bytes = buildModel({ nodes, inits: [k], input: ["x", [1, 5, 3, 2]], output: ["y", [1, 2, 3, 2]], opset: 13 });
+      const r = await runSmall(bytes, [1, 5, 3, 2], 3, 9, "topk.onnx").catch((e) => { throw e; });
+      expect(r.rel).toBeLessThanOrEqual(out === "i" ? 0 : 1e-6);
+    }
+    const cast: NodeSpec = { op: "Cast", inputs: ["a"], outputs: ["y"], attrs: { to: 1 } };
+    await agree(model([{ op: "ArgMax", inputs: ["x"], outputs: ["a"], attrs: { axis: -1, keepdims: 0 } }, cast], [1, 3, 4, 5], [1, 3, 4]), [1, 3, 4, 5]);
+    await agree(model([{ op: "Relu", inputs: ["x"], outputs: ["r"] }, { op: "ArgMin", inputs: ["r"], outputs: ["a"], attrs: { axis: 2, select_last_index: 1 } }, cast], [1, 3, 4, 5], [1, 3, 1, 5]), [1, 3, 4, 5]);
+  });
+
   it("a reduction over axes that are not one run ([0, 2, 3] of MVN's mean)", async () => {
     const nodes: NodeSpec[] = [{ op: "ReduceMean", inputs: ["x"], outputs: ["y"], attrs: { axes: [1, 3], keepdims: 1 } }];
     await agree(model(nodes, [1, 3, 4, 5], [1, 1, 4, 1]), [1, 3, 4, 5]);

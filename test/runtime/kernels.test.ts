@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BUILDS, RawRuntime } from "../../runtime/host/raw.ts";
 import { readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
 import {
-  bconvRef, conv2dRef, elementwiseRef, gatherRef, globalAvgPoolRef, globalMaxPoolRef, groupConvRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
+  bconvRef, conv2dRef, elementwiseRef, gatherRef, topkRef, globalAvgPoolRef, globalMaxPoolRef, groupConvRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
   type BconvRef, type EpilogueRef, type QuantRef,
 } from "../../runtime/reference/kernels.ts";
 import { packBits, unpackBits, wordsFor } from "../../compiler/pack/bits.ts";
@@ -200,6 +200,22 @@ for (const build of BUILDS) {
         const [a, b, d] = xs.map((x) => x[i]);
         expect(got[i]).toBe(d > a ? Math.max(Math.fround(a / b), d) : b);
       }
+    });
+
+    it("topk_f32 selects the k best per row in order (ties by index, or the last index), values or indices", () => {
+      const r = rng(19);
+      for (const [rows, n, k] of [[3, 10, 3], [2, 7, 7], [4, 5, 1], [1, 100, 10]])
+        for (const largest of [true, false])
+          for (const indices of [true, false])
+            for (const last of [false, true]) {
+              const x = Float32Array.from({ length: rows * n }, () => Math.fround(Math.round(r() * 8) / 2)); // many ties
+              rt.reset();
+              const L = rt.layout, out = L.alloc(rows * k * 4);
+              const params = rt.params("topk_f32", { in: L.f32(x), rows, n, k, out, largest: largest ? 1 : 0, indices: indices ? 1 : 0, last: last ? 1 : 0 });
+              rt.load();
+              rt.call("topk_f32", params);
+              expect(Array.from(rt.f32(out, rows * k)), `${rows}x${n} k=${k} ${largest} ${indices} ${last}`).toEqual(Array.from(topkRef(x, rows, n, k, largest, indices, last)));
+            }
     });
 
     it("gather_f32 applies an index map with a fill value", () => {

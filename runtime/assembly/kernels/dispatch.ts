@@ -21,7 +21,8 @@ import { pad_f32 } from "./pad_f32";
 import { lrn_f32 } from "./lrn_f32";
 import { transpose_f32 } from "./transpose_f32";
 import { gather_f32 } from "./gather_f32";
-export const KERNEL_COUNT = 21;
+import { topk_f32 } from "./topk_f32";
+export const KERNEL_COUNT = 22;
 export function dispatch(id: i32, p: usize): void {
   switch (id) {
     case 0: nchw_to_nhwc(p); break;
@@ -45,5 +46,6 @@ export function dispatch(id: i32, p: usize): void {
     case 18: lrn_f32(p); break;
     case 19: transpose_f32(p); break;
     case 20: gather_f32(p); break;
+    case 21: topk_f32(p); break;
   }
 }
