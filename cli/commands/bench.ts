@@ -21,16 +21,19 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
   if (o.serve) {
     let h;
     try {
+      // the page runs onnxruntime-web beside the bundle on the same .onnx (unless --peers leaves it out)
       h = await serveBundle(wasm, {
-        port: o.port, host: o.host, runs: o.runs, warmup: o.warmup, title: `mbn bench: ${file}`,
+        port: o.port, host: o.host, runs: o.runs, warmup: o.warmup, title: `mbn bench: ${file}`, model: file,
+        onnx: onnx && peers.includes("ort-web") ? onnx : undefined, out: o.output, command: `mbn ${process.argv.slice(2).join(" ")}`,
         onResult: (r) => console.log(JSON.stringify(r)),
       });
     } catch (e) {
-      throw new UsageError(`--serve: cannot listen on ${o.host}:${o.port} (${(e as NodeJS.ErrnoException).code ?? firstLine(e)})`);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(code ? `--serve: cannot listen on ${o.host}:${o.port} (${code})` : `--serve: ${firstLine(e)}`);
     }
     console.error(`serving the device benchmark for ${file} — open on any device of this network:`);
     for (const u of h.urls) console.error(`  ${u}`);
-    console.error("results posted by the page are printed here as JSON lines; Ctrl-C to stop");
+    console.error(`results posted by the page are printed here as JSON lines${o.output ? ` and appended to ${o.output}` : ""}; Ctrl-C to stop`);
     return new Promise(() => {});
   }
   if (peers.length && !onnx) throw new UsageError("peers need the ONNX file: pass the .onnx model instead of the bundle");

@@ -10,11 +10,13 @@
 import type * as Ort from "onnxruntime-web";
 import { pairedRatio, robust, robustRatio, timeRound } from "./latency.ts";
 import { calibrationLoop, noiseGauge, quantile } from "./noise.ts";
+import { FLOOR_RUNNER, floorRunner, type PopcountProbe } from "./popcount_floor.ts";
 
 export interface DeviceConfig {
   runs: number; warmup: number; minRoundMs: number; title: string; model: string; /** the command that served the page (recorded) */ command?: string;
   /** the bundle's mbn_selftest() as Node computes it (null: not known) */ nodeSelftest: number | null;
   /** serve.ts has the .onnx: run onnxruntime-web beside the bundle */ onnx: boolean;
+  /** serve.ts has the popcount probe (runtime/build/popcount-floor.wasm): time the popcount floor too */ floor: boolean;
 }
 interface Ex {
   memory: WebAssembly.Memory; mbn_input_ptr(): number; mbn_input_len(): number; mbn_output_ptr(): number; mbn_output_len(): number;
@@ -95,6 +97,15 @@ async function main(cfg: DeviceConfig): Promise<void> {
     runners.push({ name: "onnxruntime-web (wasm)", run: () => session.run(feeds) });
   }
 
+  // the popcount floor: a bare XOR-popcount loop over the model's own number of 64-bit popcounts
+  // (popcount_floor.ts), the speed no popcount-bound kernel can beat on this device
+  const popcounts = manifest.totals.popcounts ?? 0;
+  if (cfg.floor && popcounts > 0) {
+    const probe = (await WebAssembly.instantiate(await (await fetch("popcount-floor.wasm")).arrayBuffer(), {})).instance.exports as unknown as PopcountProbe;
+    runners.push(floorRunner(probe, popcounts));
+    res.popcounts = popcounts;
+  }
+
   // interleaved rounds, as measureRunners in latency.ts (one process, no CPU-time counters in a browser)
   status("warming up…");
   for (let i = 0; i < cfg.warmup; i++) {
@@ -131,6 +142,8 @@ async function main(cfg: DeviceConfig): Promise<void> {
   // those signals are passed as neutral and reported as null
   const noise = { ...noiseGauge({ calibration: calib, cpuShare: 1, runQueueShare: null, stats: stats as never, robust: robustRatios, paired: ratios }), cpu_share: null, load_avg: null,
     not_observable: "CPU share, run-queue wait and load average (not visible to a web page)" };
+  const floorStats = stats.find((s) => s.runner === FLOOR_RUNNER);
+  if (floorStats) res.popcount_floor = { popcounts, bundle_over_floor: pairedRatio(times[0], times[stats.indexOf(floorStats)]) };
   Object.assign(res, { runs: cfg.runs, latency: stats, ratios: noise.noisy ? {} : ratios, measured_ratios: ratios, robust_ratios: robustRatios, noisy: noise.noisy, noise, min_round_ms: minMs, times });
 
   // per plan step: each step repeated in batches of ≥ minRoundMs after the steps before it ran
@@ -177,6 +190,7 @@ function render(r: any, cfg: DeviceConfig): void {
   const ort = r.measured_ratios["onnxruntime-web (wasm)"];
   parts.push(r.noisy ? `<p id="verdict" class="bad"><b>NOISY — not published</b>: ${esc(nz.reasons.join("; "))}. Close other tabs and programs and reload.</p>`
     : ort ? `<p id="verdict">In this browser the bundle is <b>${(ort >= 1 ? ort : 1 / ort).toFixed(2)}× ${ort >= 1 ? "faster" : "slower"}</b> than onnxruntime-web on the same model.</p>` : `<p id="verdict">Bundle only (the server was given a bundle, not the .onnx).</p>`);
+  if (r.popcount_floor) parts.push(`<p>Popcount floor: a bare XOR-popcount loop doing the model's ${r.popcount_floor.popcounts.toLocaleString("en")} 64-bit popcounts, timed in the same rounds — no popcount-bound bundle can beat it on this device. The bundle takes ${r.popcount_floor.bundle_over_floor.toFixed(2)}× the floor's time.</p>`);
   const max = Math.max(...r.profile.map((p: any) => p.ms));
   parts.push(`<h2>Per plan step</h2><p>Each step repeated in 5 batches of ≥ ${cfg.minRoundMs} ms after the steps before it ran; the fastest batch, ms per run. Sum ${r.profile_sum_ms.toFixed(3)} ms vs a whole run's p10 ${r.latency[0].p10_ms.toFixed(3)} ms.</p>`);
   parts.push(`<table id="profile"><tr><th>step</th><th>op</th><th>ONNX node</th><th>planes</th><th>ms per run</th><th>share</th><th></th></tr>${r.profile.map((p: any) =>

@@ -18,7 +18,11 @@ export async function loadPopcountProbe(): Promise<PopcountProbe> {
 }
 
 export async function popcountFloorRunner(popcounts: number): Promise<{ name: string; threads: number; run: () => void }> {
-  const e = await loadPopcountProbe();
+  return floorRunner(await loadPopcountProbe(), popcounts);
+}
+
+/** The floor runner on a loaded probe (no file access: the device page loads the probe itself). */
+export function floorRunner(e: PopcountProbe, popcounts: number): { name: string; threads: number; run: () => void } {
   const a = 1024, w = a + NW * 8; // (the probe's one 64 KiB page holds both)
   const m = new Uint8Array(e.memory.buffer);
   let s = 12345; // random-looking words (the count does not depend on them; no branch does)

@@ -1,5 +1,5 @@
 // Harness: `mbn bench --serve` — an HTTP server on the local network that hands any browser the
-// device page (device_page.ts), the bundle, the same .onnx and onnxruntime-web's browser build from
+// device page (device_page.ts), the bundle, the same .onnx, the popcount-floor probe and onnxruntime-web's browser build from
 // this machine's node_modules (the page needs no other network), and collects the results the page
 // posts back (printed by the caller; appended to a JSON-lines file when `out` is given). Responses
 // carry the cross-origin isolation headers, which give the page a 5 µs timer instead of 100 µs.
@@ -8,6 +8,7 @@ import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { networkInterfaces } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { deviceClientScript, devicePage } from "./device_page.ts";
 
 export interface ServeHandle { server: Server; port: number; urls: string[]; results: unknown[]; close(): Promise<void> }
@@ -31,6 +32,7 @@ function ortDist(): string | undefined {
   }
 }
 // only the files the page loads: the wasm-backend ES module, its glue and its WebAssembly binary
+const PROBE = fileURLToPath(new URL("../../runtime/build/popcount-floor.wasm", import.meta.url));
 const ORT_FILE = /^ort(\.wasm\.min\.mjs|-wasm-simd-threaded\.(mjs|wasm))$/;
 
 export async function serveBundle(wasm: Uint8Array, o: ServeOptions): Promise<ServeHandle> {
@@ -42,7 +44,7 @@ export async function serveBundle(wasm: Uint8Array, o: ServeOptions): Promise<Se
     const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), {});
     nodeSelftest = (inst.exports.mbn_selftest as () => number)() >>> 0;
   } catch { /* not an mbn bundle with a self-test: the page says so */ }
-  const page = devicePage({ runs: o.runs, warmup: o.warmup, minRoundMs: o.minRoundMs ?? 5, title: o.title, model: o.model ?? o.title, command: o.command, nodeSelftest, onnx: !!o.onnx });
+  const page = devicePage({ runs: o.runs, warmup: o.warmup, minRoundMs: o.minRoundMs ?? 5, title: o.title, model: o.model ?? o.title, command: o.command, nodeSelftest, onnx: !!o.onnx, floor: existsSync(PROBE) });
   const script = await deviceClientScript();
   const isolated = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp", "cross-origin-resource-policy": "same-origin", "cache-control": "no-store" };
   const server = createServer((req, res) => {
@@ -52,6 +54,7 @@ export async function serveBundle(wasm: Uint8Array, o: ServeOptions): Promise<Se
     else if (req.method === "GET" && url === "/client.js") send("text/javascript; charset=utf-8", script);
     else if (req.method === "GET" && url === "/bundle.wasm") send("application/wasm", wasm);
     else if (req.method === "GET" && url === "/model.onnx" && o.onnx) send("application/octet-stream", o.onnx);
+    else if (req.method === "GET" && url === "/popcount-floor.wasm" && existsSync(PROBE)) send("application/wasm", readFileSync(PROBE));
     else if (req.method === "GET" && url.startsWith("/ort/") && dist && ORT_FILE.test(url.slice(5))) {
       const f = url.slice(5);
       send(f.endsWith(".wasm") ? "application/wasm" : "text/javascript; charset=utf-8", readFileSync(join(dist, f)));

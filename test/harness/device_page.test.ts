@@ -1,6 +1,6 @@
 // The on-device benchmark page in a real browser: headless Debian Chromium driven by playwright-core
 // loads the served page, which runs the bundle and onnxruntime-web (served from node_modules) on the
-// same .onnx in interleaved rounds, and posts the result back. Checked: the self-test hash equals
+// same .onnx, with the popcount floor, in interleaved rounds, and posts the result back. Checked: the self-test hash equals
 // Node's, the outputs agree with onnxruntime-web, the ratio is a finite number from rounds of
 // ≥ 5 ms, the noise gauge is there, the per-step table has one row per plan step, the page makes no
 // request outside this server, and the server writes the posted JSON to a file when asked.
@@ -18,7 +18,7 @@ describe.runIf(existsSync(CHROMIUM))("device page in headless Chromium (needs De
   it("runs the bundle and onnxruntime-web side by side and posts JSON: same outputs, finite ratio, one profile row per plan step", async () => {
     const file = new URL("../fixtures/xnornet_nonsquare.onnx", import.meta.url).pathname;
     const onnx = readFileSync(file);
-    const { wasm, plan } = compile(onnx, { file });
+    const { wasm, plan, report } = compile(onnx, { file });
     const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), {});
     const nodeHash = (inst.exports.mbn_selftest as () => number)() >>> 0;
     const out = join(mkdtempSync(join(tmpdir(), "mbn-device-")), "results.jsonl");
@@ -38,7 +38,10 @@ describe.runIf(existsSync(CHROMIUM))("device page in headless Chromium (needs De
       const r = h.results[0] as any;
       expect(r.selftest).toEqual({ bundle: nodeHash, node: nodeHash, match: true });
       expect(r.outputs.match, JSON.stringify(r.outputs)).toBe(true);
-      expect(r.latency.map((s: any) => s.runner)).toEqual(["mbn bundle", "onnxruntime-web (wasm)"]);
+      expect(r.latency.map((s: any) => s.runner)).toEqual(["mbn bundle", "onnxruntime-web (wasm)", "popcount floor"]);
+      expect(r.popcount_floor.popcounts).toBe(report.totals.popcounts);
+      expect(report.totals.popcounts).toBeGreaterThan(0);
+      expect(Number.isFinite(r.popcount_floor.bundle_over_floor)).toBe(true);
       const ratio = r.measured_ratios["onnxruntime-web (wasm)"];
       expect(Number.isFinite(ratio) && ratio > 0).toBe(true);
       expect(r.ratios).toEqual(r.noisy ? {} : r.measured_ratios); // a noisy run publishes no ratio
