@@ -102,7 +102,7 @@ program.command("inspect <model>").description("per-layer op, shapes, planes, MA
   .action(async (file, o) => (await commands.inspect()).inspectCommand(file, o));
 
 program.command("bench <model>").description("latency of the bundle and of onnxruntime peers on the same ONNX file")
-  .option("--peers <list>", "comma-separated: ort-web, ort-node (empty for none)", "ort-web,ort-node")
+  .option("--peers <list>", "comma-separated: ort-web, ort-node, wasm3 (the interpreter, its own process; empty for none)", "ort-web,ort-node")
   .addOption(numberOption("--threads <n>", "also measure the peers with n threads", int(1), 1))
   .addOption(numberOption("--runs <n>", "timed runs", int(1), 100))
   .addOption(numberOption("--warmup <n>", "warm-up runs", int(0), 10))

@@ -1,4 +1,4 @@
-// CLI: `mbn bench <model.onnx|bundle.wasm> [--peers ort-web,ort-node] [--threads n] [--json]` —
+// CLI: `mbn bench <model.onnx|bundle.wasm> [--peers ort-web,ort-node,wasm3] [--threads n] [--json]` —
 // latency of the bundle (warm-up, N interleaved rounds of ≥ 5 ms per runner; p10 (the robust
 // figure), median, p90, min; per-step profile; memory, size, BOPs/OPs) and of its peers on the
 // same ONNX file (1 thread in this process; `--threads n` > 1: each peer again with n threads in
@@ -11,11 +11,14 @@ import { spawnPeer } from "../../harness/bench/peer_process.ts";
 import { FLOOR_RUNNER, popcountFloorRunner } from "../../harness/bench/popcount_floor.ts";
 import { checkWritable, firstLine, openModel, parseTarget, progress, size, UsageError, writeOutput } from "../common.ts";
 import { serveBundle } from "../../harness/bench/serve.ts";
+import { wasm3Latency, wasm3Missing } from "../../harness/bench/wasm3_peer.ts";
 
 export async function benchCommand(file: string, o: { peers: string; threads: number; runs: number; warmup: number; json?: boolean; output?: string; target?: string; serve?: boolean; floor?: boolean; port: number; host: string }): Promise<void> {
   const target = parseTarget(o.target, "mbn bench");
   const peers = (o.peers || "").split(",").map((s) => s.trim()).filter(Boolean);
-  for (const p of peers) if (p !== "ort-web" && p !== "ort-node") throw new UsageError(`--peers: unknown peer '${p}' (ort-web, ort-node)`);
+  for (const p of peers) if (p !== "ort-web" && p !== "ort-node" && p !== "wasm3") throw new UsageError(`--peers: unknown peer '${p}' (ort-web, ort-node, wasm3)`);
+  const useWasm3 = peers.includes("wasm3");
+  if (useWasm3 && wasm3Missing()) throw new UsageError(`--peers wasm3: ${wasm3Missing()}`);
   checkWritable(o.output);
   const { bundle, wasm, res, onnx } = await openModel(file, target, o.target);
   if (o.serve) {
@@ -39,7 +42,7 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
   if (peers.length && !onnx) throw new UsageError("peers need the ONNX file: pass the .onnx model instead of the bundle");
   const threads = o.threads;
   const inShape = [bundle.batch, ...bundle.info.input.shape.slice(1)]; // one mbn_run: a fixed batch runs N samples
-  const runners: Runner[] = onnx ? await makePeers(onnx, inShape, peers, 1) : [];
+  const runners: Runner[] = onnx ? await makePeers(onnx, inShape, peers.filter((p) => p !== "wasm3"), 1) : [];
   if (onnx && threads > 1)
     for (const p of peers) {
       // a child process per configuration: onnxruntime-web's wasm backend (and its thread pool) is
@@ -65,6 +68,8 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
     for (const r of runners) r.close?.();
   }
   bar.done();
+  // the interpreter peer: its own process after the rounds, on the same input as the bundle's runs
+  const interpreters = useWasm3 && onnx ? [wasm3Latency(onnx, new Float32Array(bundle.inputLength * bundle.batch).fill(0.5), Math.max(3, Math.min(runs, 20)))] : [];
   const layers = bundle.info.layers;
   const profile = (lat.profile ?? []).map((p, i) => ({ ...p, op: layers[i]?.op ?? "", node: layers[i]?.node ?? "" }));
   const fi = lat.stats.findIndex((s) => s.runner === FLOOR_RUNNER);
@@ -79,7 +84,7 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
     model: file, date: new Date().toISOString(), machine: `${cpus()[0]?.model} ×${cpus().length}`, target: bundle.info.target,
     command: `mbn bench ${process.argv.slice(3).join(" ")}`,
     noisy: lat.noise.noisy, noise: lat.noise, min_round_ms: lat.min_round_ms,
-    latency: lat.stats, ratios: lat.ratios, robust_ratios: lat.robust_ratios, popcount_floor: floor, profile, bundle_bytes: wasm.length, memory_bytes: manifest.memory_bytes, totals: manifest.totals,
+    latency: lat.stats, interpreters: interpreters.map((w) => ({ ...w, over_bundle_p10: w.ms_min / lat.stats[0].p10_ms })), ratios: lat.ratios, robust_ratios: lat.robust_ratios, popcount_floor: floor, profile, bundle_bytes: wasm.length, memory_bytes: manifest.memory_bytes, totals: manifest.totals,
   };
   if (o.output) writeOutput(o.output, JSON.stringify(record, null, 2) + "\n");
   const nz = lat.noise;
@@ -89,6 +94,8 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
     return console.log(JSON.stringify(record));
   }
   for (const s of lat.stats) console.log(`${s.runner.padEnd(30)} p10 ${s.p10_ms.toFixed(3)} ms  median ${s.median_ms.toFixed(3)}  p90 ${s.p90_ms.toFixed(3)}  min ${s.min_ms.toFixed(3)}  (${s.runs} rounds, ${s.reps} runs, spread ${(s.spread * 100).toFixed(0)}%, CPU/wall ${s.cpu_share.toFixed(2)})`);
+  for (const w of interpreters)
+    console.log(`${w.runner.padEnd(30)} min ${w.ms_min.toFixed(3)} ms  mean ${w.ms_per_run.toFixed(3)} ms over ${w.runs} runs: ${(w.ms_min / lat.stats[0].p10_ms).toFixed(1)}× the bundle's p10 (${w.note})`);
   for (const s of lat.stats)
     if (s.threads > 1 && s.cpu_share < 1.2) console.log(`note: ${s.runner} used ${s.cpu_share.toFixed(2)} CPUs on average: its ${s.threads} threads did not run in parallel (busy machine, or the peer kept one thread)`);
   for (const [k, v] of Object.entries(lat.ratios))

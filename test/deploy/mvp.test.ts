@@ -26,8 +26,9 @@ function validateMvp(bytes: Uint8Array, name: string): string {
 }
 
 describe.runIf(hasValidate)("WebAssembly 1.0 scalar target (wasm-validate with post-MVP features disabled)", () => {
-  it("the scalar runtime is WebAssembly 1.0; the simd runtime is not", () => {
+  it("the scalar runtimes (core and -ext) are WebAssembly 1.0; the simd runtime is not", () => {
     expect(validateMvp(readFileSync(join(root, "runtime/build/mbn-scalar.wasm")), "rt-scalar.wasm")).toBe("");
+    expect(validateMvp(readFileSync(join(root, "runtime/build/mbn-scalar-ext.wasm")), "rt-scalar-ext.wasm")).toBe("");
     expect(validateMvp(readFileSync(join(root, "runtime/build/mbn-simd.wasm")), "rt-simd.wasm")).not.toBe("");
     // and both validate with the default (post-MVP) feature set
     execFileSync("wasm-validate", [join(dir, "rt-simd.wasm")]);
