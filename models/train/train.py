@@ -106,7 +106,10 @@ def main():
     ap.add_argument("--kind", required=True)
     ap.add_argument("--depth", type=int, default=20)
     ap.add_argument("--dataset", default="fashion-mnist", choices=["fashion-mnist", "cifar10"])
-    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--data", default=os.environ.get("MBN_DATA_DIR"),
+                    help="folder with the dataset's files: Fashion-MNIST's four IDX files (train-images-idx3-ubyte[.gz], "
+                         "…; the repository bundles only the test split, models/data/fashion-mnist) or CIFAR-10's "
+                         "binary batches (default: $MBN_DATA_DIR)")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -126,6 +129,8 @@ def main():
                          "recalibrate BatchNorm statistics on the training images, export")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
+    if not a.data:
+        ap.error("--data <folder> (or MBN_DATA_DIR) is required: the training split is not in the repository")
 
     torch.manual_seed(a.seed)
     np.random.seed(a.seed)
@@ -143,6 +148,8 @@ def main():
         logf.write(msg + "\n")
         logf.flush()
 
+    command = " ".join(["python3", "models/train/train.py"] + sys.argv[1:])
+    log(f"command: {command}")  # the log alone can rebuild this stage's record (models/train/meta_from_logs.py)
     xtr, ytr = data.load(a.dataset, a.data, "train")
     xte, yte = data.load(a.dataset, a.data, "test")
     if a.train_subset:
@@ -223,7 +230,6 @@ def main():
         xs = xte[:16].numpy()
         np.save(os.path.join(a.out, "test_data", "input.npy"), xs)
         np.save(os.path.join(a.out, "test_data", "output.npy"), model(xte[:16]).numpy())
-    command = " ".join(["python3", "models/train/train.py"] + sys.argv[1:])
     stage = dict(epochs=a.epochs, train_images=len(xtr), lr=a.lr, command=command, torch_acc=acc,
                  train_seconds=round(train_seconds, 1))
     if best is not None:
