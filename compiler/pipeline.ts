@@ -7,6 +7,7 @@ import { buildBundle } from "./emit/bundle.ts";
 import { emitBlob, FORMAT_VERSION } from "./emit/blob.ts";
 import { loadOnnx } from "./onnx/load.ts";
 import { splitBatch } from "./passes/batch.ts";
+import { expandFunctions } from "./passes/expand_functions.ts";
 import { foldConstants } from "./passes/fold_constants.ts";
 import { lift1d } from "./passes/lift_1d.ts";
 import { fuseEpilogues } from "./passes/fuse_epilogues.ts";
@@ -51,7 +52,7 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
   const file = o.file ?? "<model>";
   try {
     const imported = loadOnnx(onnx, file);
-    const { graph: folded, batch, dynamic: symbolic, note } = splitBatch(lift1d(foldConstants(imported)));
+    const { graph: folded, batch, dynamic: symbolic, note } = splitBatch(lift1d(foldConstants(expandFunctions(imported))));
     const shape = inputShape(folded);
     const shapes = inferShapes(folded);
     const lowered = lower(folded, shapes, shape, batch);

@@ -76,10 +76,15 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
   const arena = align(dyn, 64);
   const memEnd = arena + mem.arenaBytes;
 
+  const constAt = new Map<ValueId, number>();
   const addr = (v: ValueId): number => {
     const val = plan.values[v];
     if (val.pinned === "input") return inputPtr;
     if (val.pinned === "output") return outputPtr;
+    if (val.pinned === "const") {
+      if (!constAt.has(v)) constAt.set(v, L.f32(val.data!));
+      return constAt.get(v)!;
+    }
     const off = mem.offset.get(v);
     if (off === undefined) return fail(`internal: value '${val.name}' has no memory`);
     return arena + off;

@@ -41,7 +41,8 @@ export interface Value {
   shape: number[]; // logical ONNX shape of one sample (e.g. [1, C, H, W] or [1, F])
   layout: Layout; // storage order of a float value (bits: packed channels-last planes)
   planes: number; // bits: plane count (P); float: 0
-  pinned?: "input" | "output"; // ABI buffers: never reused
+  pinned?: "input" | "output" | "const"; // ABI buffers: never reused; const: `data`, stored in the blob
+  data?: Float32Array; // pinned "const": the values in this value's storage order
 }
 
 /** A quantizer recovered from the graph: per-channel staircase + plane encoding of its levels. */

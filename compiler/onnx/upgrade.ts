@@ -137,6 +137,10 @@ export const VERSIONS: Record<string, Record<number, string>> = {
   Shrink: { 9: "bias lambd" },
   Hardmax: { 1: "axis", 11: "axis", 13: "axis" },
   TopK: { 1: "axis k", 10: "axis", 11: "axis largest sorted" },
+  MeanVarianceNormalization: { 1: "across_channels normalize_variance", 9: "axes", 13: "axes" },
+  InstanceNormalization: { 1: "consumed_inputs epsilon", 6: "epsilon" },
+  LayerNormalization: { 17: "axis epsilon stash_type" },
+  Gelu: { 20: "approximate" },
   ArgMax: { 1: "axis keepdims", 11: "axis keepdims", 12: "axis keepdims select_last_index", 13: "axis keepdims select_last_index" },
   ArgMin: { 1: "axis keepdims", 11: "axis keepdims", 12: "axis keepdims select_last_index", 13: "axis keepdims select_last_index" },
   DepthToSpace: { 1: "blocksize", 11: "blocksize mode", 13: "blocksize mode" },
@@ -334,6 +338,10 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
     11: same("negative axis, largest and sorted added (defaults: the old behaviour)"),
   },
   ArgMax: { 11: same("negative axis allowed") },
+  MeanVarianceNormalization: {
+    9: { why: "across_channels/normalize_variance became axes", apply: (_n, cx) => cx.refuse("MeanVarianceNormalization-1 (across_channels/normalize_variance) is not supported; re-export at opset 9 or later") },
+  },
+  InstanceNormalization: { 6: dropConsumed },
   ArgMin: { 11: same("negative axis allowed") },
   ConvTranspose: { 11: same("pads may be omitted with auto_pad; the old forms mean the same") },
   DepthToSpace: { 11: same("mode added; its default DCR is the old behaviour") },
@@ -479,7 +487,7 @@ export function versionAt(op: string, opset: number): number | undefined {
 }
 
 /** Rank of a node's output from its opset-11 form and its inputs' ranks (undefined: not known statically). */
-function outputRank(n: Node, rank: (name: string) => number | undefined, consts: Map<string, Tensor>): number | undefined {
+export function outputRank(n: Node, rank: (name: string) => number | undefined, consts: Map<string, Tensor>): number | undefined {
   const r0 = () => (n.inputs[0] ? rank(n.inputs[0]) : undefined);
   const ints = (k: string) => (Array.isArray(n.attrs[k]) ? (n.attrs[k] as number[]) : undefined);
   switch (n.op) {

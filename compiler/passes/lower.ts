@@ -9,9 +9,9 @@
 // instead) and the output copy converts from any layout. A conv whose weights and input quantizer both decompose becomes a
 // BitConv; anything that does not decompose stays float, and plan.notes says which layer and why.
 // The op table below is the importer registry: one entry per supported ONNX op.
-import { fail } from "../errors.ts";
+import { CompileError, fail } from "../errors.ts";
 import { attrFloat, attrInt, attrInts, attrStr, consumers, producers, type Graph, type Node } from "../ir/graph.ts";
-import { layoutText, naturalLayout, type ReduceKind, ONNX_ORDER, sameLayout, type ConvGeom, type Epilogue, type Layout, type Plan, type QuantSpec, type Step, type Value, type ValueId } from "../ir/plan.ts";
+import { type ElemProgram, layoutText, naturalLayout, type ReduceKind, ONNX_ORDER, sameLayout, type ConvGeom, type Epilogue, type Layout, type Plan, type QuantSpec, type Step, type Value, type ValueId } from "../ir/plan.ts";
 import { sizeOf, type Tensor } from "../ir/tensor.ts";
 import { bnScaleShift, geom2d } from "../reference/nn.ts";
 import { decomposeLevels } from "../quant/levels.ts";
@@ -130,18 +130,49 @@ function lowerElementwise(ctx: Ctx, n: Node): ValueId {
   // rows of C channels (channels-last storage) when the first axis is one sample; a tensor whose
   // first axis is not (a graph compiled whole at a fixed batch) runs in ONNX order as rows of one,
   // where only scalar constants fit (compileElementwise refuses per-channel ones)
-  const perChannel = shape[0] === 1 || shape.length < 3;
-  const C = perChannel ? chan(shape) : 1;
-  const layout = perChannel ? natural(shape) : ONNX_ORDER;
+  const rowsPerChannel = shape[0] === 1 || shape.length < 3;
+  const C = rowsPerChannel ? chan(shape) : 1;
+  const layout = rowsPerChannel ? natural(shape) : ONNX_ORDER;
   const single = findRegion(ctx.g, target, ctx.producer, ctx.order, ctx.consumers, { ops: FLOAT_ELEMENTWISE, nearest: true });
-  const usable = single && shapeOf(ctx, single.source).join() === shape.join() ? single : undefined;
+  let usable = single && shapeOf(ctx, single.source).join() === shape.join() ? single : undefined;
+  let prog: ElemProgram | undefined;
+  if (usable) {
+    try {
+      prog = compileElementwise(ctx.g, usable, C, shape.length, [usable.source]);
+    } catch (e) {
+      if (!(e instanceof CompileError) || !/does not broadcast per channel/.test(e.message)) throw e;
+      usable = undefined; // a constant that varies along other axes: this node alone, the constant as a source
+    }
+  }
   const r = usable ?? { source: "", target, nodes: [n] };
-  const sources = usable ? [usable.source] : [...new Set(n.inputs.filter((i) => i && !ctx.g.consts.has(i) && !constOperand(ctx, i, shape)))];
-  if (!sources.length) fail("elementwise op without an activation input", where(ctx, n));
-  const prog = compileElementwise(ctx.g, r, C, shape.length, sources);
-  const ids = sources.map((s) => floatIn(ctx, shapeOf(ctx, s).join() === shape.join() ? s : broadcastTo(ctx, s, shape, n), n, layout));
+  const perChannelConst = (i: string) => {
+    const t = ctx.g.consts.get(i);
+    return !!t && (t.dtype !== "float" || !!perChannel(t, C, shape.length));
+  };
+  // activations, and float constants that do not broadcast per channel (stored whole, as a source)
+  const sources = usable ? [usable.source] : [...new Set(n.inputs.filter((i) => i && !perChannelConst(i) && !(constOperand(ctx, i, shape) && !ctx.g.consts.has(i))))];
+  if (!sources.some((s) => !ctx.g.consts.has(s))) fail("elementwise op without an activation input", where(ctx, n));
+  prog ??= compileElementwise(ctx.g, r, C, shape.length, sources);
+  const ids = sources.map((s) => ctx.g.consts.has(s) ? constValue(ctx, s, shape, layout, n)
+    : floatIn(ctx, shapeOf(ctx, s).join() === shape.join() ? s : broadcastTo(ctx, s, shape, n), n, layout));
   ctx.plan.notes.push(`${n.name} runs as a float elementwise program (${prog.ops.join(" → ")} on '${sources.join("', '")}'): it is not a quantizer in front of a binary layer`);
   return push(ctx, { op: "Elementwise", node: n.name, in: ids[0], srcs: ids.slice(1), out: newValue(ctx, target, "float", shape, 0, layout), c: C, npix: sizeOf(shape) / C, prog });
+}
+
+/** A float constant broadcast to `shape` and stored in `layout`: a value the blob holds (pinned "const"). */
+function constValue(ctx: Ctx, name: string, shape: number[], layout: Layout, n: Node): ValueId {
+  const t = ctx.g.consts.get(name)!;
+  const from = t.shape;
+  if (from.length > shape.length || !from.every((d, i) => d === 1 || d === shape[shape.length - from.length + i])) fail(`constant '${name}' of shape [${from}] does not broadcast to [${shape}]`, where(ctx, n));
+  const onnx = Float32Array.from(broadcastMap(from, shape), (j) => t.data[j]);
+  let data = onnx;
+  if (layout.order === "channels_last") {
+    data = new Float32Array(onnx.length);
+    for (let c = 0; c < layout.c; c++) for (let p = 0; p < layout.hw; p++) data[p * layout.c + c] = onnx[c * layout.hw + p];
+  }
+  const id = ctx.plan.values.length;
+  ctx.plan.values.push({ id, name, kind: "float", shape, layout, planes: 0, pinned: "const", data });
+  return id;
 }
 
 /**

@@ -182,6 +182,8 @@ export class Replica {
   forward(x: Tensor): Tensor {
     const p = this.plan, n = x.shape[0];
     const vals = new Map<ValueId, Tensor>([[p.input, x]]);
+    // constants the plan stores whole (elementwise sources), one copy per sample
+    for (const v of p.values) if (v.pinned === "const") vals.set(v.id, tf.tile(tf.tensor2d(v.data!, [1, v.data!.length]), [n, 1]));
     const get = (id: ValueId, shape: number[]): Tensor => tf.reshape(vals.get(id)!, [n, ...shape]);
     const swap = (id: ValueId, a: number, b: number) => tf.transpose(get(id, [a, b]), [0, 2, 1]); // [a][b] → [b][a]
     for (const s of p.steps) {

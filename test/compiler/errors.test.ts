@@ -34,10 +34,10 @@ describe("compile errors name the file, node, op and reason", () => {
     expect(errorLine(buildModel({ nodes: [{ op: "Det", inputs: ["x"], outputs: ["y"], name: "sp" }] })))
       .toBe("bad.onnx: node 'sp' (Det): operator 'Det' is not supported by mbn");
   });
-  it("elementwise op with a constant that varies along other axes than the channels", () => {
-    const nodes = [{ op: "Relu", inputs: ["x"], outputs: ["a"], name: "r" }, { op: "Mul", inputs: ["a", "k"], outputs: ["y"], name: "m" }];
-    expect(errorLine(buildModel({ nodes, inits: [floatTensor("k", [4, 4], new Array(16).fill(0.5))] })))
-      .toBe("bad.onnx: node 'm' (Mul): constant 'k' of shape [4,4] does not broadcast per channel (C=2)");
+  it("elementwise op outside its definition (Mod of floats without fmod=1)", () => {
+    const nodes = [{ op: "Relu", inputs: ["x"], outputs: ["a"], name: "r" }, { op: "Mod", inputs: ["a", "k"], outputs: ["y"], name: "m" }];
+    expect(errorLine(buildModel({ nodes, inits: [floatTensor("k", [], [0.5])] })))
+      .toBe("bad.onnx: node 'm' (Mod): Mod of floats needs fmod=1");
   });
   it("unsupported opset", () => {
     expect(errorLine(buildModel({ nodes: [relu], opset: 22 }))).toBe("bad.onnx: ONNX opset 22 is not supported (supported: 1–21)");

@@ -95,6 +95,22 @@ describe("index maps", () => {
   });
 });
 
+describe("function ops expanded into their ONNX function bodies (passes/expand_functions.ts)", () => {
+  it("InstanceNormalization after a conv, MeanVarianceNormalization, LayerNormalization (opset 17), Gelu erf and tanh (opset 20)", async () => {
+    const conv: NodeSpec = { op: "Conv", inputs: ["x", "w"], outputs: ["c"], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } };
+    const w = floatTensor("w", [4, 3, 3, 3], rnd(108, 5));
+    await agree(model([conv, { op: "InstanceNormalization", inputs: ["c", "s", "b"], outputs: ["y"], attrs: { epsilon: { f: 1e-3 } } }], [1, 3, 5, 6], [1, 4, 5, 6],
+      [w, floatTensor("s", [4], rnd(4, 6)), floatTensor("b", [4], rnd(4, 7))]), [1, 3, 5, 6]);
+    await agree(model([{ op: "MeanVarianceNormalization", inputs: ["x"], outputs: ["y"], attrs: { axes: [1, 3] } }], [1, 3, 4, 5], [1, 3, 4, 5]), [1, 3, 4, 5]);
+    const ln = buildModel({ nodes: [{ op: "LayerNormalization", inputs: ["x", "s", "b"], outputs: ["y"], attrs: { axis: -2 } }], inits: [floatTensor("s", [4, 5], rnd(20, 8)), floatTensor("b", [5], rnd(5, 9))], input: ["x", [1, 3, 4, 5]], output: ["y", [1, 3, 4, 5]], opset: 17 });
+    await agree(ln, [1, 3, 4, 5]);
+    for (const approximate of ["none", "tanh"]) {
+      const gelu = buildModel({ nodes: [{ op: "Gelu", inputs: ["x"], outputs: ["y"], attrs: { approximate } }], input: ["x", [1, 3, 4, 5]], output: ["y", [1, 3, 4, 5]], opset: 20 });
+      await agree(gelu, [1, 3, 4, 5]);
+    }
+  });
+});
+
 describe("elementwise ops of several activations", () => {
   it("x − mean(x), (x − mean)/√var: Sub and Div of activations with broadcasting (MeanVarianceNormalization expanded)", async () => {
     const nodes: NodeSpec[] = [
@@ -126,6 +142,15 @@ describe("elementwise ops of several activations", () => {
       { op: "Log", inputs: ["s"], outputs: ["l"] }, { op: "Sub", inputs: ["d", "l"], outputs: ["y"] },
     ];
     await agree(model(nodes, [3, 4, 5], [3, 4, 5], [intTensor("ax", [1], [0]) as never]), [3, 4, 5], 3);
+  });
+
+  it("a constant that varies along other axes than the channels is stored whole and read as a source (x·c[H, W] + b[W])", async () => {
+    const nodes: NodeSpec[] = [
+      { op: "Relu", inputs: ["x"], outputs: ["r"] }, { op: "Mul", inputs: ["r", "c"], outputs: ["m"] },
+      { op: "Add", inputs: ["m", "b"], outputs: ["y"] },
+    ];
+    const res = await agree(model(nodes, [1, 3, 4, 5], [1, 3, 4, 5], [floatTensor("c", [4, 5], rnd(20, 3)), floatTensor("b", [5], rnd(5, 4))]), [1, 3, 4, 5]);
+    expect(res.plan.values.filter((v) => v.pinned === "const").length).toBe(2);
   });
 
   it("an elementwise op of activations that do not broadcast is refused with one line", () => {
