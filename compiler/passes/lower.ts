@@ -78,7 +78,11 @@ function floatValue(ctx: Ctx, name: string): ValueId {
   else {
     const n = ctx.producer.get(name)!;
     const lower = LOWER[n.op] ?? (FLOAT_ELEMENTWISE.has(n.op) ? lowerElementwise : undefined);
-    if (!lower) fail(`operator '${n.op}' is not supported on activations, only in constant folding or quantizers (README "Supported ONNX" lists the ops)`, where(ctx, n));
+    if (!lower) {
+      // an earlier offending node on this path is named first (graph order), not this later one
+      for (const i of n.inputs) if (i && !ctx.g.consts.has(i) && i !== ctx.plan.inputName) floatValue(ctx, i);
+      fail(`operator '${n.op}' runs only in constant folding or a binary layer's quantizer, not on activations (README "Supported ONNX")`, where(ctx, n));
+    }
     const k = n.outputs.indexOf(name);
     if (k !== 0 && !INDEX_MAP_OPS.has(n.op) && n.op !== "TopK") fail(`its output ${k} ('${name}') is read; mbn computes an op's first output only`, where(ctx, n));
     id = k === 0 ? lower(ctx, n) : n.op === "TopK" ? lowerSelect(ctx, n, k) : lowerIndexMap(ctx, n, k);

@@ -39,6 +39,15 @@ describe("compile errors name the file, node, op and reason", () => {
     expect(errorLine(buildModel({ nodes, inits: [floatTensor("k", [], [0.5])] })))
       .toBe("bad.onnx: node 'm' (Mod): Mod of floats needs fmod=1");
   });
+  it("names the first offending node in graph order, in at most 200 characters however long the names", () => {
+    const q = "qonnx.custom_op.general", long = `/encoder/${"block/".repeat(30)}Trunc`;
+    const trunc = (x: string, y: string, name: string) => ({ op: "Trunc", domain: q, inputs: [x, "s", "z", "bi", "bo"], outputs: [y], name });
+    const nodes = [trunc("x", "t1", long), { op: "Relu", inputs: ["t1"], outputs: ["r"], name: "relu" }, trunc("r", "y", "late")];
+    const inits = [floatTensor("s", [], [0.5]), floatTensor("z", [], [0]), floatTensor("bi", [], [8]), floatTensor("bo", [], [4])];
+    const line = errorLine(buildModel({ nodes, inits, domainOpsets: [[q, 1]] }), `/very/long/${"dir/".repeat(30)}model.onnx`);
+    expect(line.length).toBeLessThanOrEqual(200);
+    expect(line).toMatch(/^….*model\.onnx: node '\/encoder\/block.*….*Trunc' \(Trunc\): operator 'Trunc' runs only in constant folding/);
+  });
   it("unsupported opset", () => {
     expect(errorLine(buildModel({ nodes: [relu], opset: 22 }))).toBe("bad.onnx: ONNX opset 22 is not supported (supported: 1–21)");
   });
