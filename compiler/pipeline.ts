@@ -7,6 +7,7 @@ import { buildBundle } from "./emit/bundle.ts";
 import { emitBlob, FORMAT_VERSION } from "./emit/blob.ts";
 import { loadOnnx } from "./onnx/load.ts";
 import { splitBatch } from "./passes/batch.ts";
+import { verifyGraph, verifyPlan } from "./passes/verify.ts";
 import { expandFunctions } from "./passes/expand_functions.ts";
 import { foldConstants } from "./passes/fold_constants.ts";
 import { lift1d } from "./passes/lift_1d.ts";
@@ -52,7 +53,10 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
   const file = o.file ?? "<model>";
   try {
     const imported = loadOnnx(onnx, file);
-    const { graph: folded, batch, dynamic: symbolic, note } = splitBatch(lift1d(foldConstants(expandFunctions(imported))));
+    const expanded = expandFunctions(imported);
+    verifyGraph(expanded, "import");
+    const { graph: folded, batch, dynamic: symbolic, note } = splitBatch(lift1d(foldConstants(expanded)));
+    verifyGraph(folded, "folding, 1-D lifting and batch splitting");
     const shape = inputShape(folded);
     const shapes = inferShapes(folded);
     const lowered = lower(folded, shapes, shape, batch);
@@ -61,8 +65,10 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
     if (note) lowered.notes.push(note);
     if (symbolic && !dynamic) lowered.notes.push(`compiled for batch 1 although the batch axis is symbolic: ${lowered.mixesSamples.join("; ")}`);
     o.dumpAfter?.("lower", printPlan(lowered));
+    verifyPlan(lowered, "lowering", file);
     const plan = fuseEpilogues(lowered);
     o.dumpAfter?.("fuse", printPlan(plan));
+    verifyPlan(plan, "epilogue fusion", file);
     const mem = planMemory(plan);
     const rt = o.runtime(usesExtendedMath(plan));
     const blob = emitBlob(plan, mem, rt.base, o.target === "simd");
