@@ -49,7 +49,9 @@ run fmnist_resnet20_mbn1x1    --kind mbn1x1 --epochs 3 --train-subset 30000
 run fmnist_resnet20_mbn1x1    --kind mbn1x1 --epochs 3 --lr 1e-3 --init $Z/fmnist_resnet20_mbn1x1/state_dict.pt
 # fp32_at: fine-tuned from the fp32 after its augmentation stage (stage5.pt, so the fp32 recipe runs
 # first) with FGSM-RS (eps 0.1) and Goodfellow et al.'s mixed clean/adversarial objective, then one
-# more epoch at a lower lr
+# more epoch at a lower lr. (The committed fp32_at's meta.json records --init models/zoo/fmnist_resnet20_fp32/state_dict.pt:
+# that file's contents at the time are not recorded; its commit, 1479e12, says they were the augmentation
+# stage's weights, which is what stage5.pt holds here. The checkpoints are not committed, so this is not checkable.)
 run fmnist_resnet20_fp32_at   --kind fp32   --epochs 2 --at fgsm --eps 0.1 --at-mix 0.5 --lr 1e-3 --init $Z/fmnist_resnet20_fp32/stage5.pt
 run fmnist_resnet20_fp32_at   --kind fp32   --epochs 1 --at fgsm --eps 0.1 --at-mix 0.5 --lr 2.5e-4 --init $Z/fmnist_resnet20_fp32_at/state_dict.pt
 # mbn3x3_at: fine-tuned from the final mbn3x3 (so the mbn3x3 recipe runs first) with FGSM-RS (eps 0.1)

@@ -1,9 +1,14 @@
 // Zoo: builds models/zoo/manifest.json from each model's meta.json (written by the training recipe)
 // and measurements on the *compiled bundle*: natural accuracy on the full bundled test split, the
 // bundle's agreement with PyTorch's own outputs (test_data/), BOPs and OPs. With --attacks it also
-// writes models/zoo/results/<name>.jsonl (FGSM and PGD-20 records on the bundle).
+// writes models/zoo/results/<name>.jsonl (FGSM and PGD-20 records on the bundle). Each entry names the
+// bundle's sha256, how it was measured (n, date, machine, this command), the training stages as meta.json
+// records them, and the exact commands that rebuild the model from the committed recipe
+// (`bash models/train/zoo.sh --print <name>`, preceded by those of the zoo model it is fine-tuned from).
 //   npx tsx models/zoo/build_manifest.ts [--attacks] [--n-attack 200] [--only name]
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname, cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compile } from "../../compiler/index.ts";
@@ -12,6 +17,7 @@ import { loadDataset, take } from "../../harness/data/datasets.ts";
 import { readNpy } from "../../harness/data/npy.ts";
 import { accuracy } from "../../harness/eval.ts";
 import { evaluateAttack } from "../../harness/attacks/evaluate.ts";
+import { rebuildCommands } from "./recipe.ts";
 
 const ZOO = fileURLToPath(new URL(".", import.meta.url));
 const args = process.argv.slice(2);
@@ -20,6 +26,8 @@ const nAttack = Number(args[args.indexOf("--n-attack") + 1] ?? 200) || 200;
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 
 const data = loadDataset("fashion-mnist");
+const writtenBy = `npx tsx models/zoo/build_manifest.ts${args.length ? " " + args.join(" ") : ""}`;
+const machine = `${hostname()} ${cpus()[0]?.model ?? "cpu"} ×${cpus().length}`;
 const manifestPath = join(ZOO, "manifest.json");
 const previous = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, "utf8")).models : [];
 const models: any[] = [];
@@ -49,10 +57,18 @@ for (const name of readdirSync(ZOO).sort()) {
     name, file: `${name}/model.onnx`, dataset: meta.dataset, arch: `resnet${meta.depth}`,
     weight_bases: mbn ? Number(mbn[1]) : null, act_bases: mbn ? Number(mbn[2]) : null, fixed_point_bits: fxp ? Number(fxp[1]) : null,
     adversarial_training: meta.adversarial_training === "none" ? null : `${meta.adversarial_training} eps=${meta.eps}${meta.at_mix ? ` mix=${meta.at_mix}` : ""}`,
-    epochs: meta.epochs, train_images: meta.train_subset, natural_acc: acc, torch_acc: meta.torch_acc,
+    epochs: meta.epochs, train_images: meta.train_subset,
+    // per stage (meta.json's stages; one stage when it has none): the "epochs × images" of the README table
+    stages: (meta.stages ?? [{ epochs: meta.epochs, train_images: meta.train_subset }]).map((st: any) => ({ epochs: st.epochs, train_images: st.train_images, ...(st.averaged ? { averaged: st.averaged.length } : {}) })),
+    natural_acc: acc, natural_n: data.n, torch_acc: meta.torch_acc,
     bundle_vs_torch_pp: +((acc - meta.torch_acc) * 100).toFixed(3), test_data_max_rel_diff: d / m,
     train_seconds: meta.train_seconds, bops: res.report.totals.bops, ops: res.report.totals.ops,
-    bundle_bytes: res.wasm.length, memory_bytes: res.report.totals.memoryBytes, command: meta.command,
+    bundle_bytes: res.wasm.length, memory_bytes: res.report.totals.memoryBytes,
+    bundle_sha256: createHash("sha256").update(res.wasm).digest("hex"),
+    // as run (meta.json's record, "unknown (not recorded)" where the training program did not record it)
+    trained_with: meta.command,
+    rebuild: { env: "MBN_DATA_DIR=<folder with Fashion-MNIST's IDX files>", ...rebuildCommands(name) },
+    date: new Date().toISOString(), machine, command: writtenBy,
   };
   models.push(entry);
   console.log(`${name}: bundle ${(acc * 100).toFixed(2)}% vs torch ${(meta.torch_acc * 100).toFixed(2)}% (Δ ${entry.bundle_vs_torch_pp} pp), test_data rel ${(d / m).toExponential(2)}, BOPs ${(entry.bops / 1e6).toFixed(1)}M`);
@@ -66,7 +82,7 @@ for (const name of readdirSync(ZOO).sort()) {
         model: name, bundle, wasm: res.wasm, plan: res.plan, data: sub, attack, batch: 50,
         params: { eps, steps, stepSize: (2.5 * eps) / steps, restarts: 1, queries: 0, seed: 0 },
       });
-      lines.push(JSON.stringify(record));
+      lines.push(JSON.stringify({ ...record, command: writtenBy }));
       console.log(`  ${attack} ε=${eps}: ${(record.adversarial_acc * 100).toFixed(1)}% (${record.seconds.toFixed(0)} s)`);
     }
     writeFileSync(join(ZOO, "results", `${name}.jsonl`), lines.join("\n") + "\n");
