@@ -4,7 +4,7 @@ was not written (or was rewritten) by hand rather than by train.py:
 
 Sources, in this order of trust: the training logs in the folder (log_stage1.txt … log_stageN.txt, then
 log.txt: train.py writes them line by line), and optionally a meta.json that train.py wrote for the first
-stages (--prior, e.g. `git show <rev>:models/zoo/<name>/meta.json`). A prior stage is used only where its
+stages (--prior <file> or --prior <git revision>:models/zoo/<name>/meta.json). A prior stage is used only where its
 epochs, images and accuracy agree with that stage's log. Everything else train.py would record but that
 neither source holds is written as "unknown (not recorded)"; nothing is estimated. Per-stage figures from a
 log alone have the log's precision (train seconds in whole seconds). The fields and their order are
@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 
 UNKNOWN = "unknown (not recorded)"
@@ -48,7 +49,7 @@ def parse_log(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder")
-    ap.add_argument("--prior", help="a meta.json train.py wrote for this model's first stages")
+    ap.add_argument("--prior", help="a meta.json train.py wrote for this model's first stages: a file or <git revision>:<path>")
     ap.add_argument("--check", action="store_true")
     a = ap.parse_args()
     folder = a.folder.rstrip("/")
@@ -59,7 +60,11 @@ def main():
         k += 1
     logs.append(os.path.join(folder, "log.txt"))
     parsed = [parse_log(p) for p in logs]
-    prior = json.load(open(a.prior)) if a.prior else None
+    prior = None
+    if a.prior and os.path.exists(a.prior):
+        prior = json.load(open(a.prior))
+    elif a.prior:  # <git revision>:<path>, e.g. 3e4a0fd:models/zoo/<name>/meta.json
+        prior = json.loads(subprocess.run(["git", "show", a.prior], check=True, capture_output=True, text=True).stdout)
     prior_stages = (prior.get("stages") or [dict(epochs=prior["epochs"], train_images=prior["train_subset"], command=prior["command"],
                                                   torch_acc=prior["torch_acc"], train_seconds=prior["train_seconds"])]) if prior else []
     stages, notes = [], []
@@ -102,7 +107,7 @@ def main():
                 command=" && ".join(s["command"] for s in stages))
     if len(stages) > 1:
         meta["stages"] = stages
-    meta["provenance"] = dict(written_by=f"python3 models/train/meta_from_logs.py {folder}" + (" --prior <train.py's meta.json>" if a.prior else ""),
+    meta["provenance"] = dict(written_by=f"python3 models/train/meta_from_logs.py {folder}" + (f" --prior {a.prior}" if a.prior else ""),
                               logs=[os.path.basename(p) for p in logs], notes=notes)
     text = json.dumps(meta, indent=2)
     path = os.path.join(folder, "meta.json")
