@@ -26,7 +26,8 @@ function sleb(n: number): number[] {
     out.push(b | 0x80);
   }
 }
-function readUleb(b: Uint8Array, p: number): [number, number] {
+/** An unsigned LEB128 at b[p]: [value, position after it]. */
+export function readUleb(b: Uint8Array, p: number): [number, number] {
   let v = 0, shift = 0;
   for (;;) {
     const x = b[p++];

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseSections } from "./bundle.ts";
+import { parseSections, readUleb } from "./bundle.ts";
 import { fail } from "../errors.ts";
 
 const HERE = fileURLToPath(new URL("./c/", import.meta.url));
@@ -17,15 +17,6 @@ const RT_HEADER = ["/usr/include/wasm-rt.h", "/usr/local/include/wasm-rt.h"];
 // wasm2c's little-endian load/store/LOAD_DATA definitions sit behind this line; the split memory goes first
 const ENDIAN_SWITCH = "#if WABT_BIG_ENDIAN\n";
 
-function readUleb(b: Uint8Array, p: number): [number, number] {
-  let v = 0, shift = 0;
-  for (;;) {
-    const x = b[p++];
-    v += (x & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (!(x & 0x80)) return [v, p];
-  }
-}
 function readSleb32(b: Uint8Array, p: number): [number, number] {
   let v = 0, shift = 0, x;
   do {

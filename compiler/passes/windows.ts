@@ -7,19 +7,7 @@
 // Groups become block-diagonal 1×1 weights (zeros across groups). Exact in the ONNX sense: the same
 // terms, summed in (c, k) order; only the float summation order differs from other runtimes.
 import { sizeOf } from "../ir/tensor.ts";
-import type { GeomNd } from "../reference/window.ts";
-
-/** Walk the multi-indices of `shape` in row-major order. */
-function each(shape: number[], fn: (idx: number[], flat: number) => void) {
-  const idx = new Array(shape.length).fill(0), n = sizeOf(shape);
-  for (let i = 0; i < n; i++) {
-    fn(idx, i);
-    for (let a = shape.length - 1; a >= 0; a--) {
-      if (++idx[a] < shape[a]) break;
-      idx[a] = 0;
-    }
-  }
-}
+import { each, type GeomNd } from "../reference/window.ts";
 
 /**
  * The input element (ONNX order, one sample, channel c's offset excluded) that tap k of output position
@@ -40,31 +28,24 @@ function tap(dims: number[], g: GeomNd, o: number[], k: number[], transposed: bo
   return at;
 }
 
-/** im2col rows [P][C·K] (channels-last storage of [1, C·K, P, 1]) for a conv over [1, C, dims…]. */
-export function convRows(C: number, dims: number[], g: GeomNd, transposed: boolean): Int32Array {
+/**
+ * The taps of every window of a conv/pool over [1, C, dims…]: "rows" = im2col rows [P][C·K] (the
+ * channels-last storage of [1, C·K, P, 1]) for a conv, "channels" = windows [C][P][K] (ONNX order) for a pool.
+ */
+function windowTable(C: number, dims: number[], g: GeomNd, transposed: boolean, order: "rows" | "channels"): Int32Array {
   const K = sizeOf(g.k), P = sizeOf(g.out), X = sizeOf(dims);
   const idx = new Int32Array(P * C * K);
   each(g.out, (o, p) =>
     each(g.k, (k, ki) => {
       const at = tap(dims, g, o, k, transposed);
-      for (let c = 0; c < C; c++) idx[(p * C + c) * K + ki] = at < 0 ? -1 : c * X + at;
+      for (let c = 0; c < C; c++) idx[(order === "rows" ? p * C + c : c * P + p) * K + ki] = at < 0 ? -1 : c * X + at;
     }),
   );
   return idx;
 }
 
-/** Pool windows [C][P][K] (ONNX order) for a pool over [1, C, dims…]. */
-export function poolWindows(C: number, dims: number[], g: GeomNd): Int32Array {
-  const K = sizeOf(g.k), P = sizeOf(g.out), X = sizeOf(dims);
-  const idx = new Int32Array(C * P * K);
-  each(g.out, (o, p) =>
-    each(g.k, (k, ki) => {
-      const at = tap(dims, g, o, k, false);
-      for (let c = 0; c < C; c++) idx[(c * P + p) * K + ki] = at < 0 ? -1 : c * X + at;
-    }),
-  );
-  return idx;
-}
+export const convRows = (C: number, dims: number[], g: GeomNd, transposed: boolean) => windowTable(C, dims, g, transposed, "rows");
+export const poolWindows = (C: number, dims: number[], g: GeomNd) => windowTable(C, dims, g, false, "channels");
 
 /**
  * 1×1 weights [C·K][M] for the im2col rows: conv weights [M][C/g][K], or transposed-conv weights

@@ -39,7 +39,7 @@ export function geomNd(n: Node, dims: number[], k: number[], ceil = false): Geom
 }
 
 /** Visit every index of `shape` in row-major order. */
-function each(shape: number[], fn: (idx: number[], flat: number) => void) {
+export function each(shape: number[], fn: (idx: number[], flat: number) => void) {
   const idx = new Array(shape.length).fill(0), n = sizeOf(shape);
   for (let i = 0; i < n; i++) {
     fn(idx, i);
