@@ -170,6 +170,8 @@ export interface UpgradeCtx {
   insert(op: string, inputs: string[], attrs: Record<string, Attr>, base: string): string;
   /** The rank of a tensor produced before this node, if the graph says (declared shapes, constants, producers). */
   rankOf(name: string): number | undefined;
+  /** The constant (initializer) of that name, if it is one. */
+  constOf(name: string): Tensor | undefined;
 }
 
 /** One ONNX version change: `apply` rewrites the form before it into the form at it (same node, edited); none = `same`. */
@@ -363,7 +365,12 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
       // Resize-10 (like Upsample) maps output o to input o / scale, rounded down for nearest
       // (onnxruntime's reading of the opset-10 text); 11 makes the mapping an attribute and adds roi
       why: "roi input and coordinate_transformation_mode added",
-      apply: (n) => {
+      apply: (n, cx) => {
+        // onnxruntime reads Resize-10's nearest downsampling as ceil(o / scale) ("SIMPLE"), the text
+        // says nothing: a scale below 1 has no agreed meaning, so it is refused
+        const sc = cx.constOf(n.inputs[1]);
+        if (!sc) return cx.refuse("Resize-10 needs constant scales");
+        if ((n.attrs.mode ?? "nearest") === "nearest" && Array.from(sc.data).some((v) => v < 1)) return cx.refuse("Resize-10 downsampling (a scale below 1) has no agreed nearest rule; re-export at opset 11 or later");
         n.inputs = [n.inputs[0], "", n.inputs[1]];
         n.attrs.coordinate_transformation_mode = "asymmetric";
         if ((n.attrs.mode ?? "nearest") === "nearest") n.attrs.nearest_mode = "floor";
@@ -631,6 +638,7 @@ export function upgradeGraph(u: UpgradeInput): { nodes: Node[]; opset: number } 
         return o;
       },
       rankOf,
+      constOf: (name) => consts.get(name),
     };
     if (opset < TARGET_OPSET) {
       const to = versionAt(node.op, TARGET_OPSET)!;

@@ -602,7 +602,8 @@ function lowerSoftmax(ctx: Ctx, n: Node): ValueId {
     push(ctx, { op: "Softmax", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", xs, 0, ctx.plan.values[inp].layout), rows, n: len, mode });
   if (axis === 0) ctx.plan.mixesSamples.push(`node '${n.name}' (${n.op}) normalises over axis 0 (the batch)`);
   const inner = sizeOf(xs.slice(axis));
-  if (ctx.g.opset < 13 && size === inner) return step(floatValue(ctx, x), 1, size);
+  // one row of the whole tensor: any storage order for (log-)softmax; hardmax's first maximum needs ONNX order
+  if (ctx.g.opset < 13 && size === inner) return step(mode === "hard" ? floatIn(ctx, x, n, ONNX_ORDER) : floatValue(ctx, x), 1, size);
   if (ctx.g.opset < 13 || axis === r - 1) return step(floatIn(ctx, x, n, ONNX_ORDER), size / inner, inner);
   if (axis === 1 && xs[0] === 1) return step(floatIn(ctx, x, n), pixels(xs), xs[1]);
   // any other axis: [outer][len][inner] → [outer][inner][len] (index map), rows of len, and back
@@ -790,6 +791,10 @@ export function lower(g: Graph, shapes: Map<string, Tensor>, inputShape: number[
   plan.values.push({ id: 0, name: plan.inputName, kind: "float", shape: inputShape, layout: ONNX_ORDER, planes: 0, pinned: "input" });
   const last = floatValue(ctx, outName);
   if (outShape[0] !== 1 || outShape.length < 1) plan.mixesSamples.push(`the output [${outShape}] has no batch axis`);
+  // a declared output shape the graph does not compute (beyond the batch axis) is a warning in the notes
+  const declared = g.outputs[0].shape;
+  if (declared.length && (declared.length !== outShape.length || declared.some((d, i) => i > 0 && typeof d === "number" && d !== outShape[i])))
+    plan.notes.push(`warning: the model declares its output as [${declared}] but its graph computes [${outShape}] (the computed shape is used)`);
   const out = newValue(ctx, outName, "float", outShape, 0, ONNX_ORDER);
   plan.values[out].pinned = "output";
   plan.output = out;

@@ -7,6 +7,7 @@ import { attrInt, attrInts, attrStr } from "../ir/graph.ts";
 import { alloc, sizeOf, type Tensor } from "../ir/tensor.ts";
 import type { OpFn } from "./ops.ts";
 
+const f = Math.fround;
 const ints = (t: Tensor | undefined): number[] => (t ? Array.from(t.data as ArrayLike<number>) : []);
 const strides = (shape: number[]) => shape.map((_, i) => sizeOf(shape.slice(i + 1)));
 
@@ -103,30 +104,37 @@ const resize: OpFn = (n, ins) => {
   const mode = attrStr(n, "mode", "nearest");
   if (mode !== "nearest") throw new RangeError(`Resize mode '${mode}' is not supported (nearest only)`);
   if (n.attrs.axes !== undefined || attrInt(n, "antialias", 0) !== 0) throw new RangeError("Resize with axes or antialias is not supported");
+  if (attrStr(n, "keep_aspect_ratio_policy", "stretch") !== "stretch") throw new RangeError(`Resize keep_aspect_ratio_policy '${attrStr(n, "keep_aspect_ratio_policy", "")}' is not supported (stretch only)`);
   const ctm = attrStr(n, "coordinate_transformation_mode", "half_pixel"), nm = attrStr(n, "nearest_mode", "round_prefer_floor");
   const scalesT = ins[2] && ins[2].data.length ? ints(ins[2]) : [], sizesT = ins[3] && ins[3].data.length ? ints(ins[3]) : [];
   let scales: number[], outShape: number[];
   if (sizesT.length) {
     if (sizesT.length !== r) throw new RangeError(`Resize sizes [${sizesT}] do not match rank ${r}`);
     outShape = sizesT;
-    scales = outShape.map((o, a) => o / x.shape[a]);
+    scales = outShape.map((o, a) => f(o / x.shape[a]));
   } else {
     if (scalesT.length !== r) throw new RangeError(`Resize needs scales or sizes for all ${r} axes`);
-    scales = scalesT.map((v) => Math.fround(v));
+    scales = scalesT.map((v) => f(v));
     outShape = x.shape.map((d, a) => Math.floor(d * scales[a]));
+    // floor(d·scale) exactly (the ONNX text) and in float32 (onnxruntime) can differ: refuse rather than pick one
+    x.shape.forEach((d, a) => {
+      if (Math.floor(f(d * scales[a])) !== outShape[a]) throw new RangeError(`Resize output size of axis ${a} is ambiguous: floor(${d}·${scales[a]}) is ${outShape[a]} exactly but ${Math.floor(f(d * scales[a]))} in float32; give sizes instead of scales`);
+    });
   }
   if (ctm === "tf_crop_and_resize") throw new RangeError("Resize coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
+  // the source coordinate in float32, operation by operation, as onnxruntime computes it (a float64
+  // coordinate can fall on the other side of an integer or a .5 tie)
   const back = (o: number, a: number): number => {
     const s = scales[a], lin = x.shape[a], lout = outShape[a];
     switch (ctm) {
-      case "half_pixel": return (o + 0.5) / s - 0.5;
-      case "pytorch_half_pixel": return lout > 1 ? (o + 0.5) / s - 0.5 : 0;
-      case "align_corners": return lout === 1 ? 0 : (o * (lin - 1)) / (lout - 1);
-      case "asymmetric": return o / s;
-      case "tf_half_pixel_for_nn": return (o + 0.5) / s;
+      case "half_pixel": return f(f(f(o + 0.5) / s) - 0.5);
+      case "pytorch_half_pixel": return lout > 1 ? f(f(f(o + 0.5) / s) - 0.5) : 0;
+      case "align_corners": return lout === 1 ? 0 : f(f(o * (lin - 1)) / (lout - 1));
+      case "asymmetric": return f(o / s);
+      case "tf_half_pixel_for_nn": return f(f(o + 0.5) / s);
       case "half_pixel_symmetric": {
-        const adj = lout / (s * lin), center = lin / 2, off = center * (1 - adj);
-        return off + (o + 0.5) / s - 0.5;
+        const adj = f(lout / f(s * lin)), center = f(lin / 2), off = f(center * f(1 - adj));
+        return f(f(off + f(f(o + 0.5) / s)) - 0.5);
       }
       default: throw new RangeError(`Resize coordinate_transformation_mode '${ctm}' is not supported`);
     }
@@ -159,6 +167,7 @@ function selectAlong(x: Tensor, axis: number, k: number, largest: boolean, last:
         const va = x.data[(o * d + a) * inner + i], vb = x.data[(o * d + b) * inner + i];
         return va !== vb ? (largest ? vb - va : va - vb) : last ? b - a : a - b;
       });
+      for (let j = 0; j < d; j++) if (Number.isNaN(x.data[(o * d + j) * inner + i])) at.push(j); // NaNs last (as the kernel)
       idx.push(at.slice(0, k));
       vals.push(at.slice(0, k).map((j) => x.data[(o * d + j) * inner + i]));
     }

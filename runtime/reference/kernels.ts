@@ -235,6 +235,7 @@ export function topkRef(x: Float32Array, rows: number, n: number, k: number, lar
   for (let r = 0; r < rows; r++) {
     const at = Array.from({ length: n }, (_, j) => j).filter((j) => !Number.isNaN(x[r * n + j]));
     at.sort((a, b) => (x[r * n + a] !== x[r * n + b] ? (largest ? x[r * n + b] - x[r * n + a] : x[r * n + a] - x[r * n + b]) : last ? b - a : a - b));
+    for (let j = 0; j < n; j++) if (Number.isNaN(x[r * n + j])) at.push(j); // NaNs last, in index order
     at.slice(0, k).forEach((j, m) => (y[r * k + m] = indices ? j : x[r * n + j]));
   }
   return y;

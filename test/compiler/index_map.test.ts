@@ -69,6 +69,28 @@ describe("index maps", () => {
     await agree(model(nodes, [1, 3, 4, 4], [1, 4, 6, 4], inits as never), [1, 3, 4, 4]);
   });
 
+  it("Resize nearest maps coordinates in float32 as onnxruntime does (scale 0.6, floor); an ambiguous output size or another keep_aspect_ratio_policy is refused", async () => {
+    const rs = (attrs: Record<string, string>, scale: number, inS: number[], outS: number[], opset = 13) =>
+      buildModel({ nodes: [{ op: "Resize", inputs: ["x", "", "s"], outputs: ["y"], attrs: { mode: "nearest", ...attrs } }], inits: [floatTensor("s", [4], [1, 1, scale, scale])], input: ["x", inS], output: ["y", outS], opset });
+    await agree(rs({ coordinate_transformation_mode: "asymmetric", nearest_mode: "floor" }, 0.6, [1, 1, 10, 10], [1, 1, 6, 6]), [1, 1, 10, 10]);
+    await agree(rs({ coordinate_transformation_mode: "half_pixel" }, 0.6, [1, 1, 10, 10], [1, 1, 6, 6]), [1, 1, 10, 10]);
+    expect(() => compile(rs({}, 0.7, [1, 1, 10, 10], [1, 1, 7, 7]), { file: "r.onnx" })).toThrow(/output size of axis 2 is ambiguous/);
+    const keep = buildModel({ nodes: [{ op: "Resize", inputs: ["x", "", "", "sz"], outputs: ["y"], attrs: { mode: "nearest", keep_aspect_ratio_policy: "not_larger" } }], inits: [intTensor("sz", [4], [1, 1, 6, 6])], input: ["x", [1, 1, 4, 8]], output: ["y", [1, 1, 3, 6]], opset: 18 });
+    expect(() => compile(keep, { file: "k.onnx" })).toThrow(/keep_aspect_ratio_policy 'not_larger' is not supported/);
+    const r10 = buildModel({ nodes: [{ op: "Resize", inputs: ["x", "s"], outputs: ["y"], attrs: { mode: "nearest" } }], inits: [floatTensor("s", [4], [1, 1, 0.6, 0.6])], input: ["x", [1, 1, 10, 10]], output: ["y", [1, 1, 6, 6]], opset: 10 });
+    expect(() => compile(r10, { file: "r10.onnx" })).toThrow(/Resize-10 downsampling/);
+  });
+
+  it("Hardmax at opset < 13 over a channels-last map with ties picks the first maximum in ONNX order", async () => {
+    // identity 1×1 conv → Clip(0, 0.1): many ties at 0.1; one row of the whole tensor (axis 1, opset 11)
+    const w = floatTensor("w", [3, 3, 1, 1], [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    const nodes: NodeSpec[] = [
+      { op: "Conv", inputs: ["x", "w"], outputs: ["c"], attrs: { kernel_shape: [1, 1] } }, { op: "Clip", inputs: ["c", "lo", "hi"], outputs: ["k"] },
+      { op: "Hardmax", inputs: ["k"], outputs: ["y"], attrs: { axis: 1 } },
+    ];
+    await agree(model(nodes, [1, 3, 2, 2], [1, 3, 2, 2], [w, floatTensor("lo", [], [0]), floatTensor("hi", [], [0.1])], 11), [1, 3, 2, 2]);
+  });
+
   it("softmax, log-softmax and hardmax over an axis that is neither the last nor the channels (opset 13)", async () => {
     for (const op of ["Softmax", "LogSoftmax", "Hardmax"]) {
       const nodes: NodeSpec[] = [{ op, inputs: ["x"], outputs: ["y"], attrs: { axis: 2 } }];

@@ -1,7 +1,8 @@
 // Runtime kernel: TopK / ArgMax / ArgMin over `rows` contiguous rows of `n` floats (the compiler puts
 // the axis innermost). Per row the k best elements in order — largest (or smallest) first, equal
 // values by lower index (select_last: by higher index, ArgMax's select_last_index) — written as their
-// values or, with `indices`, their indices as floats (exact below 2^24). The k indices are kept in
+// values or, with `indices`, their indices as floats (exact below 2^24); NaNs rank after every number.
+// The k indices are kept in
 // the output row while selecting (insertion into a sorted run, O(n·k)). No allocation.
 import { pi, pu } from "../params";
 
@@ -32,6 +33,9 @@ export function topk_f32(p: usize): void {
       store<f32>(o + (<usize>at << 2), <f32>i);
       if (have < k) have++;
     }
+    // NaNs rank after every number, in index order, so that a row always fills its k slots
+    for (let i = 0; i < n && have < k; i++)
+      if (load<f32>(row + (<usize>i << 2)) != load<f32>(row + (<usize>i << 2))) store<f32>(o + (<usize>(have++) << 2), <f32>i);
     if (!indices) for (let m = 0; m < have; m++) store<f32>(o + (<usize>m << 2), load<f32>(row + (<usize><i32>load<f32>(o + (<usize>m << 2)) << 2)));
   }
 }
