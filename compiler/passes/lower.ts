@@ -608,13 +608,7 @@ function lowerSoftmax(ctx: Ctx, n: Node): ValueId {
   if (axis === 1 && xs[0] === 1) return step(floatIn(ctx, x, n), pixels(xs), xs[1]);
   // any other axis: [outer][len][inner] → [outer][inner][len] (index map), rows of len, and back
   const outer = sizeOf(xs.slice(0, axis)), len = xs[axis], rest = sizeOf(xs.slice(axis + 1));
-  const there = new Int32Array(size), back = new Int32Array(size);
-  for (let o = 0; o < outer; o++)
-    for (let k = 0; k < len; k++)
-      for (let i = 0; i < rest; i++) {
-        there[(o * rest + i) * len + k] = (o * len + k) * rest + i;
-        back[(o * len + k) * rest + i] = (o * rest + i) * len + k;
-      }
+  const { there, back } = axisMaps(outer, len, rest);
   const moved = (inp: ValueId, idx: Int32Array, name: string) =>
     push(ctx, { op: "IndexMap", node: n.name, in: inp, out: newValue(ctx, name, "float", xs, 0, ONNX_ORDER), idx, fill: 0, what: `${n.op} axis` });
   const t = moved(floatIn(ctx, x, n, ONNX_ORDER), there, `${x}@axis${axis}-last`);
