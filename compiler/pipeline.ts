@@ -1,4 +1,4 @@
-// Compiler: the stages, top to bottom, one line each. ONNX bytes → Graph → folded Graph (1-D convs
+// Compiler: the stages, top to bottom, one line each. ONNX bytes → Graph (several inputs joined into one) → folded Graph (1-D convs
 // and pools as 2-D) → one-sample Graph → shapes → Plan → fused Plan → memory plan → blob → bundle. Options are explicit; no environment reads.
 import kernelList from "../runtime/kernels.json" with { type: "json" };
 import { createHash } from "node:crypto";
@@ -7,6 +7,7 @@ import { buildBundle } from "./emit/bundle.ts";
 import { emitBlob, FORMAT_VERSION } from "./emit/blob.ts";
 import { loadOnnx } from "./onnx/load.ts";
 import { splitBatch } from "./passes/batch.ts";
+import { joinInputs } from "./passes/join_inputs.ts";
 import { verifyGraph, verifyPlan } from "./passes/verify.ts";
 import { expandFunctions } from "./passes/expand_functions.ts";
 import { foldConstants } from "./passes/fold_constants.ts";
@@ -52,7 +53,7 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
   const t0 = performance.now();
   const file = o.file ?? "<model>";
   try {
-    const imported = loadOnnx(onnx, file);
+    const imported = joinInputs(loadOnnx(onnx, file));
     const expanded = expandFunctions(imported);
     verifyGraph(expanded, "import");
     const { graph: folded, batch, dynamic: symbolic, note } = splitBatch(lift1d(foldConstants(expanded)));
@@ -76,7 +77,10 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
     const report0 = buildReport(plan, file, o.target, mem.arenaBytes, blob.memEnd, 0, 0);
     const manifest = {
       format_version: FORMAT_VERSION, runtime_version: RUNTIME_VERSION, target: o.target, extended_math: usesExtendedMath(plan),
-      input: { name: plan.inputName, shape: batchShape(plan.inputShape, batch) }, output: { name: plan.outputName, shape: batchShape(plan.outputShape, batch) },
+      input: { name: plan.inputName, shape: batchShape(plan.inputShape, batch) },
+      // where each model input lies in the input buffer (several inputs: passes/join_inputs.ts)
+      inputs: imported.inputParts ?? [{ name: plan.inputName, shape: batchShape(plan.inputShape, batch), offset: 0 }],
+      output: { name: plan.outputName, shape: batchShape(plan.outputShape, batch) },
       batch, dynamic_batch: dynamic,
       blob_sha256: sha, blob_base: blob.base, blob_bytes: blob.image.length, memory_bytes: blob.memEnd,
       totals: report0.totals,

@@ -82,6 +82,10 @@ function layer(plan: Plan, s: Step, i: number): LayerReport {
       return { ...base, flops: s.c * s.npix * (s.prog.code.length / 5), detail: `float fallback: ${s.prog.ops.join(" → ")}` };
     case "IndexMap":
       return { ...base, detail: `index map (${s.what})` };
+    case "MatMul": {
+      const macs = s.batch * s.m * s.k * s.n;
+      return { ...base, macs, flops: 2 * macs, detail: `float matrix product ${s.batch > 1 ? `${s.batch}× ` : ""}[${s.m}×${s.k}]·[${s.k}×${s.n}]` };
+    }
     default:
       return { ...base, flops: valueBytes(plan.values[s.out]) / 4 };
   }

@@ -1,35 +1,84 @@
 // CLI: `mbn run <bundle.wasm|model.onnx> --input x.npy --output y.npy [--scale s | --as-is]`
+// (several inputs: `--input name=x.npy` once per input)
 // (batch = first axis). The input is float32; any other dtype is refused unless --scale s (divide
 // by s, e.g. 255 for uint8 pixels) or --as-is (values unchanged) says how to read it.
 import { readNpy, writeNpy } from "../../harness/data/npy.ts";
+import { packInputs, type Bundle } from "../../runtime/host/loader.ts";
 import { checkWritable, openModel, parseTarget, readInput, UsageError, writeOutput } from "../common.ts";
 
-export async function runCommand(file: string, o: { input: string; output: string; target?: string; scale?: number; asIs?: boolean }): Promise<void> {
+export async function runCommand(file: string, o: { input: string | string[]; output: string; target?: string; scale?: number; asIs?: boolean }): Promise<void> {
   if (o.scale !== undefined && o.asIs) throw new UsageError("--scale and --as-is exclude each other: --scale divides the input values, --as-is keeps them");
   const target = parseTarget(o.target, "mbn run"); // (a bundle's own target is checked against it once loaded)
   checkWritable(o.output);
+  const inputs = typeof o.input === "string" ? [o.input] : o.input;
+  const { bundle } = await openModel(file, target, o.target);
+  if ((bundle.info.inputs?.length ?? 1) > 1) return runMany(bundle, inputs, o);
+  if (inputs.length !== 1) throw new UsageError(`the model has one input ('${bundle.info.input.name}'): give --input once`);
+  const x = readFloat(inputs[0], o);
+  const per = bundle.inputLength;
+  const inShape = bundle.info.input.shape;
+  if (x.data.length % per) throw new UsageError(`${inputs[0]}: shape [${x.shape}] does not hold whole samples of [${inShape.slice(1)}] (${per} floats each)`);
+  // same rank, same element count per sample, other dimensions: another layout (e.g. NHWC for NCHW)
+  if (x.shape.length === inShape.length && x.shape.slice(1).join() !== inShape.slice(1).join())
+    throw new UsageError(`${inputs[0]}: samples of shape [${x.shape.slice(1)}], but the model takes [${inShape.slice(1)}] (another layout? mbn takes the ONNX input's layout)`);
+  const n = x.data.length / per;
+  if (n === 0) throw new UsageError(`${inputs[0]}: no samples (shape [${x.shape}])`);
+  if (n % bundle.batch) throw new UsageError(`${inputs[0]}: ${n} sample(s), but the model has a fixed batch of ${bundle.batch}: give a multiple of ${bundle.batch}`);
+  const y = bundle.run(x.data);
+  writeOutput(o.output, writeNpy({ shape: [n, ...bundle.info.output.shape.slice(1)], data: y }));
+  console.error(`ran ${n} sample(s) → ${o.output}`);
+}
+
+/** A .npy file as float32 values: float32 as stored, another dtype only with --scale (divided) or --as-is. */
+function readFloat(path: string, o: { scale?: number; asIs?: boolean }) {
   let x;
   try {
-    x = readNpy(readInput(o.input), o.input);
+    x = readNpy(readInput(path), path);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
   if (x.dtype !== "float32" && o.scale === undefined && !o.asIs) {
     const hint = x.dtype === "uint8" ? "--scale 255 to divide the values by 255 (uint8 pixels → [0, 1])" : "--scale s to divide the values by s";
-    throw new UsageError(`${o.input}: dtype ${x.dtype}, not float32: pass ${hint}, or --as-is to take the values unchanged`);
+    throw new UsageError(`${path}: dtype ${x.dtype}, not float32: pass ${hint}, or --as-is to take the values unchanged`);
   }
   if (o.scale !== undefined) for (let i = 0; i < x.data.length; i++) x.data[i] /= o.scale;
-  const { bundle } = await openModel(file, target, o.target);
-  const per = bundle.inputLength;
-  const inShape = bundle.info.input.shape;
-  if (x.data.length % per) throw new UsageError(`${o.input}: shape [${x.shape}] does not hold whole samples of [${inShape.slice(1)}] (${per} floats each)`);
-  // same rank, same element count per sample, other dimensions: another layout (e.g. NHWC for NCHW)
-  if (x.shape.length === inShape.length && x.shape.slice(1).join() !== inShape.slice(1).join())
-    throw new UsageError(`${o.input}: samples of shape [${x.shape.slice(1)}], but the model takes [${inShape.slice(1)}] (another layout? mbn takes the ONNX input's layout)`);
-  const n = x.data.length / per;
-  if (n === 0) throw new UsageError(`${o.input}: no samples (shape [${x.shape}])`);
-  if (n % bundle.batch) throw new UsageError(`${o.input}: ${n} sample(s), but the model has a fixed batch of ${bundle.batch}: give a multiple of ${bundle.batch}`);
-  const y = bundle.run(x.data);
-  writeOutput(o.output, writeNpy({ shape: [n, ...bundle.info.output.shape.slice(1)], data: y }));
-  console.error(`ran ${n} sample(s) → ${o.output}`);
+  return x;
+}
+
+/**
+ * A model with several inputs: `--input name=x.npy` once per input. Each file holds that input's shape,
+ * or n of them stacked on a new first axis (the same n for every input): n runs, outputs stacked likewise.
+ */
+async function runMany(bundle: Bundle, specs: string[], o: { output: string; scale?: number; asIs?: boolean }): Promise<void> {
+  const parts = bundle.info.inputs!;
+  const names = parts.map((p) => p.name).join(", ");
+  const files = new Map<string, string>();
+  for (const s of specs) {
+    const at = s.indexOf("=");
+    if (at < 1) throw new UsageError(`the model has ${parts.length} inputs (${names}): give --input <name>=<x.npy> for each, not '${s}'`);
+    const name = s.slice(0, at);
+    if (!parts.some((p) => p.name === name)) throw new UsageError(`--input ${s}: the model has no input '${name}' (inputs: ${names})`);
+    if (files.has(name)) throw new UsageError(`--input ${name} is given twice`);
+    files.set(name, s.slice(at + 1));
+  }
+  const missing = parts.filter((p) => !files.has(p.name)).map((p) => p.name);
+  if (missing.length) throw new UsageError(`missing --input for ${missing.map((m) => `'${m}'`).join(", ")} (the model's inputs: ${names})`);
+  let n = -1, anyStacked = false;
+  const data = parts.map((p) => {
+    const path = files.get(p.name)!, x = readFloat(path, o), per = p.shape.reduce((a, d) => a * d, 1);
+    const stacked = x.shape.length === p.shape.length + 1 && x.shape.slice(1).join() === p.shape.join();
+    if (x.shape.join() !== p.shape.join() && !stacked) throw new UsageError(`${path}: shape [${x.shape}], but input '${p.name}' is [${p.shape}] (or n of them stacked: [n,${p.shape}])`);
+    const count = x.data.length / per;
+    anyStacked ||= stacked;
+    if (n >= 0 && count !== n) throw new UsageError(`${path}: ${count} sample(s) of '${p.name}', but the other inputs have ${n}`);
+    n = count;
+    return { p, x: x.data, per };
+  });
+  const y: Float32Array[] = [];
+  for (let i = 0; i < n; i++) y.push(bundle.run(packInputs(bundle.info, Object.fromEntries(data.map((d) => [d.p.name, d.x.subarray(i * d.per, (i + 1) * d.per)])))));
+  const out = new Float32Array(n * bundle.outputLength);
+  y.forEach((v, i) => out.set(v, i * bundle.outputLength));
+  const shape = bundle.info.output.shape;
+  writeOutput(o.output, writeNpy({ shape: anyStacked ? [n, ...shape] : shape, data: out }));
+  console.error(`ran ${n} sample(s) of ${parts.length} inputs → ${o.output}`);
 }

@@ -155,6 +155,8 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
           n: s.prog.code.length / 5, consts: s.prog.consts.length ? L.f32(s.prog.consts) : L.alloc(4), regs: eregs, result: s.prog.result,
           srcs: L.bytes(new Uint8Array(Int32Array.from([s.in, ...s.srcs], addr).buffer)), nsrc: 1 + s.srcs.length,
         })];
+      case "MatMul":
+        return ["matmul_f32", L.params("matmul_f32", { in: addr(s.in), b: addr(s.b), out: addr(s.out), batch: s.batch, m: s.m, k: s.k, n: s.n, a_stride: s.aStride, b_stride: s.bStride })];
       case "TopK":
         return ["topk_f32", L.params("topk_f32", { in: addr(s.in), rows: s.rows, n: s.n, k: s.k, out: addr(s.out), largest: s.largest ? 1 : 0, indices: s.indices ? 1 : 0, last: s.last ? 1 : 0 })];
       case "IndexMap":

@@ -15,6 +15,7 @@ export interface Node {
 
 export interface ValueInfo {
   name: string;
+  elemType?: number; // ONNX TensorProto data type (1 = float), where the model declares it
   shape: (number | string)[]; // string = symbolic dimension (only the batch axis is allowed)
 }
 
@@ -25,6 +26,15 @@ export interface Graph {
   outputs: ValueInfo[];
   consts: Map<string, Tensor>;
   nodes: Node[]; // topologically sorted
+  /** A model with several inputs: where each one lies in the bundle's one input buffer (passes/join_inputs.ts). */
+  inputParts?: InputPart[];
+}
+
+/** One model input inside the bundle's input buffer: floats [offset, offset + size of shape). */
+export interface InputPart {
+  name: string;
+  shape: number[];
+  offset: number;
 }
 
 export const attrInt = (n: Node, k: string, d: number): number => (typeof n.attrs[k] === "number" ? (n.attrs[k] as number) : d);

@@ -121,7 +121,9 @@ export type Step =
   | (StepBase & { op: "TopK"; rows: number; n: number; k: number; largest: boolean; indices: boolean; last: boolean }) // rows of n → rows of k
   | (StepBase & { op: "Reduce"; kind: ReduceKind; outer: number; red: number; inner: number }) // [outer][red][inner] → [outer][inner], ONNX order
   | (StepBase & { op: "Pad"; h: number; w: number; c: number; oh: number; ow: number; top: number; left: number; value: number }) // channels-last
-  | (StepBase & { op: "LRN"; npix: number; c: number; size: number; alpha: number; beta: number; bias: number });
+  | (StepBase & { op: "LRN"; npix: number; c: number; size: number; alpha: number; beta: number; bias: number })
+  // `batch` products [m][k]·[k][n] in ONNX order: A = `in` at t·aStride, B = `b` at t·bStride (floats; 0 = the same matrix)
+  | (StepBase & { op: "MatMul"; b: ValueId; batch: number; m: number; k: number; n: number; aStride: number; bStride: number });
 
 /** Softmax kernel modes, in the order of softmax_f32's codes. */
 export const SOFTMAX_MODES = ["softmax", "log", "hard"] as const;
@@ -148,6 +150,7 @@ export interface Plan {
 export function stepReads(s: Step): ValueId[] {
   const r = [s.in];
   if (s.op === "Elementwise") r.push(...s.srcs);
+  if (s.op === "MatMul") r.push(s.b);
   if ("epi" in s && s.epi.res !== undefined) r.push(s.epi.res);
   return r;
 }

@@ -37,6 +37,7 @@ function step(plan: Plan, s: Step): string {
     case "Reduce": return `${head} ${s.kind} [${s.outer}][${s.red}][${s.inner}]`;
     case "Softmax": return `${head} ${s.mode === "softmax" ? "" : s.mode + " "}rows=${s.rows} n=${s.n}`;
     case "Concat": return `${head} channels ${s.offset}..${s.offset + s.c - 1} of ${s.cOut}`;
+    case "MatMul": return `${head} × v${s.b} ${s.batch > 1 ? `${s.batch}× ` : ""}[${s.m}×${s.k}]·[${s.k}×${s.n}]${s.batch > 1 ? ` strides ${s.aStride},${s.bStride}` : ""}`;
     case "Transpose": return `${head} perm=[${s.perm}]`;
     case "TopK": return `${head} ${s.indices ? "indices" : "values"} of the ${s.k} ${s.largest ? "largest" : "smallest"} rows=${s.rows} n=${s.n}`;
     case "IndexMap": return `${head} ${s.what} ${s.idx.length} elements${s.idx.includes(-1) ? ` fill=${s.fill}` : ""}`;

@@ -111,6 +111,7 @@ function valueInfo(v: any): ValueInfo {
   const dims = v?.type?.tensorType?.shape?.dim ?? [];
   return {
     name: v.name,
+    elemType: v?.type?.tensorType?.elemType != null ? num(v.type.tensorType.elemType) : undefined,
     shape: dims.map((d: any) => (d.dimParam ? String(d.dimParam) : d.dimValue != null && num(d.dimValue) > 0 ? num(d.dimValue) : "?")),
   };
 }
@@ -145,9 +146,9 @@ export function loadOnnx(bytes: Uint8Array, file = "<model>"): Graph {
     for (const a of n.attribute ?? []) attrs[a.name] = decodeAttr(a, name, n.opType);
     return { name, op: n.opType, domain, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs };
   });
-  const inputs = (g.input ?? []).filter((v: any) => !consts.has(v.name)).map(valueInfo);
+  const inputs: ValueInfo[] = (g.input ?? []).filter((v: any) => !consts.has(v.name)).map(valueInfo);
   const outputs = (g.output ?? []).map(valueInfo);
-  if (inputs.length !== 1) fail(`the model has ${inputs.length} non-constant inputs; mbn compiles single-input models`, { file });
+  if (inputs.length < 1) fail("the model has no non-constant input", { file });
   if (outputs.length < 1) fail("the model declares no outputs", { file });
   const declaredRanks = new Map<string, number>();
   for (const v of [...(g.valueInfo ?? []), ...(g.output ?? []), ...(g.input ?? [])]) {
@@ -155,12 +156,12 @@ export function loadOnnx(bytes: Uint8Array, file = "<model>"): Graph {
     if (v?.name && shape) declaredRanks.set(v.name, (shape.dim ?? []).length);
   }
   const isDefaultDomain = (n: Node) => n.domain === "" || n.domain === "ai.onnx";
-  const sorted = toposort(nodes, new Set([...consts.keys(), inputs[0].name]), file);
+  const sorted = toposort(nodes, new Set([...consts.keys(), ...inputs.map((i) => i.name)]), file);
   const reserved = [...(g.input ?? []), ...(g.output ?? [])].map((v: any) => String(v.name));
   const up = upgradeGraph({ file, opset, nodes: sorted, consts, declaredRanks, reserved, isDefaultDomain });
   const graph: Graph = { file, opset: up.opset, inputs, outputs, consts, nodes: up.nodes };
   for (const o of outputs) {
-    if (!graph.nodes.some((n) => n.outputs.includes(o.name)) && !consts.has(o.name) && o.name !== inputs[0].name) {
+    if (!graph.nodes.some((n) => n.outputs.includes(o.name)) && !consts.has(o.name) && !inputs.some((i) => i.name === o.name)) {
       fail(`graph output '${o.name}' is produced by no node`, { file });
     }
   }

@@ -115,8 +115,12 @@ function floatIn(ctx: Ctx, name: string, n: Node, want = natural(shapeOf(ctx, na
 
 type Lower = (ctx: Ctx, n: Node) => ValueId;
 
+/** A per-element op of a tensor whose first axis is not one sample (a graph compiled whole): no channels-last rows. */
+const wholeTensor = (shape: number[]) => shape.length >= 3 && shape[0] !== 1;
+
 function affine(ctx: Ctx, n: Node, x: string, epi: Partial<Epilogue>): ValueId {
   const shape = shapeOf(ctx, n.outputs[0]);
+  if (wholeTensor(shape)) return lowerElementwise(ctx, n); // runs in ONNX order (passes/elementwise.ts)
   const C = chan(shape);
   const inp = floatIn(ctx, x, n);
   return push(ctx, { op: "Affine", node: n.name, in: inp, out: newValue(ctx, n.outputs[0], "float", shape), c: C, npix: pixels(shape), epi: { ...noEpi(C), ...epi } });
@@ -461,9 +465,61 @@ const lowerGemm: Lower = (ctx, n) => {
 const lowerMatMul: Lower = (ctx, n) => {
   const b = ctx.g.consts.get(n.inputs[1]);
   const as = shapeOf(ctx, n.inputs[0]);
-  if (!b || b.shape.length !== 2 || as.length !== 2 || as[0] !== 1) fail("MatMul is supported as a dense layer: [1, K] × constant [K, N]", where(ctx, n));
-  return lowerDense(ctx, n, n.inputs[0], b.data as Float32Array, b.shape[0], b.shape[1]);
+  // [1, K] × constant [K, N] is a dense layer (binary when its weights and input quantizer decompose)
+  if (b && b.shape.length === 2 && as.length === 2 && as[0] === 1 && !ctx.g.consts.has(n.inputs[0]))
+    return lowerDense(ctx, n, n.inputs[0], b.data as Float32Array, b.shape[0], b.shape[1]);
+  return lowerMatMulF32(ctx, n);
 };
+
+/**
+ * Any other MatMul: NumPy's matmul of two tensors, activations or constants. A [..., M, K] × B [..., K, N]
+ * → [..., M, N]; a 1-D A is read as [1, K] and a 1-D B as [K, 1] (that axis is absent from the result);
+ * the leading (batch) axes broadcast. One matmul_f32 step runs the `batch` products in ONNX order; an
+ * operand whose batch axes are all 1 is read with stride 0, one that broadcasts otherwise is expanded
+ * by an index map first. Samples stay independent when every activation operand keeps the output's
+ * first axis (rank ≥ 3 and the output's rank) or is A of rank 2 (its rows); else plan.mixesSamples says so.
+ */
+function lowerMatMulF32(ctx: Ctx, n: Node): ValueId {
+  const [aName, bName] = n.inputs, ys = shapeOf(ctx, n.outputs[0]);
+  const as = shapeOf(ctx, aName), bs = shapeOf(ctx, bName);
+  if (!as.length || !bs.length) fail("MatMul of a scalar is not defined", where(ctx, n));
+  const a2 = as.length === 1 ? [1, as[0]] : as, b2 = bs.length === 1 ? [bs[0], 1] : bs;
+  const [M, K] = a2.slice(-2), [K2, N] = b2.slice(-2);
+  if (K !== K2) fail(`MatMul of [${as}] and [${bs}]: inner dimensions ${K} and ${K2} differ`, where(ctx, n));
+  const ra = a2.length - 2, rb = b2.length - 2, r = Math.max(ra, rb);
+  const pad = (d: number[], k: number) => [...new Array(r - k).fill(1), ...d.slice(0, k)];
+  const aB = pad(a2, ra), bB = pad(b2, rb);
+  const batchShape = aB.map((d, i) => {
+    if (d !== bB[i] && d !== 1 && bB[i] !== 1) fail(`MatMul of [${as}] and [${bs}]: batch dimensions do not broadcast`, where(ctx, n));
+    return Math.max(d, bB[i]);
+  });
+  const batch = sizeOf(batchShape);
+  if (sizeOf([...batchShape, M, N]) !== sizeOf(ys)) fail(`internal: MatMul output [${ys}] is not ${batch}×[${M}×${N}]`, where(ctx, n));
+  const isConst = (name: string) => ctx.g.consts.has(name);
+  for (const [name, shape, first] of [[aName, as, true], [bName, bs, false]] as const)
+    if (!isConst(name) && !((shape.length >= 3 && shape.length === ys.length) || (first && shape.length === 2)))
+      ctx.plan.mixesSamples.push(`node '${n.name}' (MatMul) reads '${name}' [${shape}] across its first axis`);
+  // one operand as a value in ONNX order, and the floats between its consecutive matrices (0: shared)
+  const operand = (name: string, mat: number[], own: number[]): { id: ValueId; stride: number } => {
+    const size = mat[mat.length - 2] * mat[mat.length - 1];
+    if (sizeOf(own) === 1 || own.join() === batchShape.join()) {
+      const id = isConst(name) ? constValue(ctx, name, ctx.g.consts.get(name)!.shape, ONNX_ORDER, n) : floatIn(ctx, name, n, ONNX_ORDER);
+      return { id, stride: sizeOf(own) === 1 ? 0 : size };
+    }
+    const full = [...batchShape, ...mat.slice(-2)], idx = broadcastMap(mat, full);
+    if (isConst(name)) {
+      const t = ctx.g.consts.get(name)!, id = ctx.plan.values.length;
+      ctx.plan.values.push({ id, name: `${name}→[${full}]`, kind: "float", shape: full, layout: ONNX_ORDER, planes: 0, pinned: "const", data: Float32Array.from(idx, (j) => t.data[j]) });
+      return { id, stride: size };
+    }
+    const inp = floatIn(ctx, name, n, ONNX_ORDER);
+    return { id: push(ctx, { op: "IndexMap", node: n.name, in: inp, out: newValue(ctx, `${name}→[${full}]`, "float", full, 0, ONNX_ORDER), idx, fill: 0, what: "broadcast" }), stride: size };
+  };
+  if (isConst(aName) && isConst(bName)) fail("MatMul of two constants should have been folded", where(ctx, n));
+  const A = operand(aName, a2, aB), B = operand(bName, b2, bB);
+  ctx.plan.notes.push(`${n.name} (MatMul ${batch > 1 ? `${batch}× ` : ""}[${M}×${K}]·[${K}×${N}]) runs as a float matrix product`);
+  return push(ctx, { op: "MatMul", node: n.name, in: A.id, b: B.id, out: newValue(ctx, n.outputs[0], "float", ys, 0, ONNX_ORDER), batch, m: M, k: K, n: N, aStride: A.stride, bStride: B.stride });
+}
 
 /**
  * A constant operand of a binary op: an initializer, or a constant broadcast by Expand to the output's
@@ -526,7 +582,7 @@ const LOWER: Record<string, Lower> = {
     if (bc) return affine(ctx, n, bc.x, { bias: bc.k });
     const [a, b] = n.inputs;
     const sa = shapeOf(ctx, a), sb = shapeOf(ctx, b);
-    if (sa.join() !== sb.join()) return lowerElementwise(ctx, n);
+    if (sa.join() !== sb.join() || wholeTensor(sa)) return lowerElementwise(ctx, n);
     const res = floatIn(ctx, b, n);
     return affine(ctx, n, a, { res });
   },
@@ -534,7 +590,7 @@ const LOWER: Record<string, Lower> = {
     // two activations of one shape: a residual add (caffe2 ResNets); anything else is elementwise
     const [a, b] = n.inputs;
     const act = (t: string) => !ctx.g.consts.has(t);
-    if (n.inputs.length !== 2 || !act(a) || !act(b) || shapeOf(ctx, a).join() !== shapeOf(ctx, b).join() || shapeOf(ctx, a).join() !== shapeOf(ctx, n.outputs[0]).join()) return lowerElementwise(ctx, n);
+    if (n.inputs.length !== 2 || !act(a) || !act(b) || shapeOf(ctx, a).join() !== shapeOf(ctx, b).join() || shapeOf(ctx, a).join() !== shapeOf(ctx, n.outputs[0]).join() || wholeTensor(shapeOf(ctx, a))) return lowerElementwise(ctx, n);
     return affine(ctx, n, a, { res: floatIn(ctx, b, n) });
   },
   Sub: (ctx, n) => {

@@ -138,13 +138,48 @@ function gemm(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   return [y];
 }
 
+/**
+ * NumPy matmul: A [..., M, K] · B [..., K, N] → [..., M, N], the leading axes broadcast; a 1-D A is
+ * [1, K] and a 1-D B is [K, 1], that axis absent from the result. Each element sums in ascending k,
+ * rounding to float32 after every multiply and add (the runtime's matmul_f32 and dense kernels alike).
+ */
 function matmul(_n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const a = ins[0]!, b = ins[1]!;
-  if (b.shape.length !== 2) throw new RangeError("MatMul supports a 2-D right operand only");
-  const K = a.shape[a.shape.length - 1];
-  const rows = a.data.length / K;
-  const y = matmul2({ dtype: "float", shape: [rows, K], data: a.data }, b, false, false);
-  return [{ dtype: "float", shape: [...a.shape.slice(0, -1), b.shape[1]], data: y.data }];
+  if (!a.shape.length || !b.shape.length) throw new RangeError("MatMul of a scalar is not defined");
+  const a2 = a.shape.length === 1 ? [1, a.shape[0]] : a.shape, b2 = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
+  const [M, K] = a2.slice(-2), [K2, N] = b2.slice(-2);
+  if (K !== K2) throw new RangeError(`matrix shapes [${a.shape}] and [${b.shape}] do not match`);
+  const r = Math.max(a2.length, b2.length) - 2;
+  const pad = (d: number[]) => [...new Array(r - (d.length - 2)).fill(1), ...d.slice(0, -2)];
+  const aB = pad(a2), bB = pad(b2);
+  const batch = aB.map((d, i) => {
+    if (d !== bB[i] && d !== 1 && bB[i] !== 1) throw new RangeError(`batch dimensions of [${a.shape}] and [${b.shape}] do not broadcast`);
+    return Math.max(d, bB[i]);
+  });
+  const shape = [...batch, ...(a.shape.length === 1 ? [] : [M]), ...(b.shape.length === 1 ? [] : [N])];
+  const out = alloc("float", shape);
+  const count = batch.reduce((p, d) => p * d, 1);
+  // the offset of product t's matrix in an operand with batch dims `own` (broadcast axes stay at 0)
+  const offset = (own: number[], t: number, size: number) => {
+    let off = 0, stride = size;
+    for (let i = r - 1; i >= 0; i--) {
+      const at = t % batch[i];
+      t = Math.floor(t / batch[i]);
+      if (own[i] !== 1) off += at * stride;
+      stride *= own[i];
+    }
+    return off;
+  };
+  for (let t = 0; t < count; t++) {
+    const ao = offset(aB, t, M * K), bo = offset(bB, t, K * N);
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let acc = 0;
+        for (let k = 0; k < K; k++) acc = f(acc + f(a.data[ao + i * K + k] * b.data[bo + k * N + j]));
+        out.data[(t * M + i) * N + j] = acc;
+      }
+  }
+  return [out];
 }
 
 function pool(kind: "max" | "avg"): OpFn {

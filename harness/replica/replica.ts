@@ -248,6 +248,13 @@ export class Replica {
           break;
         }
         case "Transpose": y = tf.transpose(get(s.in, s.inDims), [0, ...s.perm.map((a) => a + 1)]); break; // the replica's batch in front
+        case "MatMul": { // a stride of 0 shares one matrix across the products: broadcast it
+          const mat = (id: ValueId, stride: number, r: number, k: number) =>
+            stride ? get(id, [s.batch, r, k]) : tf.tile(get(id, [1, r, k]), [1, s.batch, 1, 1]);
+          const a = mat(s.in, s.aStride, s.m, s.k), b = mat(s.b, s.bStride, s.k, s.n);
+          y = tf.matMul(tf.reshape(a, [n * s.batch, s.m, s.k]) as any, tf.reshape(b, [n * s.batch, s.k, s.n]) as any);
+          break;
+        }
         case "MaxPool": case "AveragePool": {
           // ceil_mode windows may reach past the bottom/right padding: pad with the extra rows too
           const g = s.geom;

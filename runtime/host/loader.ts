@@ -5,6 +5,8 @@ export interface Manifest {
   runtime_version: string;
   target: string;
   input: { name: string; shape: number[] }; // shape[0] = batch: samples per mbn_run (1 for a dynamic batch axis)
+  /** The model's inputs inside the one input buffer (floats from offset; several inputs: laid end to end). */
+  inputs?: { name: string; shape: number[]; offset: number }[];
   output: { name: string; shape: number[] };
   batch: number; // samples per mbn_run
   dynamic_batch: boolean; // the model's batch axis is symbolic: run() takes any number of batches
@@ -17,6 +19,24 @@ export interface Manifest {
 }
 
 export const SUPPORTED_FORMAT = 2;
+
+/**
+ * One input buffer from a model's named inputs (a model with several inputs reads them laid end to end,
+ * manifest `inputs`): each given in ONNX (row-major) order with exactly its shape's number of floats.
+ */
+export function packInputs(info: Manifest, feeds: Record<string, Float32Array>): Float32Array {
+  const parts = info.inputs ?? [{ name: info.input.name, shape: info.input.shape, offset: 0 }];
+  const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+  const x = new Float32Array(parts.reduce((n, p) => Math.max(n, p.offset + size(p.shape)), 0));
+  for (const name of Object.keys(feeds)) if (!parts.some((p) => p.name === name)) throw new BundleError(`the model has no input '${name}' (inputs: ${parts.map((p) => p.name).join(", ")})`);
+  for (const p of parts) {
+    const v = feeds[p.name];
+    if (!v) throw new BundleError(`input '${p.name}' [${p.shape}] is missing`);
+    if (v.length !== size(p.shape)) throw new BundleError(`input '${p.name}' has ${v.length} floats; its shape [${p.shape}] holds ${size(p.shape)}`);
+    x.set(v, p.offset);
+  }
+  return x;
+}
 const ERRORS: Record<number, string> = { 1: "bad blob magic", 2: "blob format version mismatch", 3: "linear memory too small", 4: "unknown kernel id", 5: "step table out of bounds", 6: "bad batch size" };
 
 interface Exports {

@@ -246,6 +246,23 @@ export function gatherRef(x: Float32Array, idx: Int32Array, fill: number): Float
   return Float32Array.from(idx, (j) => (j >= 0 ? x[j] : fill));
 }
 
+/**
+ * Batched matrix product (kernels/matmul_f32.ts): out_t = A_t·B_t for t < batch, A_t = a[t·aStride …] [m][k],
+ * B_t = b[t·bStride …] [k][n]; each element sums its products in ascending k, rounding to float32 after
+ * every multiply and every add.
+ */
+export function matmulRef(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, aStride: number, bStride: number): Float32Array {
+  const f = Math.fround, y = new Float32Array(batch * m * n);
+  for (let t = 0; t < batch; t++)
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let acc = 0;
+        for (let kk = 0; kk < k; kk++) acc = f(acc + f(a[t * aStride + i * k + kk] * b[t * bStride + kk * n + j]));
+        y[(t * m + i) * n + j] = acc;
+      }
+  return y;
+}
+
 /** Transpose in row-major order (kernels/transpose_f32.ts): input dims and perm (output axis k = input axis perm[k]). */
 export function transposeRef(x: Float32Array, dims: number[], perm: number[]): Float32Array {
   const strides = dims.map((_, i) => dims.slice(i + 1).reduce((p, d) => p * d, 1));

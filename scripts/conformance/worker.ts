@@ -66,9 +66,9 @@ async function oracle(t: TestSpec, bytes: Uint8Array): Promise<Oracle> {
       })),
     };
   }
-  // onnxruntime on seeded inputs: the graph input's shape, symbolic dimensions (a dynamic batch) = 1.
-  if (io.inputs.length !== 1) return { sets: [], unavailable: `the model has ${io.inputs.length} graph inputs` };
-  const dims = io.inputs[0].dims.map((v) => v ?? 1);
+  // onnxruntime on seeded inputs: each graph input's shape, symbolic dimensions (a dynamic batch) = 1;
+  // a model with several inputs gets them laid end to end in graph order, as its bundle reads them
+  const dimsOf = io.inputs.map((i) => i.dims.map((v) => v ?? 1));
   const ort = await import("onnxruntime-node");
   type Session = Awaited<ReturnType<typeof ort.InferenceSession.create>>;
   let session: Session, tieSessions: [Session, Session] | undefined;
@@ -90,9 +90,11 @@ async function oracle(t: TestSpec, bytes: Uint8Array): Promise<Oracle> {
   const sets = [];
   try {
     for (let s = 1; s <= d.samples; s++) {
-      const input = uniform(dims, s);
+      const parts = dimsOf.map((dims, i) => uniform(dims, i ? s * 1000 + i : s));
+      const input = parts.length === 1 ? parts[0] : { dims: [parts.reduce((n, p) => n + p.data.length, 0)], data: Float32Array.from(parts.flatMap((p) => Array.from(p.data))) };
       const run = async (sess: Session) => {
-        const y = (await sess.run({ [sess.inputNames[0]]: new ort.Tensor("float32", input.data, dims) }))[sess.outputNames[0]];
+        const feeds = Object.fromEntries(io.inputs.map((inp, i) => [inp.name, new ort.Tensor("float32", parts[i].data, dimsOf[i])]));
+        const y = (await sess.run(feeds))[sess.outputNames[0]];
         return { dims: y.dims.map(Number), data: Float32Array.from(y.data as ArrayLike<number>, Number) };
       };
       const want = await run(session);
@@ -137,8 +139,9 @@ async function verdict(t: TestSpec): Promise<Verdict> {
     return { outcome: "crash", detail: `loadBundle rejected the bundle compile() emitted: ${describe(e)}${hint}` };
   }
   const io = graphIo(bytes);
-  if (io.inputs.length !== 1 || io.outputs.length !== 1) {
-    return { outcome: "wrong", detail: `compiled a model with ${io.inputs.length} graph inputs and ${io.outputs.length} outputs into a one-input, one-output bundle` };
+  const bundleInputs = bundle.info.inputs?.length ?? 1;
+  if (io.inputs.length !== bundleInputs || io.outputs.length !== 1) {
+    return { outcome: "wrong", detail: `compiled a model with ${io.inputs.length} graph inputs and ${io.outputs.length} outputs into a bundle of ${bundleInputs} input(s) and one output` };
   }
 
   send({ phase: "oracle" }); // only for compiled models: onnxruntime is slow on the big corpus files

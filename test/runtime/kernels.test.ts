@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BUILDS, RawRuntime } from "../../runtime/host/raw.ts";
 import { readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
 import {
-  bconvRef, conv2dRef, elementwiseRef, gatherRef, topkRef, globalAvgPoolRef, globalMaxPoolRef, groupConvRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
+  bconvRef, conv2dRef, elementwiseRef, gatherRef, matmulRef, topkRef, globalAvgPoolRef, globalMaxPoolRef, groupConvRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
   type BconvRef, type EpilogueRef, type QuantRef,
 } from "../../runtime/reference/kernels.ts";
 import { packBits, unpackBits, wordsFor } from "../../compiler/pack/bits.ts";
@@ -230,6 +230,37 @@ for (const build of BUILDS) {
       expect(got).toEqual(Array.from(gatherRef(x, idx, -2.5)));
       expect(got[3]).toBe(-2.5);
       expect(got[1]).toBe(x[13]);
+    });
+
+    it("matmul_f32 = the reference bit for bit (batches, shared operands, n not a multiple of 4), and small integer products exactly", () => {
+      const r = rng(23);
+      for (const [batch, m, k, n, shareA, shareB] of [[1, 3, 5, 7, 0, 0], [4, 8, 16, 8, 0, 0], [3, 2, 9, 13, 1, 0], [2, 5, 3, 4, 0, 1], [1, 1, 33, 1, 0, 0]]) {
+        const aStride = shareA ? 0 : m * k, bStride = shareB ? 0 : k * n;
+        const a = Float32Array.from({ length: (shareA ? 1 : batch) * m * k }, () => Math.fround(r() * 2 - 1));
+        const b = Float32Array.from({ length: (shareB ? 1 : batch) * k * n }, () => Math.fround(r() * 2 - 1));
+        rt.reset();
+        const L = rt.layout, out = L.alloc(batch * m * n * 4);
+        const params = rt.params("matmul_f32", { in: L.f32(a), b: L.f32(b), out, batch, m, k, n, a_stride: aStride, b_stride: bStride });
+        rt.load();
+        rt.call("matmul_f32", params);
+        const got = rt.f32(out, batch * m * n), want = matmulRef(a, b, batch, m, k, n, aStride, bStride);
+        expect(Array.from(got), `${batch}×[${m}×${k}]·[${k}×${n}]`).toEqual(Array.from(want));
+        // and against float64 sums, so that the reference is not the only judge
+        for (let t = 0; t < batch; t++)
+          for (let i = 0; i < m; i++)
+            for (let j = 0; j < n; j++) {
+              let s = 0;
+              for (let kk = 0; kk < k; kk++) s += a[t * aStride + i * k + kk] * b[t * bStride + kk * n + j];
+              expect(Math.abs(got[(t * m + i) * n + j] - s)).toBeLessThan(1e-5 * k);
+            }
+      }
+      // [[1,2],[3,4]]·[[5,6],[7,8]] = [[19,22],[43,50]]
+      rt.reset();
+      const L = rt.layout, out = L.alloc(16);
+      const params = rt.params("matmul_f32", { in: L.f32(Float32Array.of(1, 2, 3, 4)), b: L.f32(Float32Array.of(5, 6, 7, 8)), out, batch: 1, m: 2, k: 2, n: 2, a_stride: 4, b_stride: 4 });
+      rt.load();
+      rt.call("matmul_f32", params);
+      expect(Array.from(rt.f32(out, 4))).toEqual([19, 22, 43, 50]);
     });
 
     it("bdense = bconv on a 1×1 image", () => {

@@ -22,7 +22,8 @@ import { lrn_f32 } from "./lrn_f32";
 import { transpose_f32 } from "./transpose_f32";
 import { gather_f32 } from "./gather_f32";
 import { topk_f32 } from "./topk_f32";
-export const KERNEL_COUNT = 22;
+import { matmul_f32 } from "./matmul_f32";
+export const KERNEL_COUNT = 23;
 export function dispatch(id: i32, p: usize): void {
   switch (id) {
     case 0: nchw_to_nhwc(p); break;
@@ -47,5 +48,6 @@ export function dispatch(id: i32, p: usize): void {
     case 19: transpose_f32(p); break;
     case 20: gather_f32(p); break;
     case 21: topk_f32(p); break;
+    case 22: matmul_f32(p); break;
   }
 }
