@@ -1,6 +1,7 @@
 // `npm run conformance`: does mbn ever give a silently wrong answer on models nobody in this project
 // wrote? Suites: "backend" = the ONNX backend tests from Debian's libonnx-testdata (tests with one
-// float32 input and one float32 output; expected outputs from their test_data_set_*), and "corpus" =
+// float32 input and one float32 output; expected outputs from their test_data_set_*), "backend-multi" =
+// the backend tests whose model has several inputs, all float32 (fed laid end to end), and "corpus" =
 // the third-party files in ../shared/corpus (SOURCES.md there; MBN_CORPUS overrides the path),
 // checked against their stored expected output where one exists, else onnxruntime-node on 4 seeded
 // uniform [0,1) inputs shaped like the graph input (symbolic dims = 1).
@@ -29,11 +30,11 @@ import { ATOL, OUTCOMES, RTOL, type Outcome, type TestResult, type TestSpec } fr
 import { backendTests, corpusTests } from "./conformance/discover.ts";
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)));
-const SUITES = ["backend", "corpus"] as const;
+const SUITES = ["backend", "backend-multi", "corpus"] as const;
 type Suite = (typeof SUITES)[number];
 
-const USAGE = `usage: npm run conformance -- [--suite backend|corpus|all] [--filter <substring>] [--json]
-       [--allow-missing[=backend,corpus]] [--timeout <s>] [--workers <n>] [--out <file.json>]`;
+const USAGE = `usage: npm run conformance -- [--suite backend|backend-multi|corpus|all] [--filter <substring>] [--json]
+       [--allow-missing[=backend,backend-multi,corpus]] [--timeout <s>] [--workers <n>] [--out <file.json>]`;
 
 interface Options { suites: Suite[]; filter?: string; json: boolean; allowMissing: Set<Suite>; timeoutS: number; workers: number; out?: string }
 
@@ -181,6 +182,7 @@ async function main() {
   const say = (s: string) => (o.json ? console.error(s) : console.log(s));
   const roots: Record<Suite, string> = {
     backend: resolve(process.env.MBN_ONNX_TESTDATA ?? "/usr/share/libonnx-testdata/data"),
+    "backend-multi": resolve(process.env.MBN_ONNX_TESTDATA ?? "/usr/share/libonnx-testdata/data"),
     corpus: resolve(process.env.MBN_CORPUS ?? join(repo, "..", "shared", "corpus")),
   };
   const missing: Partial<Record<Suite, string>> = {};
@@ -188,17 +190,17 @@ async function main() {
   const tests: TestSpec[] = [];
   for (const s of o.suites) {
     if (!existsSync(roots[s])) {
-      missing[s] = s === "backend"
+      missing[s] = s !== "corpus"
         ? `libonnx-testdata not found at ${roots.backend} (apt-get install libonnx-testdata, or set MBN_ONNX_TESTDATA)`
         : `corpus not found at ${roots.corpus} (expected ../shared/corpus next to the repository, or set MBN_CORPUS)`;
       say(`conformance: *** MISSING suite ${s}: ${missing[s]} — ${o.allowMissing.has(s) ? "skipped (--allow-missing)" : "this fails the run"} ***`);
       continue;
     }
     let found: TestSpec[];
-    if (s === "backend") {
-      const d = backendTests(roots.backend);
+    if (s !== "corpus") {
+      const d = backendTests(roots[s], s === "backend-multi");
       found = d.tests;
-      outOfScope.backend = d.outOfScope;
+      outOfScope[s] = d.outOfScope;
     } else found = corpusTests(roots.corpus);
     if (o.filter) found = found.filter((t) => `${t.suite}/${t.name}`.includes(o.filter!));
     if (s === "corpus") tests.unshift(...found); // first: its big models start early, so the slots finish together
@@ -222,7 +224,7 @@ async function main() {
   for (const s of o.suites) {
     const m = summaries[s]!;
     if (m.missing) { say(`${s}: MISSING — ${m.missing}`); continue; }
-    say(`${s} (${m.root}): ${m.tests} tests${m.outOfScope !== undefined ? ` (+${m.outOfScope} out of scope: not one float32 input and one float32 output)` : ""}: ` +
+    say(`${s} (${m.root}): ${m.tests} tests${m.outOfScope !== undefined ? ` (+${m.outOfScope} out of scope: ${s === "backend" ? "not one float32 input" : "not several inputs, all float32,"} and one float32 output)` : ""}: ` +
       OUTCOMES.map((k) => `${k} ${m.counts[k]}`).join(", "));
     if (m.refusalReasons.length) {
       say(`  top refusal reasons:`);

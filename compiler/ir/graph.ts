@@ -16,6 +16,7 @@ export interface Node {
 export interface ValueInfo {
   name: string;
   elemType?: number; // ONNX TensorProto data type (1 = float), where the model declares it
+  shapeless?: true; // the model declares no shape at all (shape [] is then unknown, not a scalar)
   shape: (number | string)[]; // string = symbolic dimension (only the batch axis is allowed)
 }
 

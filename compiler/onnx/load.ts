@@ -112,6 +112,7 @@ function valueInfo(v: any): ValueInfo {
   return {
     name: v.name,
     elemType: v?.type?.tensorType?.elemType != null ? num(v.type.tensorType.elemType) : undefined,
+    ...(v?.type?.tensorType?.shape ? {} : { shapeless: true as const }),
     shape: dims.map((d: any) => (d.dimParam ? String(d.dimParam) : d.dimValue != null && num(d.dimValue) > 0 ? num(d.dimValue) : "?")),
   };
 }

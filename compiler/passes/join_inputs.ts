@@ -27,7 +27,7 @@ export function joinInputs(g: Graph): Graph {
       if (i === 0) return 1;
       return fail(`input '${inp.name}' has a symbolic dimension '${d}' at axis ${i}; only the first axis may be dynamic (it is taken as 1)`, { file: g.file });
     });
-    if (!shape.length) fail(`input '${inp.name}' has no declared shape; a model with several inputs needs each input's shape`, { file: g.file });
+    if (inp.shapeless) fail(`input '${inp.name}' has no declared shape; a model with several inputs needs each input's shape`, { file: g.file });
     parts.push({ name: inp.name, shape, offset });
     offset += sizeOf(shape);
   }

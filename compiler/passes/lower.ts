@@ -574,7 +574,7 @@ const LOWER: Record<string, Lower> = {
     // import (onnx/upgrade.ts) makes every bound an input, omitted ones ±FLT_MAX as onnxruntime clamps
     const lo = n.inputs[1] ? ctx.g.consts.get(n.inputs[1])?.data[0] : -Infinity;
     const hi = n.inputs[2] ? ctx.g.consts.get(n.inputs[2])?.data[0] : Infinity;
-    if (lo === undefined || hi === undefined) fail("Clip bounds must be constant", where(ctx, n));
+    if (lo === undefined || hi === undefined) return lowerElementwise(ctx, n); // bounds that are activations: a program over them
     return affine(ctx, n, n.inputs[0], { act: 2, lo, hi });
   },
   Add: (ctx, n) => {

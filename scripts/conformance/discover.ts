@@ -1,5 +1,6 @@
 // Conformance: finds the tests of the two suites. backend = Debian's libonnx-testdata (the ONNX
 // backend tests) whose model has exactly one non-initializer float32 input and one float32 output;
+// backend-multi = the backend tests whose model has several inputs, all float32;
 // corpus = every .onnx file under the shared third-party corpus (../shared/corpus, see its SOURCES.md).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -14,7 +15,12 @@ export interface Discovered {
   outOfScope: number; // backend tests left out: not one float32 input and one float32 output, or no data
 }
 
-export function backendTests(root: string): Discovered {
+/**
+ * The ONNX backend tests. `multi` = false: those whose model has exactly one float32 input (suite
+ * "backend"); true: those with several inputs, all float32 (suite "backend-multi": the inputs laid end
+ * to end, as a bundle of such a model reads them). Both: one float32 output and stored data.
+ */
+export function backendTests(root: string, multi = false): Discovered {
   const tests: TestSpec[] = [];
   let outOfScope = 0;
   for (const folder of BACKEND_FOLDERS) {
@@ -25,14 +31,18 @@ export function backendTests(root: string): Discovered {
       if (!existsSync(model)) continue;
       const io = graphIo(readFileSync(model));
       const sets = readdirSync(join(dir, test)).filter((f) => f.startsWith("test_data_set_")).sort()
-        .map((s) => ({ input: join(dir, test, s, "input_0.pb"), output: join(dir, test, s, "output_0.pb") }))
-        .filter((s) => existsSync(s.input) && existsSync(s.output));
-      const inScope = io.inputs.length === 1 && io.inputs[0].elemType === FLOAT && io.outputs.length === 1 && io.outputs[0].elemType === FLOAT && sets.length > 0;
+        .map((s) => ({
+          input: join(dir, test, s, "input_0.pb"), output: join(dir, test, s, "output_0.pb"),
+          ...(multi ? { inputs: io.inputs.map((_, i) => join(dir, test, s, `input_${i}.pb`)) } : {}),
+        }))
+        .filter((s) => (s.inputs ?? [s.input]).every((i) => existsSync(i)) && existsSync(s.output));
+      const inputsOk = multi ? io.inputs.length > 1 : io.inputs.length === 1;
+      const inScope = inputsOk && io.inputs.every((i) => i.elemType === FLOAT) && io.outputs.length === 1 && io.outputs[0].elemType === FLOAT && sets.length > 0;
       if (!inScope) {
         outOfScope++;
         continue;
       }
-      tests.push({ suite: "backend", name: `${folder}/${test}`, model, data: { kind: "pb", sets } });
+      tests.push({ suite: multi ? "backend-multi" : "backend", name: `${folder}/${test}`, model, data: { kind: "pb", sets } });
     }
   }
   return { tests, outOfScope };

@@ -50,7 +50,13 @@ function uniform(dims: number[], seed: number): Tensor {
 async function oracle(t: TestSpec, bytes: Uint8Array): Promise<Oracle> {
   const d = t.data;
   if (d.kind === "pb") {
-    return { sets: d.sets.map((s) => ({ input: readTensorPb(readFileSync(s.input), s.input), want: readTensorPb(readFileSync(s.output), s.output) })) };
+    // several inputs: laid end to end in graph order (the input_i.pb files follow it), as the bundle reads them
+    const read = (f: string) => readTensorPb(readFileSync(f), f);
+    const joined = (fs: string[]): Tensor => {
+      const ts = fs.map(read);
+      return { dims: [ts.reduce((n, t) => n + t.data.length, 0)], data: Float32Array.from(ts.flatMap((t) => Array.from(t.data))) };
+    };
+    return { sets: d.sets.map((s) => ({ input: s.inputs ? joined(s.inputs) : read(s.input), want: read(s.output) })) };
   }
   const io = graphIo(bytes);
   if (d.kind === "npy") {
