@@ -7,7 +7,8 @@
 // off exact quantizer thresholds (see Val and quantizer()), where float32 summation order alone
 // decides and no oracle could call either side wrong.
 //
-// Version 2 adds the ops mbn gained: Concat of channels (DenseNet: the tensor and 1–2 branches from
+// Version 3 adds self-attention over a map's tokens (MatMul of two activations, MatMul by a constant
+// that is not a dense layer). Version 2 added the ops mbn gained: Concat of channels (DenseNet: the tensor and 1–2 branches from
 // it; Inception: the branches alone; fastai's [max, avg] pool; flattened maps of different sizes as
 // rows; a few along another axis, refused), GlobalMaxPool, Transpose (NHWC inputs, Keras heads
 // [0,2,3,1] → Flatten → Gemm, random perms keeping the batch first, rank-3 tokens), Softmax /
@@ -19,7 +20,7 @@ import { rng } from "../../harness/rng.ts";
 const { onnx } = onnxProto as unknown as { onnx: any };
 
 /** Bump when a seed would generate another model: the nightly log resumes only cases of this version. */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 
 /**
  * rank 4: x is [N, c, h, w]; rank 2: x is [N, c]. batch "dyn" = a dim_param batch axis. nhwc: a
@@ -465,6 +466,26 @@ const tokens: Apply = (b, s) => {
   return true;
 };
 
+/**
+ * Self-attention over a map's tokens (vision transformers; version 3): [N, C, H, W] → tokens X [N, P, C]
+ * (Reshape, Transpose) → Q, K, V = X·W (MatMul by constants [C, d]) → S = Q·Kᵀ/√d (a MatMul of two
+ * activations, Kᵀ by Transpose [0, 2, 1]) → Softmax over the last axis → S·V [N, P, d] → a map
+ * [N, d, H, W] again (Transpose, Reshape). Maps of at most 64 pixels.
+ */
+const attention: Apply = (b, s, r) => {
+  if (!is4d(b)) return false;
+  const [C, H, W] = b.cur.shape, P = H * W, d = clampInt(s.d, 1, 16, 4);
+  if (P > 64) return false;
+  const X = b.node("Transpose", [b.node("Reshape", [b.cur.name, b.ints64([3], [0, C, P])])], { perm: [0, 2, 1] });
+  const proj = () => b.node("MatMul", [X, b.floats([C, d], Array.from({ length: C * d }, () => uni(r, -1, 1) / Math.sqrt(C)))]);
+  const Q = proj(), K = proj(), V = proj();
+  const S = b.node("Mul", [b.node("MatMul", [Q, b.node("Transpose", [K], { perm: [0, 2, 1] })]), b.floats([], [1 / Math.sqrt(d)])]);
+  const O = b.node("MatMul", [b.node("Softmax", [S], { axis: -1 }), V]);
+  b.tags.push("attention");
+  b.set(b.node("Reshape", [b.node("Transpose", [O], { perm: [0, 2, 1] }), b.ints64([4], [0, d, H, W])]), [d, H, W], "sum");
+  return true;
+};
+
 /** Transpose by `perm` (a permutation of the axes that keeps axis 0, the batch, first; else skipped). */
 const transpose: Apply = (b, s) => {
   const r = b.cur.shape.length + 1, perm = Array.isArray(s.perm) ? s.perm : [];
@@ -494,7 +515,7 @@ const softmax: Apply = (b, s) => {
   return true;
 };
 
-export const STEPS: Record<string, Apply> = { conv, batchnorm, activation, quantizer, pool, globalAvgPool, flatten, dense, constOp, fork, join, branch, concat, transpose, tokens, softmax };
+export const STEPS: Record<string, Apply> = { conv, batchnorm, activation, quantizer, pool, globalAvgPool, flatten, dense, constOp, fork, join, branch, concat, transpose, tokens, attention, softmax };
 
 /** Replay a recipe into an ONNX model. */
 export function build(recipe: Recipe): Built {
@@ -594,7 +615,7 @@ export function generate(seed: number): Recipe {
     const C = b.cur.shape[0];
     const choice = is4d(b)
       ? pick(r, ["conv", "conv", "bitconv", "bitconv", "bitconv", "bn", "act", "act", "quant", "pool", "gap", "gmp", "flatten", "flatten",
-        "const", "const", "residual", "residual", "concat", "concat", "inception", "concatpool", "transpose", "tokens", "xnorhead", "softmax"])
+        "const", "const", "residual", "residual", "concat", "concat", "inception", "concatpool", "transpose", "tokens", "attention", "xnorhead", "softmax"])
       : pick(r, ["dense", "dense", "bdense", "bdense", "bn", "act", "act", "quant", "const", "const", "residual", "flatten", "unflatten", "concat", "concat", "rowtranspose"]);
     switch (choice) {
       case "conv": add(convStep(r, nextSeed(), C, chance(r, 0.8) ? "float" : pick(r, ["binary", "multibit"]))); break;
@@ -623,6 +644,7 @@ export function generate(seed: number): Recipe {
         break;
       case "transpose": add({ op: "transpose", seed: 0, perm: chance(r, 0.1) ? [0, 1, 2, 3] : randomPerm(r) }); break;
       case "rowtranspose": if (chance(r, 0.3)) add({ op: "transpose", seed: 0, perm: [0, 1] }); break; // the identity, the only perm of [N, F] that keeps the batch
+      case "attention": add({ op: "attention", seed: nextSeed(), d: int(r, 1, 8) }); break;
       case "tokens": add({ op: "tokens", seed: 0, back: pick(r, ["flat", "map", "map", "hwc"]), softmax: pick(r, [false, false, "softmax", "log"]), axis: pick(r, [-1, 2, 1]) }); break;
       case "inception": { // 2–3 branches from the current map (1×1 conv, k×k conv, pool → 1×1 conv, binary conv), their channels concatenated
         add({ op: "fork", seed: 0 });
