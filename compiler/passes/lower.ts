@@ -785,7 +785,7 @@ function globalPool(ctx: Ctx, n: Node): ValueId {
 function lowerConcat(ctx: Ctx, n: Node): ValueId {
   const ys = shapeOf(ctx, n.outputs[0]), r = ys.length;
   const raw = attrInt(n, "axis", 0), axis = raw < 0 ? raw + r : raw;
-  if (axis !== 1 || ys[0] !== 1) fail(`Concat along axis ${raw} of [${ys}] is not supported (mbn concatenates channels, axis 1)`, where(ctx, n));
+  if (axis !== 1 || ys[0] !== 1) return lowerConcatOnnx(ctx, n, axis);
   const ins = n.inputs.filter((i) => i && sizeOf(shapeOf(ctx, i)) > 0);
   const parts = ins.map((i) => ({ name: i, c: shapeOf(ctx, i)[1] }));
   // inputs first (their steps may come in any order), then the copies in channel order
@@ -800,6 +800,27 @@ function lowerConcat(ctx: Ctx, n: Node): ValueId {
 }
 
 /** Transpose (rank ≤ 4; higher ranks as an index map) in ONNX order; a perm that moves axis 0 would move the batch. */
+/**
+ * Concat along any other axis (or of tensors whose first axis is not one sample), in ONNX order: the
+ * output is [outer][Σ len_i][inner] and input i, [outer][len_i][inner], is copied at offset
+ * Σ_{j<i} len_j·inner of each row — the same Concat step, rows of len_i·inner floats.
+ */
+function lowerConcatOnnx(ctx: Ctx, n: Node, axis: number): ValueId {
+  const ys = shapeOf(ctx, n.outputs[0]);
+  if (axis === 0) ctx.plan.mixesSamples.push(`node '${n.name}' (Concat) joins along axis 0 (the batch)`);
+  const outer = sizeOf(ys.slice(0, axis)), inner = sizeOf(ys.slice(axis + 1));
+  const ins = n.inputs.filter((i) => i && sizeOf(shapeOf(ctx, i)) > 0);
+  const ids = ins.map((i) => floatIn(ctx, i, n, ONNX_ORDER));
+  const out = newValue(ctx, n.outputs[0], "float", ys, 0, ONNX_ORDER);
+  let offset = 0;
+  ins.forEach((name, k) => {
+    const c = shapeOf(ctx, name)[axis] * inner;
+    push(ctx, { op: "Concat", node: n.name, in: ids[k], out, npix: outer, c, cOut: ys[axis] * inner, offset });
+    offset += c;
+  });
+  return out;
+}
+
 function lowerTranspose(ctx: Ctx, n: Node): ValueId {
   const xs = shapeOf(ctx, n.inputs[0]), r = xs.length;
   if (r > 4) return lowerIndexMap(ctx, n);
