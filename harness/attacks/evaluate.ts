@@ -3,6 +3,7 @@
 // the adversarial inputs (clean input wherever no perturbation was found or needed), re-checked on
 // the bundle so that their accuracy is exactly the reported adversarial accuracy.
 import { createHash } from "node:crypto";
+import { fingerprint, joinFingerprints, type Fingerprint } from "./fingerprint.ts";
 import { cpus, hostname } from "node:os";
 import type { Plan } from "../../compiler/ir/plan.ts";
 import type { Bundle } from "../../runtime/host/loader.ts";
@@ -36,6 +37,8 @@ export interface AttackRecord {
   /** compute seconds in the replica's passes (gradients, the clean agreement pass) and in the bundle's forward passes */
   time_split?: { replica_s: number; bundle_s: number };
   bundle_sha256: string;
+  /** what that bundle computes on each evaluated image and a point of its ε-ball (fingerprint.ts) */
+  fingerprint?: Fingerprint;
   machine: string;
   date: string;
   shard?: string;
@@ -58,6 +61,7 @@ export interface EvaluateOptions {
 export async function evaluateAttack(o: EvaluateOptions): Promise<{ record: AttackRecord; xadv: Float32Array }> {
   const t0 = performance.now();
   const attack = ATTACKS[o.attack];
+  const print = fingerprint(o.bundle, o.data.x, o.data.n, o.offset ?? 0, o.params.eps); // (not in the timing)
   if (!attack) throw new Error(`unknown attack '${o.attack}' (${Object.keys(ATTACKS).join(", ")})`);
   const { data, params } = o;
   const timing: Timing = { replica: 0, bundle: 0 };
@@ -116,7 +120,7 @@ export async function evaluateAttack(o: EvaluateOptions): Promise<{ record: Atta
       masking_suspected: zero > 0.2 || sortedL1[sortedL1.length >> 1] < 1e-8,
     } : undefined,
     seconds: (performance.now() - t0) / 1000, time_split: { replica_s: timing.replica / 1000, bundle_s: timing.bundle / 1000 },
-    bundle_sha256: createHash("sha256").update(o.wasm).digest("hex"),
+    bundle_sha256: createHash("sha256").update(o.wasm).digest("hex"), fingerprint: print,
     machine: `${hostname()} ${cpus()[0]?.model ?? "cpu"} ×${cpus().length}`, date: new Date().toISOString(), shard: o.shard,
   };
   return { record, xadv };
@@ -134,6 +138,7 @@ export function mergeRecords(rs: AttackRecord[]): AttackRecord {
     ...sorted[0], n, offset: sorted[0].offset, shard: undefined,
     natural_acc: w((r) => r.natural_acc), adversarial_acc: w((r) => r.adversarial_acc), mean_queries: w((r) => r.mean_queries),
     per_sample_success: sorted.flatMap((r) => r.per_sample_success), per_sample_robust: sorted.flatMap((r) => r.per_sample_robust),
+    fingerprint: joinFingerprints(sorted.map((r) => r.fingerprint)),
     seconds: sorted.reduce((p, r) => p + r.seconds, 0), date: new Date().toISOString(),
   };
 }

@@ -6,6 +6,7 @@
 import { Worker } from "node:worker_threads";
 import type { AttackParams } from "./types.ts";
 import type { AttackRecord } from "./evaluate.ts";
+import { joinFingerprints } from "./fingerprint.ts";
 import type { AutoAttackRecord } from "./checks.ts";
 import { mergeEnsemble, notAnEnsembleShard, stageMismatch } from "./merge_autoattack.ts";
 
@@ -131,6 +132,7 @@ export function mergeShards(shards: { record: ShardRecord; source: string }[]): 
     natural_acc: attacked / Math.max(1, n), adversarial_acc: robust / Math.max(1, n),
     mean_queries: attacked ? count((r) => r.mean_queries, correct) / attacked : 0,
     per_sample_success: rs.flatMap((r) => r.per_sample_success), per_sample_robust: rs.flatMap((r) => r.per_sample_robust),
+    fingerprint: joinFingerprints(rs.map((r) => r.fingerprint)),
     replica_agreement: rs.every((r) => typeof r.replica_agreement === "number") ? count((r) => r.replica_agreement!, (r) => r.n) / Math.max(1, n) : undefined,
     gradient,
     seconds: rs.reduce((p, r) => p + r.seconds, 0), // compute time of all shards together
