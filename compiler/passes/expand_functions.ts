@@ -11,8 +11,9 @@ import { fail } from "../errors.ts";
 import { attrFloat, attrInt, attrInts, attrStr, type Attr, type Graph, type Node } from "../ir/graph.ts";
 import { tensor } from "../ir/tensor.ts";
 import { outputRank } from "../onnx/upgrade.ts";
+import { FUNCTION_OPS } from "../ops/registry.ts";
 
-export const FUNCTION_OPS = new Set(["MeanVarianceNormalization", "InstanceNormalization", "LayerNormalization", "Gelu"]);
+export { FUNCTION_OPS }; // OpDef.function (compiler/ops/functions.ts)
 
 export function expandFunctions(g: Graph): Graph {
   if (!g.nodes.some((n) => FUNCTION_OPS.has(n.op) && !n.domain)) return g;

@@ -5,7 +5,7 @@
 // written as "output element ← input element", never arithmetic on the values.
 import { attrInt, attrInts, attrStr } from "../ir/graph.ts";
 import { alloc, sizeOf, type Tensor } from "../ir/tensor.ts";
-import type { OpFn } from "./ops.ts";
+import type { OpFn } from "./kit.ts";
 
 const f = Math.fround;
 const ints = (t: Tensor | undefined): number[] => (t ? Array.from(t.data as ArrayLike<number>) : []);
@@ -33,7 +33,7 @@ function need(x: Tensor, rank: number, what: string) {
  * DepthToSpace (blocksize b): [N, C·b², H, W] → [N, C, H·b, W·b]. DCR: channel (i·b + j)·C + c;
  * CRD: channel c·b² + i·b + j, for output pixel (h·b + i, w·b + j).
  */
-const depthToSpace: OpFn = (n, ins) => {
+export const depthToSpace: OpFn = (n, ins) => {
   const x = ins[0]!, b = attrInt(n, "blocksize", 0), mode = attrStr(n, "mode", "DCR");
   need(x, 4, "DepthToSpace");
   const [N, Cin, H, W] = x.shape;
@@ -48,7 +48,7 @@ const depthToSpace: OpFn = (n, ins) => {
 };
 
 /** SpaceToDepth (blocksize b): [N, C, H, W] → [N, C·b², H/b, W/b], channel (i·b + j)·C + c ← pixel (h·b + i, w·b + j). */
-const spaceToDepth: OpFn = (n, ins) => {
+export const spaceToDepth: OpFn = (n, ins) => {
   const x = ins[0]!, b = attrInt(n, "blocksize", 0);
   need(x, 4, "SpaceToDepth");
   const [N, C, H, W] = x.shape;
@@ -61,7 +61,7 @@ const spaceToDepth: OpFn = (n, ins) => {
 };
 
 /** Tile: output axis a repeats the input repeats[a] times (index mod the input's dim). */
-const tile: OpFn = (n, ins) => {
+export const tile: OpFn = (n, ins) => {
   const x = ins[0]!, rep = ints(ins[1]);
   if (rep.length !== x.shape.length || rep.some((r) => r < 0)) throw new RangeError(`Tile repeats [${rep}] do not match rank ${x.shape.length}`);
   const s = strides(x.shape);
@@ -72,7 +72,7 @@ const tile: OpFn = (n, ins) => {
  * Split along `axis` into the sizes of the `split` input (opset 13+) or attribute (11), else into
  * equal parts: num_outputs (18+) or the number of outputs; the last part may be smaller (18+).
  */
-const split: OpFn = (n, ins, opset) => {
+export const split: OpFn = (n, ins, opset) => {
   const x = ins[0]!, r = x.shape.length;
   const raw = attrInt(n, "axis", 0), axis = raw < 0 ? raw + r : raw;
   if (axis < 0 || axis >= r) throw new RangeError(`axis ${raw} out of range for rank ${r}`);
@@ -99,7 +99,7 @@ const split: OpFn = (n, ins, opset) => {
  * coordinate_transformation_mode and rounded by nearest_mode; scales or sizes per axis. Other modes
  * (linear, cubic) are arithmetic, not data movement, and are refused here.
  */
-const resize: OpFn = (n, ins) => {
+export const resize: OpFn = (n, ins) => {
   const x = ins[0]!, r = x.shape.length;
   const mode = attrStr(n, "mode", "nearest");
   if (mode !== "nearest") throw new RangeError(`Resize mode '${mode}' is not supported (nearest only)`);
@@ -174,7 +174,7 @@ function selectAlong(x: Tensor, axis: number, k: number, largest: boolean, last:
   return { vals, idx, outer, inner };
 }
 
-const topk: OpFn = (n, ins) => {
+export const topk: OpFn = (n, ins) => {
   const x = ins[0]!, r = x.shape.length, raw = attrInt(n, "axis", -1), axis = raw < 0 ? raw + r : raw;
   const k = ints(ins[1])[0];
   if (!(k >= 0 && k <= x.shape[axis])) throw new RangeError(`TopK k=${k} is out of range for an axis of ${x.shape[axis]}`);
@@ -191,7 +191,7 @@ const topk: OpFn = (n, ins) => {
   return [vals, idx];
 };
 
-const argExtreme = (largest: boolean): OpFn => (n, ins) => {
+export const argExtreme = (largest: boolean): OpFn => (n, ins) => {
   const x = ins[0]!, r = x.shape.length, raw = attrInt(n, "axis", 0), axis = raw < 0 ? raw + r : raw;
   const s = selectAlong(x, axis, 1, largest, attrInt(n, "select_last_index", 0) === 1);
   const keep = attrInt(n, "keepdims", 1) === 1;
@@ -199,8 +199,4 @@ const argExtreme = (largest: boolean): OpFn => (n, ins) => {
   s.idx.forEach((v, j) => (out.data[j] = v[0] ?? 0));
   out.itype = 7;
   return [out];
-};
-
-export const movementOps: Record<string, OpFn> = {
-  DepthToSpace: depthToSpace, SpaceToDepth: spaceToDepth, Tile: tile, Split: split, Resize: resize, TopK: topk, ArgMax: argExtreme(true), ArgMin: argExtreme(false),
 };

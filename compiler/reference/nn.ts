@@ -3,7 +3,7 @@
 import { attrFloat, attrInt, attrInts, attrStr, type Node } from "../ir/graph.ts";
 import { alloc, type Tensor } from "../ir/tensor.ts";
 import { convNd, convTransposeNd, poolNd } from "./window.ts";
-import type { OpFn } from "./ops.ts";
+import type { OpFn } from "./kit.ts";
 
 const f = Math.fround;
 
@@ -35,7 +35,7 @@ export function geom2d(n: Node, h: number, w: number, kh: number, kw: number, ce
   return { kh, kw, sh, sw, dh, dw, padT, padL, padB, padR, oh, ow };
 }
 
-function conv(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+export function conv(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const x = ins[0]!, w = ins[1]!, b = ins[2];
   if (x.shape.length !== 4 || w.shape.length !== 4) return [convNd(n, x, w, b)]; // 1-D, 3-D…: reference/window.ts
   const [N, C, H, W] = x.shape, [M, Cg, kh, kw] = w.shape;
@@ -87,7 +87,7 @@ export function bnScaleShift(n: Node, ins: (Tensor | undefined)[]): { scale: Flo
   return { scale, shift };
 }
 
-function batchnorm(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+export function batchnorm(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const x = ins[0]!;
   if (attrInt(n, "training_mode", 0)) throw new RangeError("training_mode=1 (batch statistics) is not an inference graph");
   // before opset 14 the mode is the number of outputs: Y, mean, var, saved_mean, saved_var is training mode
@@ -120,7 +120,7 @@ function matmul2(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
   return out;
 }
 
-function gemm(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+export function gemm(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const a = ins[0]!, b = ins[1]!, c = ins[2];
   if (a.shape.length !== 2 || b.shape.length !== 2) throw new RangeError("Gemm needs 2-D inputs");
   const y = matmul2(a, b, attrInt(n, "transA", 0) === 1, attrInt(n, "transB", 0) === 1);
@@ -138,7 +138,7 @@ function gemm(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   return [y];
 }
 
-function matmul(_n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+export function matmul(_n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const a = ins[0]!, b = ins[1]!;
   if (b.shape.length !== 2) throw new RangeError("MatMul supports a 2-D right operand only");
   const K = a.shape[a.shape.length - 1];
@@ -147,7 +147,7 @@ function matmul(_n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   return [{ dtype: "float", shape: [...a.shape.slice(0, -1), b.shape[1]], data: y.data }];
 }
 
-function pool(kind: "max" | "avg"): OpFn {
+export function pool(kind: "max" | "avg"): OpFn {
   return (n, ins) => {
     const x = ins[0]!;
     const ks = attrInts(n, "kernel_shape", []);
@@ -181,7 +181,7 @@ function pool(kind: "max" | "avg"): OpFn {
   };
 }
 
-function globalPool(kind: "max" | "avg"): OpFn {
+export function globalPool(kind: "max" | "avg"): OpFn {
   return (_n, ins) => {
     const x = ins[0]!;
     const [N, C] = x.shape, hw = x.shape.slice(2).reduce((p, d) => p * d, 1);
@@ -203,7 +203,7 @@ function globalPool(kind: "max" | "avg"): OpFn {
  * order, e/s or (x − m) − log s; Hardmax is 1 at the first maximum, 0 elsewhere. Opset ≥ 13 reduces
  * one axis; older opsets the coerced 2-D [Π d<axis, Π d≥axis].
  */
-function softmax(mode: "softmax" | "log" | "hard"): OpFn {
+export function softmax(mode: "softmax" | "log" | "hard"): OpFn {
   const log = mode === "log";
   return (n, ins, opset) => {
     const x = ins[0]!, r = x.shape.length;
@@ -235,7 +235,7 @@ function softmax(mode: "softmax" | "log" | "hard"): OpFn {
 }
 
 /** LRN across channels: x · (bias + alpha/size · Σ_window x²)^(−beta), window c − ⌊(size−1)/2⌋ … c + ⌈(size−1)/2⌉. */
-const lrn: OpFn = (n, ins) => {
+export const lrn: OpFn = (n, ins) => {
   const x = ins[0]!, size = attrInt(n, "size", 0);
   if (x.shape.length < 3 || size < 1) throw new RangeError("LRN needs an [N, C, spatial…] input and a size ≥ 1");
   const [N, C] = x.shape, inner = x.shape.slice(2).reduce((p, d) => p * d, 1);
@@ -254,20 +254,4 @@ const lrn: OpFn = (n, ins) => {
         out.data[at] = f(x.data[at] * f(Math.pow(f(bias + f(k * s)), -beta)));
       }
   return [out];
-};
-
-export const nnOps: Record<string, OpFn> = {
-  ConvTranspose: (n, ins) => [convTransposeNd(n, ins[0]!, ins[1]!, ins[2])],
-  LRN: lrn,
-  Softmax: softmax("softmax"),
-  LogSoftmax: softmax("log"),
-  Hardmax: softmax("hard"),
-  Conv: conv,
-  BatchNormalization: batchnorm,
-  Gemm: gemm,
-  MatMul: matmul,
-  MaxPool: pool("max"),
-  AveragePool: pool("avg"),
-  GlobalAveragePool: globalPool("avg"),
-  GlobalMaxPool: globalPool("max"),
 };

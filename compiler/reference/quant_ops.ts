@@ -4,7 +4,6 @@
 import { attrFloat, attrInt, attrStr, type Node } from "../ir/graph.ts";
 import { alloc, type Tensor } from "../ir/tensor.ts";
 import { mapN } from "./broadcast.ts";
-import type { OpFn } from "./ops.ts";
 
 const f = Math.fround;
 const roundHalfEven = (x: number): number => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x));
@@ -19,7 +18,7 @@ function alongAxis(p: Tensor, axis: number, rank: number): Tensor {
 /** Value range of an ONNX integer type (QuantizeLinear's output, by its zero point's type). */
 export const INT_RANGE: Record<number, [number, number]> = { 2: [0, 255], 3: [-128, 127], 4: [0, 65535], 5: [-32768, 32767], 6: [-(2 ** 31), 2 ** 31 - 1] };
 
-function quantizeLinear(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+export function quantizeLinear(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const x = ins[0]!, r = x.shape.length, axis = attrInt(n, "axis", 1);
   if (attrInt(n, "output_dtype", 0) || attrInt(n, "block_size", 0)) throw new RangeError("QuantizeLinear with output_dtype or block_size is not supported");
   if (ins[2] && !INT_RANGE[ins[2].itype ?? -1]) throw new RangeError(`QuantizeLinear to ONNX type ${ins[2].itype} is not supported (int8/uint8/int16/uint16/int32)`);
@@ -31,7 +30,7 @@ function quantizeLinear(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   return [out];
 }
 
-function dequantizeLinear(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+export function dequantizeLinear(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const x = ins[0]!, r = x.shape.length, axis = attrInt(n, "axis", 1);
   if (attrInt(n, "block_size", 0)) throw new RangeError("DequantizeLinear with block_size (blocked quantization) is not supported");
   const s = alongAxis(ins[1]!, axis, r);
@@ -51,7 +50,7 @@ function qonnxRound(mode: string): (x: number) => number {
 }
 
 /** QONNX Quant/IntQuant: q = clamp(round(x/scale + zeropt)); y = (q − zeropt)·scale. */
-function quant(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+export function quant(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const [x, scale, zp, bw] = ins as Tensor[];
   const bits = bw.data[0];
   const signed = attrInt(n, "signed", 1) === 1, narrow = attrInt(n, "narrow", 0) === 1;
@@ -65,12 +64,12 @@ function quant(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
 }
 
 /** QONNX BipolarQuant: y = (x >= 0 ? +1 : −1)·scale. */
-function bipolarQuant(_n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+export function bipolarQuant(_n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   return [mapN([ins[0]!, ins[1]!], "float", (v, s) => f((v >= 0 ? 1 : -1) * s))];
 }
 
 /** QONNX MultiThreshold: y = out_scale·#{t : x[c] ≥ thr[c][t]} + out_bias, channel axis 1 (NCHW) or last (NHWC). */
-function multiThreshold(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+export function multiThreshold(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const x = ins[0]!, thr = ins[1]!;
   const scale = f(attrFloat(n, "out_scale", 1)), bias = f(attrFloat(n, "out_bias", 0));
   const nhwc = attrStr(n, "data_layout", "NCHW") === "NHWC";
@@ -90,19 +89,9 @@ function multiThreshold(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
 }
 
 /** QONNX Trunc: truncate the low bits of a quantized value (y = trunc(x/scale·2^−Δbits)·2^Δbits·scale). */
-function trunc(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+export function trunc(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
   const [x, scale, zp, inBits, outBits] = ins as Tensor[];
   const shift = 2 ** (inBits.data[0] - outBits.data[0]);
   const rnd = qonnxRound(attrStr(n, "rounding_mode", "FLOOR"));
   return [mapN([x, scale, zp], "float", (v, s, z) => f(f(rnd(f(f(f(v / s) + z) / shift)) * shift - z) * s))];
 }
-
-export const quantOps: Record<string, OpFn> = {
-  QuantizeLinear: quantizeLinear,
-  DequantizeLinear: dequantizeLinear,
-  Quant: quant,
-  IntQuant: quant,
-  BipolarQuant: bipolarQuant,
-  MultiThreshold: multiThreshold,
-  Trunc: trunc,
-};
