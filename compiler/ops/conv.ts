@@ -5,12 +5,53 @@
 import { fail } from "../errors.ts";
 import { attrInt, attrInts, type Node } from "../ir/graph.ts";
 import { ONNX_ORDER, type ConvGeom, type Epilogue, type ValueId } from "../ir/plan.ts";
-import { sizeOf, type Tensor } from "../ir/tensor.ts";
-import { conv, geom2d } from "../reference/nn.ts";
-import { convTransposeNd, geomNd, geomTransposed } from "../reference/window.ts";
+import { alloc, sizeOf, type Tensor } from "../ir/tensor.ts";
+import { geom2d } from "../reference/nn.ts";
+import { convNd, convTransposeNd, geomNd, geomTransposed } from "../reference/window.ts";
+import { f } from "../reference/kit.ts";
 import { bitLayer, floatIn, newValue, noEpi, push, shapeOf, where, type Ctx, type Lower } from "../passes/lower.ts";
 import { convRows, rowWeights } from "../passes/windows.ts";
 import { int, ints, str, type OpDef, type ShapeRule } from "./op_def.ts";
+
+function conv(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+  const x = ins[0]!, w = ins[1]!, b = ins[2];
+  if (x.shape.length !== 4 || w.shape.length !== 4) return [convNd(n, x, w, b)]; // 1-D, 3-D…: reference/window.ts
+  const [N, C, H, W] = x.shape, [M, Cg, kh, kw] = w.shape;
+  const group = attrInt(n, "group", 1);
+  if (C !== Cg * group || M % group) throw new RangeError(`input has ${C} channels, weights expect ${Cg}×${group} groups`);
+  const g = geom2d(n, H, W, kh, kw);
+  const out = alloc("float", [N, M, g.oh, g.ow]);
+  const mg = M / group, { oh, ow, sh, sw, dh, dw, padT, padL } = g;
+  const xd = x.data, wd = w.data, od = out.data as Float32Array;
+  // Each output element is Σ over (c, ky, kx) in that order of f(x·w), rounded to float32 after every
+  // addition, in-bounds taps only, then + bias. The loops run tap by tap over whole output planes
+  // (od holds float32, so every store rounds) — the same additions in the same order per element.
+  for (let nn = 0; nn < N; nn++)
+    for (let m = 0; m < M; m++) {
+      const gi = Math.floor(m / mg), ob = (nn * M + m) * oh * ow;
+      for (let c = 0; c < Cg; c++) {
+        const xb = (nn * C + gi * Cg + c) * H * W;
+        for (let ky = 0; ky < kh; ky++)
+          for (let kx = 0; kx < kw; kx++) {
+            const wv = wd[((m * Cg + c) * kh + ky) * kw + kx];
+            const ox0 = Math.max(0, Math.ceil((padL - kx * dw) / sw)), ox1 = Math.min(ow - 1, Math.floor((W - 1 + padL - kx * dw) / sw));
+            if (ox0 > ox1) continue;
+            for (let oy = 0; oy < oh; oy++) {
+              const iy = oy * sh - padT + ky * dh;
+              if (iy < 0 || iy >= H) continue;
+              const xr = xb + iy * W - padL + kx * dw, orow = ob + oy * ow;
+              for (let ox = ox0; ox <= ox1; ox++) od[orow + ox] += f(xd[xr + ox * sw] * wv);
+            }
+          }
+      }
+      if (b) {
+        const bv = b.data[m];
+        for (let o = ob; o < ob + oh * ow; o++) od[o] += bv;
+      }
+    }
+  return [out];
+}
+
 
 function convGeom(ctx: Ctx, n: Node, x: string, w: Tensor): ConvGeom {
   const xs = shapeOf(ctx, x);

@@ -1,11 +1,57 @@
 // Ops: Gemm and MatMul as dense layers [1, K] × constant [K, N]: a binary dense layer (the bdense
 // maths, a BitConv) when the weights decompose and the input is a recovered quantizer, else a float Gemm.
 import { fail } from "../errors.ts";
-import { attrFloat, attrInt } from "../ir/graph.ts";
+import { attrFloat, attrInt, type Node } from "../ir/graph.ts";
 import { f } from "../reference/kit.ts";
-import { gemm, matmul } from "../reference/nn.ts";
+import { alloc, type Tensor } from "../ir/tensor.ts";
 import { lowerDense, shapeOf, where, type Lower } from "../passes/lower.ts";
 import { float, int, type OpDef } from "./op_def.ts";
+
+function matmul2(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  const [M, K] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [K2, N] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (K !== K2) throw new RangeError(`matrix shapes [${a.shape}] and [${b.shape}] do not match`);
+  const out = alloc("float", [M, N]);
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let acc = 0;
+      for (let k = 0; k < K; k++) {
+        const av = transA ? a.data[k * M + i] : a.data[i * K + k];
+        const bv = transB ? b.data[j * K + k] : b.data[k * N + j];
+        acc = f(acc + f(av * bv));
+      }
+      out.data[i * N + j] = acc;
+    }
+  return out;
+}
+
+function gemm(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+  const a = ins[0]!, b = ins[1]!, c = ins[2];
+  if (a.shape.length !== 2 || b.shape.length !== 2) throw new RangeError("Gemm needs 2-D inputs");
+  const y = matmul2(a, b, attrInt(n, "transA", 0) === 1, attrInt(n, "transB", 0) === 1);
+  const alpha = f(attrFloat(n, "alpha", 1)), beta = f(attrFloat(n, "beta", 1));
+  const [M, N] = y.shape;
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let v = alpha === 1 ? y.data[i * N + j] : f(alpha * y.data[i * N + j]);
+      if (c) {
+        const cv = c.data.length === 1 ? c.data[0] : c.shape.length === 1 || c.shape[0] === 1 ? c.data[j] : c.shape[1] === 1 ? c.data[i] : c.data[i * N + j];
+        v = f(v + (beta === 1 ? cv : f(beta * cv)));
+      }
+      y.data[i * N + j] = v;
+    }
+  return [y];
+}
+
+function matmul(_n: Node, ins: (Tensor | undefined)[]): Tensor[] {
+  const a = ins[0]!, b = ins[1]!;
+  if (b.shape.length !== 2) throw new RangeError("MatMul supports a 2-D right operand only");
+  const K = a.shape[a.shape.length - 1];
+  const rows = a.data.length / K;
+  const y = matmul2({ dtype: "float", shape: [rows, K], data: a.data }, b, false, false);
+  return [{ dtype: "float", shape: [...a.shape.slice(0, -1), b.shape[1]], data: y.data }];
+}
+
 
 const lowerGemm: Lower = (ctx, n) => {
   const [a, bName, cName] = n.inputs;

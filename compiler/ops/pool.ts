@@ -3,12 +3,65 @@
 import { fail } from "../errors.ts";
 import { attrInt, attrInts, type Node } from "../ir/graph.ts";
 import { ONNX_ORDER, type ValueId } from "../ir/plan.ts";
-import { sizeOf } from "../ir/tensor.ts";
-import { geom2d, globalPool as globalPoolRef, pool as poolRef } from "../reference/nn.ts";
-import { geomNd } from "../reference/window.ts";
+import { alloc, sizeOf, type Tensor } from "../ir/tensor.ts";
+import { geom2d } from "../reference/nn.ts";
+import { geomNd, poolNd } from "../reference/window.ts";
+import { f, type OpFn } from "../reference/kit.ts";
 import { floatIn, newValue, pixels, push, shapeOf, where, type Ctx } from "../passes/lower.ts";
 import { poolWindows } from "../passes/windows.ts";
 import { int, ints, str, type OpDef, type ShapeRule } from "./op_def.ts";
+
+function poolRef(kind: "max" | "avg"): OpFn {
+  return (n, ins) => {
+    const x = ins[0]!;
+    const ks = attrInts(n, "kernel_shape", []);
+    if (x.shape.length !== 4 || ks.length !== 2) return [poolNd(n, x, kind)]; // other ranks: reference/window.ts
+    const [N, C, H, W] = x.shape;
+    const [kh, kw] = ks;
+    const g = geom2d(n, H, W, kh, kw, attrInt(n, "ceil_mode", 0) === 1);
+    const cip = attrInt(n, "count_include_pad", 0) === 1;
+    const out = alloc("float", [N, C, g.oh, g.ow]);
+    for (let p = 0; p < N * C; p++)
+      for (let oy = 0; oy < g.oh; oy++)
+        for (let ox = 0; ox < g.ow; ox++) {
+          let m = -Infinity, s = 0, cnt = 0;
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = oy * g.sh - g.padT + ky * g.dh;
+            if (iy < 0 || iy >= H) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = ox * g.sw - g.padL + kx * g.dw;
+              if (ix < 0 || ix >= W) continue;
+              const v = x.data[(p * H + iy) * W + ix];
+              m = Math.max(m, v);
+              s = f(s + v);
+              cnt++;
+            }
+          }
+          // count_include_pad: the window within the padded extent (a ceil_mode window may reach past it)
+          const padded = Math.min(kh, H + g.padB - (oy * g.sh - g.padT)) * Math.min(kw, W + g.padR - (ox * g.sw - g.padL));
+          out.data[(p * g.oh + oy) * g.ow + ox] = kind === "max" ? m : f(s / (cip ? padded : cnt));
+        }
+    return [out];
+  };
+}
+
+function globalPoolRef(kind: "max" | "avg"): OpFn {
+  return (_n, ins) => {
+    const x = ins[0]!;
+    const [N, C] = x.shape, hw = x.shape.slice(2).reduce((p, d) => p * d, 1);
+    const out = alloc("float", [N, C, ...x.shape.slice(2).map(() => 1)]);
+    for (let p = 0; p < N * C; p++) {
+      let m = -Infinity, s = 0;
+      for (let i = 0; i < hw; i++) {
+        m = Math.max(m, x.data[p * hw + i]);
+        s = f(s + x.data[p * hw + i]);
+      }
+      out.data[p] = kind === "max" ? m : f(s / hw);
+    }
+    return [out];
+  };
+}
+
 
 /** Max/average pooling over 1 or 3+ spatial axes or with dilations: windows (an index map) reduced over each window. */
 function lowerWindowPool(ctx: Ctx, n: Node, op: "MaxPool" | "AveragePool"): ValueId {

@@ -2,10 +2,60 @@
 import { fail } from "../errors.ts";
 import { attrInt, type Node } from "../ir/graph.ts";
 import { ONNX_ORDER, type ValueId } from "../ir/plan.ts";
-import { sizeOf } from "../ir/tensor.ts";
-import { argExtreme, topk } from "../reference/movement.ts";
+import { alloc, sizeOf, type Tensor } from "../ir/tensor.ts";
+import { ints, type OpFn } from "../reference/kit.ts";
 import { axisMaps, floatIn, newValue, push, shapeOf, where, type Ctx } from "../passes/lower.ts";
 import { int, type OpDef } from "./op_def.ts";
+
+/**
+ * TopK (k from the input, opset 10+) along `axis`: the k largest (or smallest) in order, equal values
+ * by lower index; outputs values and int64 indices. ArgMax/ArgMin: the first (or, with
+ * select_last_index, the last) extreme index, keepdims.
+ */
+function selectAlong(x: Tensor, axis: number, k: number, largest: boolean, last: boolean): { vals: number[][]; idx: number[][]; outer: number; inner: number } {
+  const d = x.shape[axis], outer = sizeOf(x.shape.slice(0, axis)), inner = sizeOf(x.shape.slice(axis + 1));
+  const vals: number[][] = [], idx: number[][] = [];
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      const at = Array.from({ length: d }, (_, j) => j).filter((j) => !Number.isNaN(x.data[(o * d + j) * inner + i]));
+      at.sort((a, b) => {
+        const va = x.data[(o * d + a) * inner + i], vb = x.data[(o * d + b) * inner + i];
+        return va !== vb ? (largest ? vb - va : va - vb) : last ? b - a : a - b;
+      });
+      for (let j = 0; j < d; j++) if (Number.isNaN(x.data[(o * d + j) * inner + i])) at.push(j); // NaNs last (as the kernel)
+      idx.push(at.slice(0, k));
+      vals.push(at.slice(0, k).map((j) => x.data[(o * d + j) * inner + i]));
+    }
+  return { vals, idx, outer, inner };
+}
+
+const topk: OpFn = (n, ins) => {
+  const x = ins[0]!, r = x.shape.length, raw = attrInt(n, "axis", -1), axis = raw < 0 ? raw + r : raw;
+  const k = ints(ins[1])[0];
+  if (!(k >= 0 && k <= x.shape[axis])) throw new RangeError(`TopK k=${k} is out of range for an axis of ${x.shape[axis]}`);
+  const s = selectAlong(x, axis, k, attrInt(n, "largest", 1) === 1, false);
+  const shape = x.shape.map((v, a) => (a === axis ? k : v));
+  const vals = alloc(x.dtype, shape), idx = alloc("int", shape);
+  for (let o = 0; o < s.outer; o++)
+    for (let i = 0; i < s.inner; i++)
+      for (let j = 0; j < k; j++) {
+        vals.data[(o * k + j) * s.inner + i] = s.vals[o * s.inner + i][j];
+        idx.data[(o * k + j) * s.inner + i] = s.idx[o * s.inner + i][j];
+      }
+  idx.itype = 7;
+  return [vals, idx];
+};
+
+const argExtreme = (largest: boolean): OpFn => (n, ins) => {
+  const x = ins[0]!, r = x.shape.length, raw = attrInt(n, "axis", 0), axis = raw < 0 ? raw + r : raw;
+  const s = selectAlong(x, axis, 1, largest, attrInt(n, "select_last_index", 0) === 1);
+  const keep = attrInt(n, "keepdims", 1) === 1;
+  const out = alloc("int", keep ? x.shape.map((v, a) => (a === axis ? 1 : v)) : x.shape.filter((_, a) => a !== axis));
+  s.idx.forEach((v, j) => (out.data[j] = v[0] ?? 0));
+  out.itype = 7;
+  return [out];
+};
+
 
 /**
  * TopK (output 0: values, 1: indices), ArgMax, ArgMin along one axis: rows of that axis (moved

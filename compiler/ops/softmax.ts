@@ -3,10 +3,47 @@
 import { fail } from "../errors.ts";
 import { attrInt, type Node } from "../ir/graph.ts";
 import { ONNX_ORDER, type ValueId } from "../ir/plan.ts";
-import { sizeOf } from "../ir/tensor.ts";
-import { softmax } from "../reference/nn.ts";
+import { alloc, sizeOf, type Tensor } from "../ir/tensor.ts";
+import { f, type OpFn } from "../reference/kit.ts";
 import { axisMaps, floatIn, floatValue, newValue, pixels, push, shapeOf, where, type Ctx } from "../passes/lower.ts";
 import { int, type OpDef } from "./op_def.ts";
+
+/**
+ * Softmax / LogSoftmax / Hardmax in float32, per slice: m = max, e = exp(x − m), s = Σ e in index
+ * order, e/s or (x − m) − log s; Hardmax is 1 at the first maximum, 0 elsewhere. Opset ≥ 13 reduces
+ * one axis; older opsets the coerced 2-D [Π d<axis, Π d≥axis].
+ */
+function softmax(mode: "softmax" | "log" | "hard"): OpFn {
+  const log = mode === "log";
+  return (n, ins, opset) => {
+    const x = ins[0]!, r = x.shape.length;
+    const raw = attrInt(n, "axis", opset >= 13 ? -1 : 1), axis = raw < 0 ? raw + r : raw;
+    if (axis < 0 || axis >= Math.max(1, r)) throw new RangeError(`axis ${raw} is out of range for rank ${r}`);
+    const prod = (d: number[]) => d.reduce((p, v) => p * v, 1);
+    const outer = prod(x.shape.slice(0, axis));
+    const [len, inner] = opset >= 13 ? [x.shape[axis] ?? 1, prod(x.shape.slice(axis + 1))] : [prod(x.shape.slice(axis)), 1];
+    const out = alloc("float", x.shape);
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < inner; i++) {
+        const at = (k: number) => (o * len + k) * inner + i;
+        let m = -Infinity, s = 0;
+        for (let k = 0; k < len; k++) m = Number.isNaN(x.data[at(k)]) || Number.isNaN(m) ? NaN : Math.max(m, x.data[at(k)]);
+        if (mode === "hard") {
+          let first = -1;
+          for (let k = 0; k < len; k++) if (first < 0 && x.data[at(k)] === m) first = k;
+          for (let k = 0; k < len; k++) out.data[at(k)] = k === first ? 1 : 0;
+          continue;
+        }
+        for (let k = 0; k < len; k++) s = f(s + f(Math.exp(f(x.data[at(k)] - m))));
+        for (let k = 0; k < len; k++) {
+          const d = f(x.data[at(k)] - m);
+          out.data[at(k)] = log ? f(d - f(Math.log(s))) : f(f(Math.exp(d)) / s);
+        }
+      }
+    return [out];
+  };
+}
+
 
 /**
  * Softmax / LogSoftmax: one row per reduced slice, the reduced elements contiguous. Opset ≥ 13
