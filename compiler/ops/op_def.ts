@@ -3,7 +3,7 @@
 // elementwise program, an index map, an ONNX function body, or why it stays compile-time) and the
 // plan step kinds it lowers to (the replica's gradients are per step kind: harness/replica).
 // compiler/ops/registry.ts collects the op modules and derives every table the passes read.
-import type { Node } from "../ir/graph.ts";
+import type { Attr, Node } from "../ir/graph.ts";
 import type { Step, ValueId } from "../ir/plan.ts";
 import type { Tensor } from "../ir/tensor.ts";
 import type { OpFn } from "../reference/kit.ts";
@@ -46,6 +46,23 @@ export interface ElemCtx {
 /** The node's float32 program: the register holding its output (undefined: the node emits nothing). */
 export type ElemEmitter = (e: ElemCtx, n: Node) => number | undefined;
 
+/** What passes/expand_functions.ts hands a function op's body: new primitive nodes and constants. */
+export interface FunctionBuilder {
+  consts: Map<string, Tensor>;
+  where: ErrorWhere;
+  x: string; // input 0
+  y: string; // output 0 (the body's last node must write it)
+  rank: number | undefined; // x's rank where the importer knows it
+  name(what: string): string;
+  node(op: string, inputs: string[], attrs?: Record<string, Attr>, out?: string): string;
+  scalar(v: number): string;
+  /** ReduceMean with keepdims over `axes` (axes as an input from opset 18). */
+  mean(x: string, axes: number[]): string;
+  /** (x − E x) / √(Var x + eps) over `axes`. */
+  normalize(axes: number[], eps: number): string;
+}
+export type Expander = (b: FunctionBuilder, n: Node) => void;
+
 export type StepKind = Step["op"];
 
 export interface OpDef {
@@ -65,8 +82,8 @@ export interface OpDef {
   indexMap?: true;
   /** Lowering reads any output, not only the first (TopK's indices). */
   anyOutput?: true;
-  /** An ONNX function op, expanded into its body before folding (passes/expand_functions.ts). */
-  function?: true;
+  /** An ONNX function op: its body, expanded before folding (passes/expand_functions.ts). */
+  expand?: Expander;
   /** Why the op never runs at run time (it folds, or lives inside a quantizer a binary layer absorbs). */
   stays?: string;
   /** Plan step kinds its lowering emits (besides Relayout copies, which any reader may get). */

@@ -74,4 +74,4 @@ export const INDEX_MAP_OPS = new Set(defs.filter((d) => d.indexMap).map((d) => d
 /** Ops whose lowering reads any output, not only the first. */
 export const ANY_OUTPUT = new Set(defs.filter((d) => d.indexMap || d.anyOutput).map((d) => d.op));
 /** ONNX function ops, expanded into their bodies first. */
-export const FUNCTION_OPS = new Set(defs.filter((d) => d.function).map((d) => d.op));
+export const FUNCTION_OPS = new Set(defs.filter((d) => d.expand).map((d) => d.op));

@@ -39,12 +39,12 @@ describe("op registry", () => {
     });
 
   it("every op has a reference evaluation (function ops: the body they expand to)", () => {
-    expect([...REGISTRY.values()].filter((d) => !d.reference && !d.function).map((d) => d.op)).toEqual([]);
-    expect([...REGISTRY.values()].filter((d) => d.reference && d.function).map((d) => d.op)).toEqual([]);
+    expect([...REGISTRY.values()].filter((d) => !d.reference && !d.expand).map((d) => d.op)).toEqual([]);
+    expect([...REGISTRY.values()].filter((d) => d.reference && d.expand).map((d) => d.op)).toEqual([]);
   });
 
   it("every op has a run-time form (lowering, elementwise program, index map, function body) or says why it stays compile-time", () => {
-    const forms = (d: OpDef) => [!!d.run || !!d.elementwise || !!d.indexMap, !!d.function, !!d.stays].filter(Boolean).length;
+    const forms = (d: OpDef) => [!!d.run || !!d.elementwise || !!d.indexMap, !!d.expand, !!d.stays].filter(Boolean).length;
     expect([...REGISTRY.values()].filter((d) => forms(d) !== 1).map((d) => d.op)).toEqual([]);
     for (const op of Object.keys(LOWER)) expect(REGISTRY.get(op)!.run || REGISTRY.get(op)!.indexMap).toBeTruthy();
     for (const op of Object.keys(ELEMENTWISE)) expect(REGISTRY.get(op)!.elementwise).toBeTruthy();
