@@ -157,6 +157,6 @@ export const QUANT: OpDef[] = [
   },
   {
     op: "Trunc", domain: "qonnx", attrs: { rounding_mode: str("FLOOR") }, reference: trunc, steps: [],
-    stays: "QONNX Trunc runs only inside a quantizer that a binary layer absorbs (or in constant folding)",
+    stays: "runs only inside a quantizer a binary layer absorbs, or folds",
   },
 ];

@@ -25,10 +25,15 @@ import { VIEW_OPS } from "./views.ts";
 import { TENSOR_OPS } from "./tensor_ops.ts";
 import { FUNCTIONS } from "./functions.ts";
 
-const ALL: OpDef[] = [
-  ...UNARY_MATH, ...ARITH, ...LOGIC, ...ACTIVATIONS, ...QUANT, ...CONV, ...DENSE, ...POOL, ...NORMALIZATION, ...REDUCE, ...SOFTMAX,
-  ...SELECT, ...MOVEMENT, ...PAD, ...CONCAT, ...TRANSPOSE, ...VIEW_OPS, ...TENSOR_OPS, ...FUNCTIONS,
+/** Each op module (its file name under compiler/ops/) and its OpDefs. */
+const MODULES: [string, OpDef[]][] = [
+  ["unary_math", UNARY_MATH], ["arith", ARITH], ["logic", LOGIC], ["activations", ACTIVATIONS], ["quant", QUANT], ["conv", CONV], ["dense", DENSE],
+  ["pool", POOL], ["normalization", NORMALIZATION], ["reduce", REDUCE], ["softmax", SOFTMAX], ["select", SELECT], ["movement", MOVEMENT], ["pad", PAD],
+  ["concat", CONCAT], ["transpose", TRANSPOSE], ["views", VIEW_OPS], ["tensor_ops", TENSOR_OPS], ["functions", FUNCTIONS],
 ];
+const ALL: OpDef[] = MODULES.flatMap(([, defs]) => defs);
+/** op → the module that defines it (README's op table). */
+export const MODULE_OF: ReadonlyMap<string, string> = new Map(MODULES.flatMap(([m, defs]) => defs.map((d) => [d.op, `ops/${m}.ts`] as [string, string])));
 
 /** op name → its definition (one per name: a duplicate is a programming error, refused at load). */
 export const REGISTRY: ReadonlyMap<string, OpDef> = (() => {

@@ -64,9 +64,9 @@ const CONSTANT_ATTRS: Record<string, AttrDef> = {
 };
 
 export const TENSOR_OPS: OpDef[] = [
-  { op: "Constant", attrs: CONSTANT_ATTRS, reference: constant, stays: "a constant: folded", steps: [] },
+  { op: "Constant", attrs: CONSTANT_ATTRS, reference: constant, stays: "folds (a constant)", steps: [] },
   { op: "Shape", attrs: { end: int(), start: int(0) }, reference: shape, elementwise: () => undefined, steps: [] }, // only read by ConstantOfShape (ones_like), whose output is a constant row
-  { op: "Size", reference: size, stays: "a shape computation: folded", steps: [] },
+  { op: "Size", reference: size, stays: "folds (a shape computation)", steps: [] },
   {
     op: "ConstantOfShape", attrs: { value: tensorAttr() }, reference: constantOfShape, steps: [],
     elementwise: (e, n) => {
@@ -74,7 +74,7 @@ export const TENSOR_OPS: OpDef[] = [
       return e.k(v ? v.data[0] : 0);
     },
   },
-  { op: "Range", reference: range, stays: "a shape computation: folded", steps: [] },
+  { op: "Range", reference: range, stays: "folds (a shape computation)", steps: [] },
   {
     // Cast to bool = (x ≠ 0), to an integer type = trunc(x)
     op: "Cast", attrs: { saturate: int(1), to: int() }, reference: (n, ins) => [castTo(req(n, ins, 0), attrInt(n, "to", 1))], steps: ["Elementwise"],

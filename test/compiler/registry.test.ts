@@ -11,6 +11,7 @@ import { VERSIONS, versionAt } from "../../compiler/onnx/upgrade.ts";
 import { compile } from "../../compiler/index.ts";
 import { buildModel, floatTensor, intTensor, type NodeSpec } from "../helpers/onnx_builder.ts";
 import { rnd } from "../helpers/small_models.ts";
+import { opsBlock } from "../../scripts/ops_table.ts";
 
 // the tables at acee361 (compiler/reference/ops.ts OPS, passes/lower.ts RUNTIME_OPS, passes/elementwise.ts
 // FLOAT_ELEMENTWISE, passes/expand_functions.ts FUNCTION_OPS, passes/index_map.ts INDEX_MAP_OPS,
@@ -69,6 +70,11 @@ describe("op registry", () => {
       for (const a of have) if (!want.has(a)) wrong.push(`${d.op}: attribute '${a}' is not ONNX's`);
     }
     expect(wrong).toEqual([]);
+  });
+
+  it("README's op block (scripts/ops_table.ts) has one row per registered op", () => {
+    const rows = opsBlock().split("\n").filter((l) => l.startsWith("| `"));
+    expect(rows.map((l) => l.split("`")[1])).toEqual([...REGISTRY.keys()].sort());
   });
 
   it("step kinds are plan step kinds", () => {
