@@ -20,8 +20,8 @@ export interface IndexMap {
 
 const MAX_ELEMENTS = 1 << 26; // the table costs 4 bytes per output element in the bundle
 
-/** Ops lowered by an index map (their first input is the data; every other input must be constant). */
-export const INDEX_MAP_OPS = new Set(["Transpose", "DepthToSpace", "SpaceToDepth", "Slice", "Split", "Tile", "Expand", "Gather", "Pad", "Resize"]);
+/** Ops lowered by an index map (OpDef.indexMap; their first input is the data; every other input must be constant). */
+export { INDEX_MAP_OPS } from "../ops/registry.ts";
 
 function runOn(g: Graph, n: Node, data: Tensor, out: number): Tensor {
   const env = new Map<string, Tensor>([[n.inputs[0], data]]);
