@@ -105,7 +105,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
   const epiRec = (e: Epilogue, out: ValueId, npix: number): number =>
     L.record(RECORDS.epilogue, {
       c: e.c, scale: f32(e.scale), bias: f32(e.bias), res: e.res !== undefined ? addr(e.res) : 0, act: e.act,
-      lo: e.lo, hi: e.hi, out: addr(out), quant: e.quant ? quantRec(e.quant, e.c, npix) : 0,
+      lo: e.lo, hi: e.hi, out: addr(out), quant: e.quant ? quantRec(e.quant, e.c, npix) : 0, fout: e.fout !== undefined ? addr(e.fout) : 0,
     }, "epilogue");
 
   const encode = (s: Step): [string, number] => {
