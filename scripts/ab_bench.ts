@@ -9,6 +9,7 @@
 // (new / old in the same round, median over rounds) mean anything, and the record says so. The two
 // are then also timed by this process's CPU time (preemption left out) in interleaved rounds.
 //   npx tsx scripts/ab_bench.ts [--base scratch/base] [--rounds 31] [--round-ms 5] [--no-cpu] [--n 16] [--target simd] [--name NAME] [model.onnx …]
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
@@ -66,6 +67,18 @@ function cpuRunner(name: string, run: () => void): Runner {
       return { ms: e / reps, reps, cpu_ms: e, wall_ms: performance.now() - w0 };
     },
   };
+}
+
+/** The git commit a tree is at (with "+changes" when its tracked files differ), or null outside git. */
+function commitOf(dir: string): string | null {
+  try {
+    const head = execFileSync("git", ["-C", dir, "rev-parse", "--show-toplevel", "HEAD"], { encoding: "utf8" }).trim().split("\n");
+    if (resolve(head[0]) !== resolve(dir)) return null; // a folder inside another repository (scratch/)
+    const dirty = execFileSync("git", ["-C", dir, "status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim() !== "";
+    return head[1] + (dirty ? "+changes" : "");
+  } catch {
+    return null;
+  }
 }
 
 function sameBits(a: Float32Array, b: Float32Array): number {
@@ -129,7 +142,7 @@ async function main() {
     what: "A/B of two mbn builds on the same ONNX files, one process, interleaved rounds (scripts/ab_bench.ts)",
     caveat: "the machine is shared and busy: absolute times drift with the load; only the interleaved ratios new/old (median over rounds of the per-round ratio) mean anything. cpu_time: the same two bundles timed by this process's CPU time (process.cpuUsage), which leaves out preemption but not shared caches or SMT siblings",
     date: new Date().toISOString(), machine: `${cpus()[0]?.model} ×${cpus().length}`, node: process.version, load_avg_1m: loadavg()[0],
-    command: `npx tsx scripts/ab_bench.ts ${process.argv.slice(2).join(" ")}`.trim(), baseline: o.base, target: o.target,
+    command: `npx tsx scripts/ab_bench.ts ${process.argv.slice(2).join(" ")}`.trim(), baseline: o.base, new_commit: commitOf("."), baseline_commit: commitOf(base), target: o.target,
     n: o.n, rounds: o.rounds, min_round_ms: o.roundMs, models: rows,
   };
   const out = `results/ab-${o.name}.json`;
