@@ -143,7 +143,7 @@ async function main() {
     caveat: "the machine is shared and busy: absolute times drift with the load; only the interleaved ratios new/old (median over rounds of the per-round ratio) mean anything. cpu_time: the same two bundles timed by this process's CPU time (process.cpuUsage), which leaves out preemption but not shared caches or SMT siblings",
     date: new Date().toISOString(), machine: `${cpus()[0]?.model} ×${cpus().length}`, node: process.version, load_avg_1m: loadavg()[0],
     command: `npx tsx scripts/ab_bench.ts ${process.argv.slice(2).join(" ")}`.trim(), baseline: o.base, new_commit: commitOf("."), baseline_commit: commitOf(base), target: o.target,
-    n: o.n, rounds: o.rounds, min_round_ms: o.roundMs, models: rows,
+    n: o.n, rounds: o.rounds, min_round_ms: o.roundMs, per_model: rows, // (not "models": the report reads that key as a zoo manifest)
   };
   const out = `results/ab-${o.name}.json`;
   writeFileSync(out, JSON.stringify(rec, null, 2) + "\n");
