@@ -12,7 +12,7 @@ import { verifyGraph, verifyPlan } from "./passes/verify.ts";
 import { expandFunctions } from "./passes/expand_functions.ts";
 import { foldConstants } from "./passes/fold_constants.ts";
 import { lift1d } from "./passes/lift_1d.ts";
-import { fuseEpilogues } from "./passes/fuse_epilogues.ts";
+import { fuseEpilogues, type FuseOptions } from "./passes/fuse_epilogues.ts";
 import { inferShapes, inputShape } from "./passes/infer_shapes.ts";
 import { lower } from "./passes/lower.ts";
 import { planMemory } from "./passes/plan_memory.ts";
@@ -30,6 +30,7 @@ export interface CompileOptions {
   runtime: (extended: boolean) => { bytes: Uint8Array; base: number };
   file?: string; // for error messages
   dumpAfter?: (pass: string, text: string) => void; // IR dumps for golden tests
+  fuse?: FuseOptions; // epilogue fusion rules (tests and A/B benchmarks compare plans with and without one)
 }
 
 export interface CompileResult {
@@ -67,7 +68,7 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
     if (symbolic && !dynamic) lowered.notes.push(`compiled for batch 1 although the batch axis is symbolic: ${lowered.mixesSamples.join("; ")}`);
     o.dumpAfter?.("lower", printPlan(lowered));
     verifyPlan(lowered, "lowering", file);
-    const plan = fuseEpilogues(lowered);
+    const plan = fuseEpilogues(lowered, o.fuse);
     o.dumpAfter?.("fuse", printPlan(plan));
     verifyPlan(plan, "epilogue fusion", file);
     const mem = planMemory(plan);

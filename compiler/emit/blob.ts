@@ -65,8 +65,10 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
   // scratch of the bconv window path (the largest any window-packed step needs)
   let windowBytes = 0;
   for (const s of plan.steps)
-    if (s.op === "BitConv" && windowPackable(s.geom.cin, s.geom.kh, s.geom.kw))
-      windowBytes = Math.max(windowBytes, windowScratchBytes(s.geom.cin, s.geom.kh, s.geom.kw, s.geom.cout, s.m, Math.max(1, s.act.planes)));
+    if (s.op === "BitConv")
+      windowBytes = Math.max(windowBytes, windowPackable(s.geom.cin, s.geom.kh, s.geom.kw)
+        ? windowScratchBytes(s.geom.cin, s.geom.kh, s.geom.kw, s.geom.cout, s.m, Math.max(1, s.act.planes))
+        : s.geom.cout * s.m * Math.max(1, s.act.planes) * 4 + 16); // the general path's α·β table (bconv.ts)
   const bscratch = windowBytes ? dynAlloc(windowBytes) : 0;
   // register rows of the elementwise programs (the largest any step needs)
   let regBytes = 0;
@@ -105,7 +107,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
   const epiRec = (e: Epilogue, out: ValueId, npix: number): number =>
     L.record(RECORDS.epilogue, {
       c: e.c, scale: f32(e.scale), bias: f32(e.bias), res: e.res !== undefined ? addr(e.res) : 0, act: e.act,
-      lo: e.lo, hi: e.hi, out: addr(out), quant: e.quant ? quantRec(e.quant, e.c, npix) : 0,
+      lo: e.lo, hi: e.hi, out: addr(out), quant: e.quant ? quantRec(e.quant, e.c, npix) : 0, fout: e.fout !== undefined ? addr(e.fout) : 0,
     }, "epilogue");
 
   const encode = (s: Step): [string, number] => {
@@ -144,7 +146,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
           oh: g.oh, ow: g.ow, unipolar: s.act.unipolar ? 1 : 0, alpha: L.f32(s.alpha),
           beta: L.f32(s.act.planes ? s.act.scales : new Float32Array([0])), cw: f32(s.cw), ca: s.act.offset,
           wtap: f32(s.wtap), acc, epilogue: epiRec(s.epi, s.out, g.oh * g.ow),
-          wpk: window ? L.bytes(windowPack(s.wbits, s.m, g.cout, g.kh, g.kw, g.cin)) : 0, scratch: window ? bscratch : 0,
+          wpk: window ? L.bytes(windowPack(s.wbits, s.m, g.cout, g.kh, g.kw, g.cin)) : 0, scratch: bscratch,
         })];
       }
       case "BitQuantize":

@@ -83,6 +83,7 @@ export interface Epilogue {
   lo: number;
   hi: number;
   quant?: QuantSpec; // set: the output is packed bits for the next binary layer
+  fout?: ValueId; // with quant: the float result (before quantizing) is also stored in this value, for its other readers
 }
 
 export interface ConvGeom extends Geom2d {
@@ -153,6 +154,11 @@ export function stepReads(s: Step): ValueId[] {
   if (s.op === "MatMul") r.push(s.b);
   if ("epi" in s && s.epi.res !== undefined) r.push(s.epi.res);
   return r;
+}
+
+/** The values a step writes: its output, and an epilogue's float copy where it keeps one (Epilogue.fout). */
+export function stepWrites(s: Step): ValueId[] {
+  return "epi" in s && s.epi.fout !== undefined ? [s.out, s.epi.fout] : [s.out];
 }
 
 export function valueBytes(v: Value): number {

@@ -16,6 +16,7 @@ function epi(e: Epilogue): string {
   if (e.res !== undefined) parts.push(`res=%${e.res}`);
   if (e.act) parts.push(e.act === 1 ? "relu" : `clip[${e.lo},${e.hi}]`);
   if (e.quant) parts.push(`quant(L=${e.quant.levels.length},P=${e.quant.planes},${e.quant.unipolar ? "uni" : "bi"})`);
+  if (e.fout !== undefined) parts.push(`float=%${e.fout}`);
   return parts.join(" ");
 }
 

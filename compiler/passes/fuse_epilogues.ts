@@ -4,6 +4,10 @@
 //       act2((acc·s1 + b1)·s2 + b2 + r2) = act2(acc·(s1·s2) + (b1·s2 + b2) + r2);
 //     an E2 that is only an activation also fuses after an E1 with a residual.
 //  2. BitQuantize after such a producer: the producer packs its output for the next binary layer.
+//     Where other steps read the float value too (a residual block's output is both the next block's
+//     input, quantized, and its shortcut), the producer stores the float row and packs that same row
+//     (Epilogue.fout): one pass instead of a conv then a quantize step over the stored map, and the
+//     packed bits are those of the same floats, so the outputs do not change (option `dual`).
 //  3. The final copy to the output buffer: the producer writes there directly.
 // Returns a new Plan; the input plan is not modified.
 import type { Epilogue, Plan, Step, ValueId } from "../ir/plan.ts";
@@ -25,7 +29,12 @@ function compose(e1: Epilogue, e2: Epilogue): Epilogue | undefined {
   return { c, scale, bias, res: e2.res, act: e2.act, lo: e2.lo, hi: e2.hi };
 }
 
-export function fuseEpilogues(plan: Plan): Plan {
+export interface FuseOptions {
+  dual?: boolean; // rule 2 for float values with other readers (default true; false: the plan before issue 16)
+}
+
+export function fuseEpilogues(plan: Plan, o: FuseOptions = {}): Plan {
+  const dual = o.dual ?? true;
   let steps = plan.steps.map((s) => ({ ...s })) as Step[];
   for (let changed = true; changed; ) {
     changed = false;
@@ -36,9 +45,17 @@ export function fuseEpilogues(plan: Plan): Plan {
     for (let i = 0; i < steps.length && !changed; i++) {
       const s = steps[i];
       const pi = producerAt.get(s.in);
-      if (pi === undefined || readers.get(s.in) !== 1) continue;
+      if (pi === undefined) continue;
       const p = steps[pi];
       if (!hasEpi(p) || plan.values[s.in].pinned) continue;
+      if (readers.get(s.in) !== 1) {
+        if (dual && s.op === "BitQuantize" && !p.epi.quant && p.epi.c === s.c) {
+          const f = { ...p, epi: { ...p.epi, quant: s.quant, fout: s.in }, out: s.out } as Step;
+          steps = steps.filter((_, k) => k !== i).map((x, k) => (k === pi ? f : x));
+          changed = true;
+        }
+        continue;
+      }
       let fused: Step | undefined;
       if (s.op === "Affine" && s.epi.c === p.epi.c) { // (a reshape between them can regroup the channels)
         const resAt = s.epi.res !== undefined ? producerAt.get(s.epi.res) ?? -1 : -1;

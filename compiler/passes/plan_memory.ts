@@ -3,7 +3,7 @@
 // overlaps its own inputs). Input and output are pinned ABI buffers outside the arena. Every buffer
 // gets 16 spare bytes because kernels may over-read up to 16 bytes past a buffer end.
 import type { Plan, ValueId } from "../ir/plan.ts";
-import { stepReads, valueBytes } from "../ir/plan.ts";
+import { stepReads, stepWrites, valueBytes } from "../ir/plan.ts";
 
 export interface MemoryPlan {
   offset: Map<ValueId, number>; // arena offset of every non-pinned value the steps touch
@@ -19,8 +19,10 @@ export function planMemory(plan: Plan): MemoryPlan {
   const offset = new Map<ValueId, number>();
   let arenaBytes = 0;
   plan.steps.forEach((s, i) => {
-    const out = plan.values[s.out];
-    if (!out.pinned && !offset.has(s.out)) {
+    const writes = stepWrites(s); // the output, and an epilogue's float copy (each placed apart from the other)
+    for (const w of writes) {
+      const out = plan.values[w];
+      if (out.pinned || offset.has(w)) continue;
       const size = align(valueBytes(out) + 16);
       live.sort((a, b) => a.at - b.at);
       let at = 0;
@@ -28,19 +30,20 @@ export function planMemory(plan: Plan): MemoryPlan {
         if (at + size <= b.at) break;
         at = Math.max(at, b.at + b.size);
       }
-      live.push({ v: s.out, at, size });
-      offset.set(s.out, at);
+      live.push({ v: w, at, size });
+      offset.set(w, at);
       arenaBytes = Math.max(arenaBytes, at + size);
     }
-    // free what this step read for the last time (after placing its output)
+    // free what this step read for the last time (after placing its outputs)
     for (let k = live.length - 1; k >= 0; k--) {
       const v = live[k].v;
-      if ((last.get(v) ?? -1) <= i && v !== s.out) live.splice(k, 1);
+      if ((last.get(v) ?? -1) <= i && !writes.includes(v)) live.splice(k, 1);
     }
-    if ((last.get(s.out) ?? -1) < i) {
-      const k = live.findIndex((b) => b.v === s.out);
-      if (k >= 0) live.splice(k, 1);
-    }
+    for (const w of writes)
+      if ((last.get(w) ?? -1) < i) {
+        const k = live.findIndex((b) => b.v === w);
+        if (k >= 0) live.splice(k, 1);
+      }
   });
   return { offset, arenaBytes };
 }

@@ -45,6 +45,13 @@ export function verifyPlan(plan: Plan, after: string, file?: string): void {
     if (s.op === "Elementwise") for (const v of s.srcs) if (sizeOf(plan.values[v].shape) !== sizeOf(inp.shape)) bad(`sources of different sizes`);
     if (s.op === "Relayout" && s.c * s.hw !== n) bad(`relayout c=${s.c} hw=${s.hw} of a ${n}-element value`);
     if (s.op === "Concat" && s.offset + s.c > s.cOut) bad(`channels ${s.offset}+${s.c} past ${s.cOut}`);
+    if ("epi" in s && s.epi.fout !== undefined) {
+      const f = plan.values[s.epi.fout];
+      if (!s.epi.quant) bad(`keeps a float copy without quantizing`);
+      if (!f || f.kind !== "float" || f.pinned) bad(`keeps its float copy in a value that is not a free float value`);
+      if (sizeOf(f.shape) !== n) bad(`keeps a float copy of ${sizeOf(f.shape)} elements beside ${n} quantized ones`);
+      ready.add(s.epi.fout);
+    }
     ready.add(s.out);
   });
   if (!ready.has(plan.output)) fail(`internal compiler error after ${after}: the output is never written`, { file });

@@ -170,6 +170,7 @@ export class Replica {
     if (e.res !== undefined) y = tf.add(y, tf.reshape(vals.get(e.res)!, y.shape));
     if (e.act === 1) y = tf.relu(y);
     if (e.act === 2) y = tf.clipByValue(y, e.lo, e.hi);
+    if (e.fout !== undefined) vals.set(e.fout, y); // the float value the step also keeps (plan.ts Epilogue.fout)
     if (e.quant) y = staircase(y, this.stair(e.quant));
     return y;
   }

@@ -44,7 +44,7 @@ export function benchCase(build: Build, c: BenchCase, seconds: number): BenchRow
     params = rt.params("bdense", {
       in: L.bytes(packBits(a.x, c.kk, 1, c.cin)), cin: c.cin, in_words: words, k: c.kk, in_plane_stride: words * 8,
       weights: L.bytes(packBits(a.wbits, c.m, c.cout, c.cin)), m: c.m, cout: c.cout, unipolar: 0, alpha: L.f32(a.alpha),
-      beta: L.f32(a.beta), cw: 0, ca: 0, wtap: 0, acc: L.alloc(c.cout * 8), epilogue: out.epi,
+      beta: L.f32(a.beta), cw: 0, ca: 0, wtap: 0, acc: L.alloc(c.cout * 8), epilogue: out.epi, scratch: L.alloc(c.kk * c.m * c.cout * 4 + 16),
     });
   } else params = setupBconv(rt, a, epi).params;
   rt.load();

@@ -24,7 +24,7 @@ export function writeEpilogue(L: Layout, e: EpilogueRef, npix: number): EpiAddrs
   const quant = e.quant ? writeQuant(L, e.quant, e.c, npix) : 0;
   const epi = L.record(RECORDS.epilogue, {
     c: e.c, scale: e.scale ? L.f32(e.scale) : 0, bias: e.bias ? L.f32(e.bias) : 0, res: e.res ? L.f32(e.res) : 0,
-    act: e.act, lo: e.lo, hi: e.hi, out, quant,
+    act: e.act, lo: e.lo, hi: e.hi, out, quant, fout: 0,
   }, "epilogue");
   return { epi, out, quant, npix, e };
 }

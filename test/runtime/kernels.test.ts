@@ -277,7 +277,7 @@ for (const build of BUILDS) {
         const params = rt.params("bdense", {
           in: L.bytes(packBits(a.x, k, 1, cin)), cin, in_words: wordsFor(cin), k, in_plane_stride: wordsFor(cin) * 8,
           weights: L.bytes(packBits(a.wbits, m, cout, cin)), m, cout, unipolar: 0, alpha: L.f32(a.alpha),
-          beta: L.f32(a.beta), cw: L.f32(a.cw!), ca: 0, wtap: 0, acc: L.alloc(cout * 8), epilogue: out.epi,
+          beta: L.f32(a.beta), cw: L.f32(a.cw!), ca: 0, wtap: 0, acc: L.alloc(cout * 8), epilogue: out.epi, scratch: L.alloc(k * m * cout * 4 + 16),
         });
         rt.load();
         rt.call("bdense", params);

@@ -23,7 +23,7 @@ import { bconv_window } from "./bconv_window";
 // is contiguous in both). The four counts stay in registers across the whole window.
 @inline function tile4(
   xa0: usize, rowStride: usize, w0: usize, wRow: usize, ws: usize, rows: i32, len: i32, xor: bool,
-  base: i32, alpha: usize, M: i32, m: i32, o: i32, bk: f32, acc: usize,
+  base: i32, alpha: usize, M: i32, m: i32, o: i32, bk: f32, acc: usize, ab: usize,
 ): void {
   let p0: u64 = 0, p1: u64 = 0, p2: u64 = 0, p3: u64 = 0;
   for (let r = 0; r < rows; r++) {
@@ -46,14 +46,14 @@ import { bconv_window } from "./bconv_window";
       }
     }
   }
-  update4(acc, alpha, M, m, o, bk, base, p0, p1, p2, p3);
+  update4(acc, alpha, M, m, o, bk, base, p0, p1, p2, p3, ab);
 }
 
 // tile4 for a full 3-word row span (3×3 kernel, Cin ≤ 64, interior pixel): the row's three words
 // written out instead of the word loop.
 @inline function tile4w3(
   xa0: usize, rowStride: usize, w0: usize, wRow: usize, ws: usize, rows: i32, xor: bool,
-  base: i32, alpha: usize, M: i32, m: i32, o: i32, bk: f32, acc: usize,
+  base: i32, alpha: usize, M: i32, m: i32, o: i32, bk: f32, acc: usize, ab: usize,
 ): void {
   let p0: u64 = 0, p1: u64 = 0, p2: u64 = 0, p3: u64 = 0;
   for (let r = 0; r < rows; r++) {
@@ -71,24 +71,21 @@ import { bconv_window } from "./bconv_window";
       p3 += popcnt<u64>(x0 & load<u64>(q3)) + popcnt<u64>(x1 & load<u64>(q3, 8)) + popcnt<u64>(x2 & load<u64>(q3, 16));
     }
   }
-  update4(acc, alpha, M, m, o, bk, base, p0, p1, p2, p3);
+  update4(acc, alpha, M, m, o, bk, base, p0, p1, p2, p3, ab);
 }
 
 // acc[o..o+4) += α[o..o+4][m]·β_k·(base − 2·count): in f32x4 lanes where SIMD is on (each lane does
 // the scalar operations in the same order, so both builds agree bit for bit).
-@inline function update4(acc: usize, alpha: usize, M: i32, m: i32, o: i32, bk: f32, base: i32, p0: u64, p1: u64, p2: u64, p3: u64): void {
+@inline function update4(acc: usize, alpha: usize, M: i32, m: i32, o: i32, bk: f32, base: i32, p0: u64, p1: u64, p2: u64, p3: u64, ab: usize): void {
   const a = alpha + (<usize>(o * M + m) << 2), st = <usize>M << 2, q = acc + (<usize>o << 2);
   if (ASC_FEATURE_SIMD) {
     let cv = i32x4.splat(<i32>p0);
     cv = i32x4.replace_lane(cv, 1, <i32>p1);
     cv = i32x4.replace_lane(cv, 2, <i32>p2);
     cv = i32x4.replace_lane(cv, 3, <i32>p3);
-    let av = f32x4.splat(load<f32>(a));
-    av = f32x4.replace_lane(av, 1, load<f32>(a + st));
-    av = f32x4.replace_lane(av, 2, load<f32>(a + 2 * st));
-    av = f32x4.replace_lane(av, 3, load<f32>(a + 3 * st));
+    // ab: this (k, m)'s row of the α·β table, α[o][m]·β_k rounded as the scalar path rounds it
     const d = f32x4.convert_i32x4_s(i32x4.sub(i32x4.splat(base), i32x4.shl(cv, 1)));
-    v128.store(q, f32x4.add(v128.load(q), f32x4.mul(f32x4.mul(av, f32x4.splat(bk)), d)));
+    v128.store(q, f32x4.add(v128.load(q), f32x4.mul(v128.load(ab + (<usize>o << 2)), d)));
     return;
   }
   store<f32>(q, load<f32>(q) + load<f32>(a) * bk * <f32>(base - 2 * <i32>p0));
@@ -138,6 +135,12 @@ export function bconv_impl(
   const rowStride = <usize>W * pixStride; // one input row
   const wRow = <usize>(kw * words) << 3; // one kernel row
   const xor = !unipolar;
+  // SIMD: α[o][m]·β_k as a [K][M][cout] table in scratch, one vector load per four channels
+  if (ASC_FEATURE_SIMD)
+    for (let k = 0; k < K; k++)
+      for (let m = 0; m < M; m++)
+        for (let o = 0; o < cout; o++)
+          store<f32>(scratch + (<usize>((k * M + m) * cout + o) << 2), load<f32>(alpha + (<usize>(o * M + m) << 2)) * load<f32>(beta + (<usize>k << 2)));
   for (let oy = 0; oy < OH; oy++) {
     const iy0 = oy * stride - padT;
     const ky0 = max(0, -iy0), ky1 = min(kh, H - iy0);
@@ -158,11 +161,12 @@ export function bconv_impl(
         const base = unipolar ? hp : n; // dot = base − 2·popcount
         for (let m = 0; m < M; m++) {
           const w0 = wts + <usize>m * wPlane + (<usize>((ky0 * kw + kx0) * words) << 3);
+          const ab = scratch + (<usize>((k * M + m) * cout) << 2);
           let o = 0;
           if (len == 3)
-            for (; o + 4 <= cout; o += 4) tile4w3(xa0, rowStride, w0 + <usize>o * wso, wRow, wso, rows, xor, base, alpha, M, m, o, bk, acc);
+            for (; o + 4 <= cout; o += 4) tile4w3(xa0, rowStride, w0 + <usize>o * wso, wRow, wso, rows, xor, base, alpha, M, m, o, bk, acc, ab);
           else
-            for (; o + 4 <= cout; o += 4) tile4(xa0, rowStride, w0 + <usize>o * wso, wRow, wso, rows, len, xor, base, alpha, M, m, o, bk, acc);
+            for (; o + 4 <= cout; o += 4) tile4(xa0, rowStride, w0 + <usize>o * wso, wRow, wso, rows, len, xor, base, alpha, M, m, o, bk, acc, ab);
           for (; o < cout; o++) tile1(xa0, rowStride, w0 + <usize>o * wso, wRow, rows, len, xor, base, alpha, M, m, o, bk, acc);
         }
         if (cw) {

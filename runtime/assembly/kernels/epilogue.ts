@@ -1,11 +1,12 @@
 // Runtime: the fused per-channel output transform shared by every producing kernel, and the
 // quantize+pack of one pixel. No allocation; `acc` is a caller-owned f32 row of length c.
 //   y[ch] = acc[ch]·scale[ch] + bias[ch] (+ res[ch]) → act (0 none, 1 relu, 2 clip[lo,hi])
-//   → stored as float NHWC, or quantized and bit-packed for the next binary layer (quant record).
+//   → stored as float NHWC, or quantized and bit-packed for the next binary layer (quant record),
+//   or both: with a quant record and `fout` ≠ 0 the float row goes to fout and is packed from there.
 import { pi, pu, pf } from "../params";
 
 // Epilogue record slots (runtime/kernels.json "records.epilogue").
-const E_C = 0, E_SCALE = 1, E_BIAS = 2, E_RES = 3, E_ACT = 4, E_LO = 5, E_HI = 6, E_OUT = 7, E_QUANT = 8;
+const E_C = 0, E_SCALE = 1, E_BIAS = 2, E_RES = 3, E_ACT = 4, E_LO = 5, E_HI = 6, E_OUT = 7, E_QUANT = 8, E_FOUT = 9;
 // Quantizer record slots (runtime/kernels.json "records.quant").
 const Q_LEVELS = 0, Q_THR = 1, Q_FLIP = 2, Q_PLANES = 3, Q_LUT = 4, Q_WORDS = 5, Q_PLANE_STRIDE = 6, Q_SCRATCH = 7, Q_THR_T = 8;
 
@@ -157,10 +158,12 @@ export function epilogue(e: usize, acc: usize, pix: i32): void {
   const hi = pf(e, E_HI);
   const out = pu(e, E_OUT);
   const quant = pu(e, E_QUANT);
+  const fout = pu(e, E_FOUT);
   const rowRes = res + (<usize>(pix * c) << 2);
   // float output goes straight to its row; a quantized one is staged in acc for pack_pixel
-  // (a per-pixel memory.copy is a call out of generated code in V8, measurably slower)
-  const dst = quant ? acc : out + (<usize>(pix * c) << 2);
+  // (a per-pixel memory.copy is a call out of generated code in V8, measurably slower), or in its
+  // row of fout where the float value is kept too
+  const dst = quant ? (fout ? fout + (<usize>(pix * c) << 2) : acc) : out + (<usize>(pix * c) << 2);
   let ch = 0;
   if (ASC_FEATURE_SIMD) {
     // four channels at a time, lane-wise the same operations as the scalar loop below. Besides the
@@ -188,5 +191,5 @@ export function epilogue(e: usize, acc: usize, pix: i32): void {
     else if (act == 2) y = min(max(y, lo), hi);
     store<f32>(dst + o, y);
   }
-  if (quant) pack_pixel(quant, acc, c, out, pix);
+  if (quant) pack_pixel(quant, dst, c, out, pix);
 }
