@@ -60,6 +60,8 @@ def previous_stages(a):
                  torch_acc=prev["torch_acc"], train_seconds=prev["train_seconds"])
     if prev.get("val"):
         first.update(val=prev["val"], val_acc=prev["val_acc"])
+        if "kept_epoch" in prev:
+            first["kept_epoch"] = prev["kept_epoch"]
     return [first]
 
 
@@ -205,6 +207,8 @@ def main():
     log(f"train {a.kind} depth={a.depth} augment={a.augment} at={a.at} eps={a.eps} at_mix={a.at_mix} epochs={a.epochs} n={len(xtr)} seed={a.seed}")
     if a.val:
         log(f"validation: the last {len(xva)} training images (held out; keep={a.keep})")
+    else:
+        log("validation: none (--val 0, the legacy recipe: test_acc logged every epoch)")
     t0 = time.time()
     g = torch.Generator().manual_seed(a.seed)
     g_aug = torch.Generator().manual_seed(a.seed + 1)
@@ -309,6 +313,8 @@ def main():
     vals = {st.get("val", 0) for st in stages}
     if vals == {a.val} and a.val:
         meta.update(val=a.val, val_acc=val_acc, test_acc=acc, selected_on=f"validation (last {a.val} training images)")
+        if len(stages) == 1 and "kept_epoch" in stage:  # a single stage has no stages list to hold it
+            meta["kept_epoch"] = stage["kept_epoch"]
     else:
         meta.update(val=0, test_acc=acc, selected_on="test split (legacy: test_acc logged every epoch; stages chosen on it)")
     if len(stages) > 1:
