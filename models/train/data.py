@@ -49,3 +49,14 @@ def load(name, root, split):
     if name == "cifar10":
         return cifar10(root, split)
     raise ValueError(f"unknown dataset {name!r}")
+
+
+def split_validation(x, y, n_val):
+    """The recipe's validation split: the LAST n_val training images are held out (never trained on, never
+    augmented, never used for normalisation or BatchNorm statistics) and every choice of epoch, stage or soup
+    member is made on them; the test split is evaluated once, at export. n_val = 0 is the legacy recipe (all
+    training images trained on; an empty validation set). Returns (x_train, y_train, x_val, y_val)."""
+    if not 0 <= n_val < len(x):
+        raise ValueError(f"validation split of {n_val} images: must be in [0, {len(x)})")
+    cut = len(x) - n_val
+    return x[:cut], y[:cut], x[cut:], y[cut:]

@@ -9,7 +9,11 @@ epochs, images and accuracy agree with that stage's log. Everything else train.p
 neither source holds is written as "unknown (not recorded)"; nothing is estimated. Per-stage figures from a
 log alone have the log's precision (train seconds in whole seconds). The fields and their order are
 train.py's; `provenance` says what was rebuilt from where and what the logs contradict (e.g. a stage that
-exported to another folder). --check prints the rebuilt record and exits 1 when it differs from meta.json."""
+exported to another folder). --check prints the rebuilt record and exits 1 when it differs from meta.json.
+
+Logs written since the validation split (train.py --val) carry a "validation:" line: the record then holds
+what train.py writes with it (per stage val and val_acc, kept_epoch under --keep best-val, the soup's kept
+member; val, val_acc, test_acc and selected_on for the model). Older logs have none, and none is added."""
 import argparse
 import json
 import os
@@ -20,11 +24,16 @@ import sys
 UNKNOWN = "unknown (not recorded)"
 HEADER = re.compile(r"^train (\S+) depth=(\d+)(?: augment=(\w+))? at=(\w+) eps=([\d.]+)(?: at_mix=([\d.]+))? epochs=(\d+) n=(\d+) seed=(\d+)$")
 EXPORT = re.compile(r"^exported (\S+): test_acc \(export mode\) ([\d.]+), (\d+)s$")
-ROBUST = re.compile(r"^epoch (\d+) robust check: PGD-10 accuracy on \d+ training images ([\d.]+)$")
+ROBUST = re.compile(r"^epoch (\d+) robust check: PGD-10 accuracy on \d+ (?:training|validation) images ([\d.]+)$")
+VAL_SPLIT = re.compile(r"^validation: the last (\d+) training images \(held out; keep=(\S+)\)$")
+VAL_EXPORT = re.compile(r"^validation: val_acc \(export mode\) ([\d.]+) on \d+ images$")
+KEPT_EPOCH = re.compile(r"^kept epoch (\d+) \(best val_acc [\d.]+\)$")
+KEPT_MEMBER = re.compile(r"^kept (\S+) \(best val_acc [\d.]+\)$")
+LEGACY_SELECTED = "test split (legacy: test_acc logged every epoch; stages chosen on it)"
 
 
 def parse_log(path):
-    st = dict(log=os.path.basename(path), init=None, averaged=None, robust=[])
+    st = dict(log=os.path.basename(path), init=None, averaged=None, robust=[], val=None, keep=None, val_acc=None, kept_epoch=None, kept=None)
     for line in open(path):
         line = line.rstrip("\n")
         if line.startswith("command: "):
@@ -36,6 +45,16 @@ def parse_log(path):
         elif (m := HEADER.match(line)):
             st.update(kind=m[1], depth=int(m[2]), augment=m[3], at=m[4], eps=float(m[5]), at_mix=None if m[6] is None else float(m[6]),
                       epochs=int(m[7]), n=int(m[8]), seed=int(m[9]))
+        elif line.startswith("validation: none (--val 0"):
+            st["val"] = 0
+        elif (m := VAL_SPLIT.match(line)):
+            st.update(val=int(m[1]), keep=m[2])
+        elif (m := VAL_EXPORT.match(line)):
+            st["val_acc"] = float(m[1])
+        elif (m := KEPT_EPOCH.match(line)):
+            st["kept_epoch"] = int(m[1])
+        elif (m := KEPT_MEMBER.match(line)):
+            st["kept"] = m[1]
         elif (m := ROBUST.match(line)):
             st["robust"].append((float(m[2]), int(m[1])))
         elif (m := EXPORT.match(line)):
@@ -82,10 +101,16 @@ def main():
             stage = dict(epochs=st["epochs"], train_images=st["n"], lr=float(lr[1]) if lr else UNKNOWN, command=cmd, torch_acc=st["torch_acc"],
                          train_seconds=st["seconds"])
             notes.append(f"stage {i + 1}: from {st['log']} (train seconds in whole seconds; lr and the command line are not logged)")
+        if st["val"] is not None and not p:  # train.py's fields for a stage run with the validation split
+            stage.update(val=st["val"], val_acc=st["val_acc"]) if st["val"] else stage.update(val=0)
         if st["at"] != "none" and st["robust"]:
             stage["kept_epoch"] = max(st["robust"], key=lambda r: (r[0], -r[1]))[1]
+        elif st["keep"] == "best-val" and st["epochs"]:  # the best epoch; the last unless a "kept epoch" line says otherwise
+            stage["kept_epoch"] = st["kept_epoch"] if st["kept_epoch"] is not None else st["epochs"]
         if st["averaged"]:
             stage["averaged"] = st["averaged"]
+            if st["kept"]:
+                stage["kept"] = st["kept"]
             made_here = {os.path.join(folder, "state_dict.pt")}
             for m in st["averaged"]:
                 if m not in made_here:
@@ -105,6 +130,14 @@ def main():
                 train_subset=last["n"], torch_acc=last["torch_acc"],
                 train_seconds=round(sum(s["train_seconds"] for s in stages if isinstance(s["train_seconds"], (int, float))), 1), threads=threads,
                 command=" && ".join(s["command"] for s in stages))
+    if last["val"] is not None:  # the split every choice was made on, as train.py records it
+        vals = {s.get("val", 0) for s in stages}
+        if vals == {last["val"]} and last["val"]:
+            meta.update(val=last["val"], val_acc=last["val_acc"], test_acc=last["torch_acc"], selected_on=f"validation (last {last['val']} training images)")
+            if len(stages) == 1 and "kept_epoch" in stages[0]:
+                meta["kept_epoch"] = stages[0]["kept_epoch"]
+        else:
+            meta.update(val=0, test_acc=last["torch_acc"], selected_on=LEGACY_SELECTED)
     if len(stages) > 1:
         meta["stages"] = stages
     meta["provenance"] = dict(written_by=f"python3 models/train/meta_from_logs.py {folder}" + (f" --prior {a.prior}" if a.prior else ""),

@@ -5,9 +5,17 @@ random start, Wong et al. 2020) or --at pgd (Madry PGD-k). Deterministic (seeded
 epoch; writes model.onnx (opset 13, dynamic batch, input = pixels in [0, 1]), meta.json, log.txt and
 test_data/{input,output}.npy (the first test images and PyTorch's logits on them).
 
-Adversarial training keeps the epoch whose PGD-10 accuracy on 1000 training images is best (Wong et al.'s
-early stopping): FGSM-RS can overfit catastrophically at a large eps (PGD accuracy falls to ~0 within an
-epoch and natural accuracy drops with it); the check is logged per epoch."""
+Model selection (--val, default 5000): the LAST 5000 training images are held out as a validation split
+(data.split_validation: never trained on, never augmented, not used for normalisation or BatchNorm
+statistics); every epoch logs val_acc, every choice (--keep best-val, the adversarial early stopping below,
+a soup against its members) is made on it, and the test split is evaluated ONCE, at export, and only
+recorded (meta.json test_acc and selected_on). --val 0 is the legacy recipe the committed models/zoo models
+were trained with (all 60k training images; test_acc logged every epoch, and stages chosen on it): every
+train.py command recorded before the validation split existed ran with --val 0.
+
+Adversarial training keeps the epoch whose PGD-10 accuracy on 1000 held-out images (validation; training
+images under --val 0) is best (Wong et al.'s early stopping): FGSM-RS can overfit catastrophically at a large
+eps (PGD accuracy falls to ~0 within an epoch and natural accuracy drops with it); the check is logged per epoch."""
 import argparse
 import json
 import math
@@ -48,8 +56,13 @@ def previous_stages(a):
     prev = json.load(open(meta_path))
     if "stages" in prev:
         return prev["stages"]
-    return [dict(epochs=prev["epochs"], train_images=prev["train_subset"], command=prev["command"],
-                 torch_acc=prev["torch_acc"], train_seconds=prev["train_seconds"])]
+    first = dict(epochs=prev["epochs"], train_images=prev["train_subset"], command=prev["command"],
+                 torch_acc=prev["torch_acc"], train_seconds=prev["train_seconds"])
+    if prev.get("val"):
+        first.update(val=prev["val"], val_acc=prev["val_acc"])
+        if "kept_epoch" in prev:
+            first["kept_epoch"] = prev["kept_epoch"]
+    return [first]
 
 
 def augment(x, g, pad=2):
@@ -113,7 +126,14 @@ def main():
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--train-subset", type=int, default=0, help="use only the first N training images (0 = all)")
+    ap.add_argument("--val", type=int, default=5000,
+                    help="hold out the LAST N training images as the validation split every choice is made on "
+                         "(0 = legacy: train on all, log test_acc every epoch)")
+    ap.add_argument("--keep", default="last", choices=["last", "best-val"],
+                    help="checkpoint kept: the last epoch, or the epoch with the best val_acc (needs --val > 0; "
+                         "adversarial training always keeps its best PGD-10 epoch)")
+    ap.add_argument("--train-subset", type=int, default=0,
+                    help="use only the first N training images of those not held out (0 = all)")
     ap.add_argument("--augment", action="store_true", help="random flips and 2-pixel crops of the training images")
     ap.add_argument("--at", default="none", choices=["none", "fgsm", "pgd"])
     ap.add_argument("--eps", type=float, default=0.1)
@@ -131,6 +151,8 @@ def main():
     a = ap.parse_args()
     if not a.data:
         ap.error("--data <folder> (or MBN_DATA_DIR) is required: the training split is not in the repository")
+    if a.keep == "best-val" and not a.val:
+        ap.error("--keep best-val needs a validation split (--val N > 0)")
 
     torch.manual_seed(a.seed)
     np.random.seed(a.seed)
@@ -139,7 +161,8 @@ def main():
     # Continuing a model in its own folder (--init <out>/state_dict.pt) is a further training stage:
     # the earlier stages' record is kept in meta.json and their log moves to log_stage<N>.txt.
     stages = previous_stages(a)
-    if stages and os.path.exists(os.path.join(a.out, "log.txt")):
+    # a log without its export line is a stage that did not finish (zoo.sh reruns it): it is overwritten
+    if stages and os.path.exists(os.path.join(a.out, "log.txt")) and "\nexported " in open(os.path.join(a.out, "log.txt")).read():
         os.replace(os.path.join(a.out, "log.txt"), os.path.join(a.out, f"log_stage{len(stages)}.txt"))
     logf = open(os.path.join(a.out, "log.txt"), "w")
 
@@ -151,7 +174,9 @@ def main():
     command = " ".join(["python3", "models/train/train.py"] + sys.argv[1:])
     log(f"command: {command}")  # the log alone can rebuild this stage's record (models/train/meta_from_logs.py)
     xtr, ytr = data.load(a.dataset, a.data, "train")
-    xte, yte = data.load(a.dataset, a.data, "test")
+    xtr, ytr, xva, yva = data.split_validation(xtr, ytr, a.val)
+    # the test split is read only where it is used: every epoch under the legacy recipe, else once at export
+    xte, yte = data.load(a.dataset, a.data, "test") if not a.val else (None, None)
     if a.train_subset:
         xtr, ytr = xtr[: a.train_subset], ytr[: a.train_subset]
     cin = xtr.shape[1]
@@ -161,17 +186,39 @@ def main():
     if a.init:
         missing = model.load_state_dict(torch.load(a.init), strict=False)
         log(f"init from {a.init}: {missing}")
+    soup_kept = None
     if a.average:
         average_weights(model, a.average, xtr, log)
         a.epochs = 0
+        if a.val:  # the soup is kept only if it beats every member on the validation split
+            soup = {k: v.clone() for k, v in model.state_dict().items()}
+            scores = [(evaluate(model, xva, yva), "soup", soup)]
+            for p in a.average:
+                model.load_state_dict(torch.load(p))
+                scores.append((evaluate(model, xva, yva), p, None))
+            log("soup vs members on validation: " + ", ".join(f"{n} val_acc {v:.4f}" for v, n, _ in scores))
+            v, n, _ = max(scores, key=lambda t: t[0])  # ties keep the earlier: the soup first
+            model.load_state_dict(soup if n == "soup" else torch.load(n))
+            log(f"kept {n} (best val_acc {v:.4f})")
+            soup_kept = n
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     steps_per_epoch = math.ceil(len(xtr) / a.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps_per_epoch, pct_start=0.15) if a.epochs else None
     log(f"train {a.kind} depth={a.depth} augment={a.augment} at={a.at} eps={a.eps} at_mix={a.at_mix} epochs={a.epochs} n={len(xtr)} seed={a.seed}")
+    if a.val:
+        log(f"validation: the last {len(xva)} training images (held out; keep={a.keep})")
+    else:
+        log("validation: none (--val 0, the legacy recipe: test_acc logged every epoch)")
     t0 = time.time()
     g = torch.Generator().manual_seed(a.seed)
     g_aug = torch.Generator().manual_seed(a.seed + 1)
     best = None  # (PGD accuracy, epoch, state) under adversarial training
+    best_val = None  # (val_acc, epoch, state) under --keep best-val
+    if a.keep == "best-val" and a.init and a.epochs:
+        # epoch 0 = the --init weights: a stage that improves nothing on validation keeps them
+        acc = evaluate(model, xva, yva)
+        log(f"epoch 0/{a.epochs} val_acc {acc:.4f} (the --init weights)")
+        best_val = (acc, 0, {k: v.clone() for k, v in model.state_dict().items()})
     for ep in range(a.epochs):
         model.train()
         perm = torch.randperm(len(xtr), generator=g)
@@ -205,21 +252,36 @@ def main():
             tot += len(y)
             correct += (out.argmax(1) == y).sum().item()
             loss_sum += loss.item() * len(y)
-        acc = evaluate(model, xte, yte)
-        log(f"epoch {ep + 1}/{a.epochs} loss {loss_sum / tot:.4f} train_acc {correct / tot:.4f} test_acc {acc:.4f} elapsed {time.time() - t0:.0f}s")
+        if a.val:
+            acc = evaluate(model, xva, yva)
+            log(f"epoch {ep + 1}/{a.epochs} loss {loss_sum / tot:.4f} train_acc {correct / tot:.4f} val_acc {acc:.4f} elapsed {time.time() - t0:.0f}s")
+            if a.keep == "best-val" and (best_val is None or acc > best_val[0]):
+                best_val = (acc, ep + 1, {k: v.clone() for k, v in model.state_dict().items()})
+        else:  # legacy recipe (--val 0)
+            acc = evaluate(model, xte, yte)
+            log(f"epoch {ep + 1}/{a.epochs} loss {loss_sum / tot:.4f} train_acc {correct / tot:.4f} test_acc {acc:.4f} elapsed {time.time() - t0:.0f}s")
         if a.at != "none":
-            rob = robust_check(model, xtr[:1000], ytr[:1000], a.eps)
-            log(f"epoch {ep + 1} robust check: PGD-10 accuracy on 1000 training images {rob:.4f}")
+            xc, yc, which = (xva[:1000], yva[:1000], "validation") if a.val else (xtr[:1000], ytr[:1000], "training")
+            rob = robust_check(model, xc, yc, a.eps)
+            log(f"epoch {ep + 1} robust check: PGD-10 accuracy on {len(xc)} {which} images {rob:.4f}")
             if best is None or rob > best[0]:
                 best = (rob, ep + 1, {k: v.clone() for k, v in model.state_dict().items()})
     if best is not None and best[1] != a.epochs:
         model.load_state_dict(best[2])
         log(f"kept epoch {best[1]} (best PGD-10 accuracy {best[0]:.4f}); later epochs overfit")
+    elif best is None and best_val is not None and best_val[1] != a.epochs:
+        model.load_state_dict(best_val[2])
+        log(f"kept epoch {best_val[1]} (best val_acc {best_val[0]:.4f})")
     train_seconds = time.time() - t0
     torch.save(model.state_dict(), os.path.join(a.out, "state_dict.pt"))
 
     model.eval()
     quant.set_export(True)
+    val_acc = evaluate(model, xva, yva) if a.val else None
+    if a.val:
+        log(f"validation: val_acc (export mode) {val_acc:.4f} on {len(xva)} images")
+    if xte is None:
+        xte, yte = data.load(a.dataset, a.data, "test")  # the test split, once
     acc = evaluate(model, xte, yte)
     onnx_path = os.path.join(a.out, "model.onnx")
     torch.onnx.export(model, xte[:1], onnx_path, opset_version=13, input_names=["input"], output_names=["logits"],
@@ -232,16 +294,29 @@ def main():
         np.save(os.path.join(a.out, "test_data", "output.npy"), model(xte[:16]).numpy())
     stage = dict(epochs=a.epochs, train_images=len(xtr), lr=a.lr, command=command, torch_acc=acc,
                  train_seconds=round(train_seconds, 1))
+    stage.update(val=a.val, val_acc=val_acc) if a.val else stage.update(val=0)
     if best is not None:
         stage["kept_epoch"] = best[1]
+    elif best_val is not None:
+        stage["kept_epoch"] = best_val[1]
     if a.average:
         stage["averaged"] = a.average
+        if soup_kept:
+            stage["kept"] = soup_kept
     stages = stages + [stage]
     meta = dict(kind=a.kind, depth=a.depth, dataset=a.dataset, epochs=sum(st["epochs"] for st in stages),
                 adversarial_training=a.at, eps=a.eps if a.at != "none" else 0, at_mix=a.at_mix if a.at != "none" else 0, seed=a.seed,
                 train_subset=len(xtr), torch_acc=acc,
                 train_seconds=round(sum(st.get("train_seconds", 0) for st in stages), 1), threads=a.threads,
                 command=" && ".join(st["command"] for st in stages))
+    # the split every choice was made on: validation only if every stage held the same images out
+    vals = {st.get("val", 0) for st in stages}
+    if vals == {a.val} and a.val:
+        meta.update(val=a.val, val_acc=val_acc, test_acc=acc, selected_on=f"validation (last {a.val} training images)")
+        if len(stages) == 1 and "kept_epoch" in stage:  # a single stage has no stages list to hold it
+            meta["kept_epoch"] = stage["kept_epoch"]
+    else:
+        meta.update(val=0, test_acc=acc, selected_on="test split (legacy: test_acc logged every epoch; stages chosen on it)")
     if len(stages) > 1:
         meta["stages"] = stages
     json.dump(meta, open(os.path.join(a.out, "meta.json"), "w"), indent=2)

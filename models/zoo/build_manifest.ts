@@ -3,8 +3,9 @@
 // bundle's agreement with PyTorch's own outputs (test_data/), BOPs and OPs. With --attacks it also
 // writes models/zoo/results/<name>.jsonl (FGSM and PGD-20 records on the bundle). Each entry names the
 // bundle's sha256, how it was measured (n, date, machine, this command), the training stages as meta.json
-// records them, and the exact commands that rebuild the model from the committed recipe
-// (`bash models/train/zoo.sh --print <name>`, preceded by those of the zoo model it is fine-tuned from).
+// records them, the split its epochs/stages/soup members were chosen on (selected_on: validation, or the
+// test split for the legacy recipe) and the exact commands that rebuild the model from the committed recipe
+// (`bash models/train/zoo.sh --print [--legacy] <name>`, preceded by those of the zoo model it is fine-tuned from).
 //   npx tsx models/zoo/build_manifest.ts [--attacks] [--n-attack 200] [--only name]
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -17,7 +18,7 @@ import { loadDataset, take } from "../../harness/data/datasets.ts";
 import { readNpy } from "../../harness/data/npy.ts";
 import { accuracy } from "../../harness/eval.ts";
 import { evaluateAttack } from "../../harness/attacks/evaluate.ts";
-import { rebuildCommands } from "./recipe.ts";
+import { rebuildCommands, selectionOf } from "./recipe.ts";
 
 const ZOO = fileURLToPath(new URL(".", import.meta.url));
 const args = process.argv.slice(2);
@@ -52,6 +53,7 @@ for (const name of readdirSync(ZOO).sort()) {
     m = Math.max(m, Math.abs(want.data[i]));
   }
   const kind: string = meta.kind;
+  const selection = selectionOf(meta);
   const mbn = /^mbn(\d+)x(\d+)$/.exec(kind), fxp = /^fxp(\d+)$/.exec(kind);
   const entry = {
     name, file: `${name}/model.onnx`, dataset: meta.dataset, arch: `resnet${meta.depth}`,
@@ -60,6 +62,8 @@ for (const name of readdirSync(ZOO).sort()) {
     epochs: meta.epochs, train_images: meta.train_subset,
     // per stage (meta.json's stages; one stage when it has none): the "epochs × images" of the README table
     stages: (meta.stages ?? [{ epochs: meta.epochs, train_images: meta.train_subset }]).map((st: any) => ({ epochs: st.epochs, train_images: st.train_images, ...(st.averaged ? { averaged: st.averaged.length } : {}) })),
+    // the split every choice of epoch, stage or soup member was made on; val_acc = PyTorch's on it (null: legacy)
+    selected_on: selection.selected_on, val_acc: meta.val_acc ?? null,
     natural_acc: acc, natural_n: data.n, torch_acc: meta.torch_acc,
     bundle_vs_torch_pp: +((acc - meta.torch_acc) * 100).toFixed(3), test_data_max_rel_diff: d / m,
     train_seconds: meta.train_seconds, bops: res.report.totals.bops, ops: res.report.totals.ops,
@@ -67,7 +71,7 @@ for (const name of readdirSync(ZOO).sort()) {
     bundle_sha256: createHash("sha256").update(res.wasm).digest("hex"),
     // as run (meta.json's record, "unknown (not recorded)" where the training program did not record it)
     trained_with: meta.command,
-    rebuild: { env: "MBN_DATA_DIR=<folder with Fashion-MNIST's IDX files>", ...rebuildCommands(name) },
+    rebuild: { env: "MBN_DATA_DIR=<folder with Fashion-MNIST's IDX files>", recipe: selection.recipe, ...rebuildCommands(name, selection.recipe) },
     date: new Date().toISOString(), machine, command: writtenBy,
   };
   models.push(entry);

@@ -1,9 +1,11 @@
 // Records that reproduce: the zoo's records (models/zoo/manifest.json, models/zoo/*/meta.json,
 // models/zoo/results/*.jsonl) and the published result records (results/*.json attack and bench records)
 // agree with what the programs produce today, where that is cheap to check: each manifest entry's bundle
-// hash and size = a fresh compile of its model.onnx; its rebuild commands = models/train/zoo.sh --print;
-// its training fields = meta.json's; each meta.json has the fields train.py writes and agrees with the
-// training logs in its folder (a stage that exported elsewhere must say its command is not recorded);
+// hash and size = a fresh compile of its model.onnx; its rebuild commands = models/train/zoo.sh --print (the
+// legacy recipe, --legacy, for a model selected on the test split); its training fields and the split it was
+// selected on = meta.json's; each meta.json has the fields train.py writes and agrees with the training logs
+// in its folder (a stage that exported elsewhere must say its command is not recorded; a model selected on
+// validation has no per-epoch test_acc in its logs: the test split was read once, at export);
 // attack records name a bundle today's compiler produces (or, for results/*.json, one whose logits on the
 // evaluated images and their ε-balls today's bundle reproduces bit for bit); every record cites its command, date, machine
 // and sample size; README's results block is what scripts/results_table.ts makes of the records.
@@ -14,7 +16,7 @@ import { compile } from "../../compiler/index.ts";
 import { fingerprint, type Fingerprint } from "../../harness/attacks/fingerprint.ts";
 import { loadDataset, take } from "../../harness/data/datasets.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
-import { rebuildCommands } from "../../models/zoo/recipe.ts";
+import { rebuildCommands, selectionOf } from "../../models/zoo/recipe.ts";
 import { BLOCK, resultsBlock } from "../../scripts/results_table.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -64,8 +66,10 @@ describe("zoo records reproduce", () => {
       expect(m.bundle_sha256, `${m.name}: bundle hash (rerun npx tsx models/zoo/build_manifest.ts)`).toBe(sha(res.wasm));
       expect(m.bundle_bytes).toBe(res.wasm.length);
       expect([m.bops, m.ops]).toEqual([res.report.totals.bops, res.report.totals.ops]);
-      expect(m.rebuild.commands, `${m.name}: rebuild commands = bash models/train/zoo.sh --print`).toEqual(rebuildCommands(m.name).commands);
       const meta = JSON.parse(readFileSync(ZOO + `${m.name}/meta.json`, "utf8"));
+      const { selected_on, recipe } = selectionOf(meta);
+      expect(m.rebuild.commands, `${m.name}: rebuild commands = bash models/train/zoo.sh --print${recipe === "legacy" ? " --legacy" : ""} (rerun npx tsx models/zoo/build_manifest.ts)`).toEqual(rebuildCommands(m.name, recipe).commands);
+      expect(m.selected_on, `${m.name}: the split it was selected on = meta.json's (rerun npx tsx models/zoo/build_manifest.ts)`).toBe(selected_on);
       expect(m.trained_with).toBe(meta.command);
       expect([m.epochs, m.train_images, m.torch_acc]).toEqual([meta.epochs, meta.train_subset, meta.torch_acc]);
       expect(m.stages.map((s: any) => [s.epochs, s.train_images])).toEqual((meta.stages ?? [{ epochs: meta.epochs, train_images: meta.train_subset }]).map((s: any) => [s.epochs, s.train_images]));
@@ -86,10 +90,17 @@ describe("zoo records reproduce", () => {
       expect(meta.epochs).toBe(stages.reduce((a: number, s: any) => a + s.epochs, 0));
       expect([meta.train_subset, meta.torch_acc]).toEqual([stages.at(-1).train_images, stages.at(-1).torch_acc]);
       expect(meta.command).toBe(stages.map((s: any) => s.command).join(" && "));
+      // selected on validation: every stage held the same images out, and the test split was recorded once
+      const onVal = selectionOf(meta).recipe === "val";
+      if (onVal) {
+        expect([meta.test_acc, typeof meta.val_acc], `${name}: test_acc, val_acc`).toEqual([meta.torch_acc, "number"]);
+        expect(stages.map((s: any) => s.val), `${name}: every stage's validation split`).toEqual(stages.map(() => meta.val));
+      }
       const logs = [...Array(stages.length - 1).keys()].map((i) => `log_stage${i + 1}.txt`).concat("log.txt");
       logs.forEach((f, i) => {
         expect(existsSync(dir + f), `${name}: ${f}`).toBe(true);
         const log = readLog(dir + f), s = stages[i];
+        if (onVal) expect(/^epoch .* test_acc /m.test(readFileSync(dir + f, "utf8")), `${name}: ${f} logs test_acc per epoch`).toBe(false);
         expect([s.epochs, s.train_images, s.torch_acc], `${name} stage ${i + 1} vs ${f}`).toEqual([log.epochs, log.n, log.acc]);
         expect(log.kind).toBe(meta.kind);
         // a stage that exported into another folder was copied here: its record cannot name the command that ran
