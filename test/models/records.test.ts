@@ -18,6 +18,7 @@ import { loadDataset, take } from "../../harness/data/datasets.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { rebuildCommands, selectionOf } from "../../models/zoo/recipe.ts";
 import { BLOCK, resultsBlock } from "../../scripts/results_table.ts";
+import { ROBUSTNESS_BLOCK, robustnessBlock } from "../../scripts/robustness_table.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ZOO = ROOT + "models/zoo/";
@@ -143,6 +144,12 @@ describe("zoo records reproduce", () => {
       for (const k of ["command", "date", "machine"]) expect(typeof b[k] === "string" && b[k].length > 0, `results/${f}: ${k}`).toBe(true);
       for (const s of b.latency) expect(Number.isInteger(s.runs) && s.runs > 0, `results/${f}: ${s.runner} runs`).toBe(true);
     }
+  });
+
+  it("README's robustness block is generated from the n ≥ 1000 attack records (npx tsx scripts/robustness_table.ts --write)", () => {
+    const block = ROBUSTNESS_BLOCK.exec(readFileSync(ROOT + "README.md", "utf8"));
+    expect(block, "README.md has a robustness block").not.toBeNull();
+    expect(block![0]).toBe(robustnessBlock(ROOT));
   });
 
   it("README's results block is generated from the records (npx tsx scripts/results_table.ts --write README.md)", () => {

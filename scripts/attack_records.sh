@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The n = 1000 attack records of README's robustness table: PGD-20, Square-1000 and the AutoAttack
+# ensemble on the first 1,000 Fashion-MNIST test images, --workers 2, one record per run in
+# results/<attack>-1000-<model>-eps<ε>.json. Resumable: a record newer than its model is kept.
+#   bash scripts/attack_records.sh <eps> <model>…     e.g. bash scripts/attack_records.sh 0.05 mbn3x1 fxp2
+# (model = the zoo folder's suffix: models/zoo/fmnist_resnet20_<model>/model.onnx)
+set -eu
+cd "$(dirname "$0")/.."
+eps=$1; shift
+for m in "$@"; do
+  model=models/zoo/fmnist_resnet20_$m/model.onnx
+  for a in pgd:pgd20 square:square1000 autoattack:autoattack; do
+    out=results/${a##*:}-1000-$m-eps$eps.json
+    if [ -f "$out" ] && [ "$out" -nt "$model" ] && grep -q '"fingerprint"' "$out"; then continue; fi
+    echo "$(date -u +%T) $out"
+    node bin/mbn.mjs attack "$model" --attack "${a%%:*}" --eps "$eps" --n 1000 --workers 2 -o "$out"
+  done
+done
