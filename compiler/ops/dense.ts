@@ -153,14 +153,10 @@ function lowerMatMulF32(ctx: Ctx, n: Node): ValueId {
       const id = isConst(name) ? constValue(ctx, name, ctx.g.consts.get(name)!.shape, ONNX_ORDER, n) : floatIn(ctx, name, n, ONNX_ORDER);
       return { id, stride: sizeOf(own) === 1 ? 0 : size };
     }
-    const full = [...batchShape, ...mat.slice(-2)], idx = broadcastMap(mat, full);
-    if (isConst(name)) {
-      const t = ctx.g.consts.get(name)!, id = ctx.plan.values.length;
-      ctx.plan.values.push({ id, name: `${name}→[${full}]`, kind: "float", shape: full, layout: ONNX_ORDER, planes: 0, pinned: "const", data: Float32Array.from(idx, (j) => t.data[j]) });
-      return { id, stride: size };
-    }
+    const full = [...batchShape, ...mat.slice(-2)];
+    if (isConst(name)) return { id: constValue(ctx, name, full, ONNX_ORDER, n), stride: size }; // stored broadcast
     const inp = floatIn(ctx, name, n, ONNX_ORDER);
-    return { id: push(ctx, { op: "IndexMap", node: n.name, in: inp, out: newValue(ctx, `${name}→[${full}]`, "float", full, 0, ONNX_ORDER), idx, fill: 0, what: "broadcast" }), stride: size };
+    return { id: push(ctx, { op: "IndexMap", node: n.name, in: inp, out: newValue(ctx, `${name}→[${full}]`, "float", full, 0, ONNX_ORDER), idx: broadcastMap(mat, full), fill: 0, what: "broadcast" }), stride: size };
   };
   if (isConst(aName) && isConst(bName)) fail("MatMul of two constants should have been folded", where(ctx, n));
   const A = operand(aName, a2, aB), B = operand(bName, b2, bB);

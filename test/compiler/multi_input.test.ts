@@ -119,6 +119,7 @@ describe("MatMul beyond a dense layer (NumPy matmul)", () => {
     { name: "1-D right operand [3,4]·[4]", a: [3, 4], b: [4], y: [3] },
     { name: "a constant right matrix that is not a dense layer [1,6,8]·const [8,4]", a: [1, 6, 8], b: [8, 4], y: [1, 6, 4], constB: true },
     { name: "a constant right operand that broadcasts [2,3,4]·const [1,4,5]", a: [2, 3, 4], b: [1, 4, 5], y: [2, 3, 5], constB: true },
+    { name: "a constant right operand stored broadcast [1,3,1,4,5]·const [2,5,6]", a: [1, 3, 1, 4, 5], b: [2, 5, 6], y: [1, 3, 2, 4, 6], constB: true },
   ];
   for (const c of cases)
     it(c.name, async () => {
