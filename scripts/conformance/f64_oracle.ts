@@ -1,12 +1,20 @@
 // Conformance: an adjudicator for quantizer ties, written from the ONNX/QONNX operator specifications
-// and independent of the compiler. onnxruntime sums a conv's products in float32 in its own order; when
-// such a sum lands within its rounding error of a quantizer's step, onnxruntime and the bundle (whose
-// binary convs sum exactly in integers) may pick neighbouring levels, and every later layer inherits
-// the difference. Who is right is decided by the *correctly rounded* float32 evaluation of the graph:
-// every op computed exactly (float64: a product of two float32 values is exact, and a sum of a few
-// thousand of them is off by less than 2⁻⁴⁰ relative) and its output rounded once to float32, as the
-// ONNX type system says each tensor is. worker.ts accepts a value where the bundle and onnxruntime
-// differ only if this evaluation gives the bundle's value there.
+// and independent of the compiler. ONNX fixes each tensor's type (float32) but not the order in which
+// a conv sums its products, so two correct float32 implementations (onnxruntime, the bundle) may land
+// on either side of a quantizer's rounding step when the exact value is within their rounding error of
+// it, and every later layer inherits the difference. Two evaluations decide such cases:
+//  - evalF64: the *correctly rounded* float32 evaluation: every op computed exactly (float64: a product
+//    of two float32 values is exact, and a sum of a few thousand of them is off by less than 2⁻⁴⁰
+//    relative) and its output rounded once to float32. tie_report.ts counts who agrees with it.
+//  - evalBounds: interval bounds [lo, hi] per value that hold for *every* float32 evaluation order.
+//    Each op's exact result over its input intervals is widened by a rigorous bound on the float32
+//    rounding error of any summation order (Higham, "Accuracy and Stability of Numerical Algorithms",
+//    §3.1: a sum of n products, each rounded, in any order, errs by at most γ_n·Σ|a_i·w_i|, with
+//    γ_n = n·u/(1 − n·u), u = 2⁻²⁴), plus a small bound per elementwise op. A quantizer whose input
+//    interval straddles a rounding step gives both neighbouring levels; all others give one level, so
+//    the bounds stay points except where a tie really is possible. worker.ts accepts a value where the
+//    bundle and onnxruntime differ beyond tolerance only if both lie inside these bounds — evidence that
+//    each is some valid float32 evaluation of the graph — and reports how many such values there were.
 // Ops: Conv (any groups, pads, strides, dilations), Relu, BatchNormalization, DepthToSpace (DCR, CRD),
 // Resize/Upsample nearest (asymmetric coordinates, floor), Identity, Add/Sub/Mul/Div of one activation
 // and a constant, and QONNX Quant (ROUND = half to even, FLOOR, CEIL). Anything else: unavailable.
@@ -14,12 +22,41 @@ import onnxProto from "onnx-proto";
 
 const { onnx } = onnxProto as unknown as { onnx: any };
 const f32 = Math.fround;
+const U = 2 ** -24; // float32 unit roundoff
+const gamma = (n: number) => (n * U) / (1 - n * U);
 
-interface T { dims: number[]; data: Float64Array }
+/** A tensor of intervals [lo, hi] (lo = hi: a point). */
+interface T { dims: number[]; lo: Float64Array; hi: Float64Array }
 const size = (d: number[]) => d.reduce((p, v) => p * v, 1);
+const point = (dims: number[], v: Float64Array): T => ({ dims, lo: v, hi: v });
 
-function decode(t: any): T {
-  const dims = (t.dims ?? []).map(Number);
+/** How results are rounded: "nearest" (the correctly rounded evaluation, points stay points) or "bounds". */
+type Mode = "nearest" | "bounds";
+const buf = new DataView(new ArrayBuffer(4));
+/** The float32 neighbours of a float32 value v (finite). */
+function step32(v: number, dir: 1 | -1): number {
+  if (v === 0) return dir * 2 ** -149;
+  buf.setFloat32(0, v);
+  const b = buf.getInt32(0);
+  buf.setInt32(0, b + ((v > 0) === (dir > 0) ? 1 : -1));
+  return buf.getFloat32(0);
+}
+/** The largest float32 ≤ x and the smallest float32 ≥ x. */
+const down32 = (x: number) => { const r = f32(x); return r > x ? step32(r, -1) : r; };
+const up32 = (x: number) => { const r = f32(x); return r < x ? step32(r, 1) : r; };
+
+/**
+ * The op's exact result interval [lo, hi] with an error bound err (≥ 0, absolute) of float32
+ * implementations, as the mode wants it: nearest → f32(lo) (lo = hi and err is ignored); bounds →
+ * the float32 interval that contains [lo − err, hi + err].
+ */
+function out(mode: Mode, dims: number[], lo: Float64Array, hi: Float64Array, err: Float64Array | number): T {
+  if (mode === "nearest") return point(dims, lo.map(f32));
+  const e = (i: number) => (typeof err === "number" ? err : err[i]);
+  return { dims, lo: lo.map((v, i) => down32(v - e(i))), hi: hi.map((v, i) => up32(v + e(i))) };
+}
+
+function decode(t: any): Float64Array {
   const raw: Uint8Array | undefined = t.rawData?.length ? new Uint8Array(t.rawData).slice() : undefined;
   let data: ArrayLike<number | bigint>;
   switch (t.dataType) {
@@ -29,29 +66,36 @@ function decode(t: any): T {
     case 6: data = raw ? new Int32Array(raw.buffer) : t.int32Data; break;
     default: throw new Error(`initializer ${t.name}: data type ${t.dataType}`);
   }
-  return { dims, data: Float64Array.from(Array.from(data as ArrayLike<number>, (v) => Number(v))) };
+  return Float64Array.from(Array.from(data as ArrayLike<number>, (v) => Number(v)));
 }
+const decodeT = (t: any): T => point((t.dims ?? []).map(Number), decode(t));
 
 const attrOf = (n: any, name: string) => n.attribute.find((a: any) => a.name === name);
 const ints = (n: any, name: string, d: number[]) => (attrOf(n, name) ? attrOf(n, name).ints.map(Number) : d);
 const int = (n: any, name: string, d: number) => (attrOf(n, name) ? Number(attrOf(n, name).i) : d);
 const float = (n: any, name: string, d: number) => (attrOf(n, name) ? Number(attrOf(n, name).f) : d);
 const str = (n: any, name: string, d: string) => (attrOf(n, name) ? new TextDecoder().decode(attrOf(n, name).s) : d);
-const rounded = (dims: number[], data: Float64Array): T => ({ dims, data: data.map(f32) });
+/** A constant operand (weights, scales): one value per element. */
+function constant(t: T, what: string): Float64Array {
+  if (t.lo.some((v, i) => v !== t.hi[i])) throw new Error(`${what} is not a single value (a quantizer tie in a constant)`);
+  return t.lo;
+}
 
-function conv(n: any, x: T, w: T, b?: T): T {
-  const [N, C, H, W] = x.dims, [M, Cg, kh, kw] = w.dims;
+/** Conv: per output, the exact sum over [x]·w (+ b); the bound is γ_{n+1}·Σ|x·w| + |b| over the window's n taps. */
+function conv(mode: Mode, n: any, x: T, wt: T, bt?: T): T {
+  const [N, C, H, W] = x.dims, [M, Cg, kh, kw] = wt.dims;
+  const w = constant(wt, "Conv weight"), b = bt ? constant(bt, "Conv bias") : undefined;
   const g = int(n, "group", 1), [sh, sw] = ints(n, "strides", [1, 1]), [dh, dw] = ints(n, "dilations", [1, 1]);
   if (str(n, "auto_pad", "NOTSET") !== "NOTSET") throw new Error("Conv auto_pad");
   const [pt, pl, pb, pr] = ints(n, "pads", [0, 0, 0, 0]);
   const oh = Math.floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1, ow = Math.floor((W + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
-  const y = new Float64Array(N * M * oh * ow), mg = M / g;
+  const len = N * M * oh * ow, lo = new Float64Array(len), hi = new Float64Array(len), err = new Float64Array(len), mg = M / g;
   for (let s = 0; s < N; s++)
     for (let m = 0; m < M; m++) {
       const c0 = Math.floor(m / mg) * Cg;
       for (let oy = 0; oy < oh; oy++)
         for (let ox = 0; ox < ow; ox++) {
-          let acc = b ? b.data[m] : 0;
+          let a = b ? b[m] : 0, z = a, mag = Math.abs(a), taps = b ? 1 : 0;
           for (let c = 0; c < Cg; c++)
             for (let ky = 0; ky < kh; ky++) {
               const iy = oy * sh - pt + ky * dh;
@@ -59,70 +103,89 @@ function conv(n: any, x: T, w: T, b?: T): T {
               for (let kx = 0; kx < kw; kx++) {
                 const ix = ox * sw - pl + kx * dw;
                 if (ix < 0 || ix >= W) continue;
-                acc += x.data[((s * C + c0 + c) * H + iy) * W + ix] * w.data[((m * Cg + c) * kh + ky) * kw + kx];
+                const j = ((s * C + c0 + c) * H + iy) * W + ix, wv = w[((m * Cg + c) * kh + ky) * kw + kx];
+                const p = x.lo[j] * wv, q = x.hi[j] * wv;
+                a += Math.min(p, q);
+                z += Math.max(p, q);
+                mag += Math.max(Math.abs(p), Math.abs(q));
+                taps++;
               }
             }
-          y[((s * M + m) * oh + oy) * ow + ox] = acc;
+          const o = ((s * M + m) * oh + oy) * ow + ox;
+          lo[o] = a;
+          hi[o] = z;
+          err[o] = gamma(taps + 1) * mag;
         }
     }
-  return rounded([N, M, oh, ow], y);
+  return out(mode, [N, M, oh, ow], lo, hi, err);
 }
 
-function perChannel(x: T, f: (v: number, c: number) => number): T {
-  const [, C] = x.dims, inner = size(x.dims.slice(2));
-  return rounded(x.dims, x.data.map((v, i) => f(v, Math.floor(i / inner) % C)));
+/** A monotone per-channel map f_c applied to [lo, hi] (increasing when up(c)), with error bound e(v, c). */
+function perChannel(mode: Mode, x: T, f: (v: number, c: number) => number, up: (c: number) => boolean, e: (v: number, c: number) => number): T {
+  const [, C] = x.dims, inner = size(x.dims.slice(2)), ch = (i: number) => Math.floor(i / inner) % C;
+  const a = x.lo.map((v, i) => f(up(ch(i)) ? v : x.hi[i], ch(i))), z = x.hi.map((v, i) => f(up(ch(i)) ? v : x.lo[i], ch(i)));
+  return out(mode, x.dims, a, z, a.map((v, i) => Math.max(e(v, ch(i)), e(z[i], ch(i)))));
+}
+
+/** A permutation of values (out[i] = x[src(i)]): exact. */
+function gather(x: T, dims: number[], src: (i: number) => number): T {
+  const n = size(dims), lo = new Float64Array(n), hi = new Float64Array(n);
+  for (let i = 0; i < n; i++) { const j = src(i); lo[i] = x.lo[j]; hi[i] = x.hi[j]; }
+  return { dims, lo, hi };
 }
 
 function depthToSpace(n: any, x: T): T {
   const [N, C, H, W] = x.dims, b = int(n, "blocksize", 1), crd = str(n, "mode", "DCR") === "CRD", c = C / (b * b);
-  const y = new Float64Array(x.data.length);
-  for (let s = 0; s < N; s++)
-    for (let k = 0; k < c; k++)
-      for (let h = 0; h < H * b; h++)
-        for (let w = 0; w < W * b; w++) {
-          const by = h % b, bx = w % b;
-          const src = crd ? k * b * b + by * b + bx : (by * b + bx) * c + k;
-          y[((s * c + k) * H * b + h) * W * b + w] = x.data[((s * C + src) * H + Math.floor(h / b)) * W + Math.floor(w / b)];
-        }
-  return { dims: [N, c, H * b, W * b], data: y };
+  return gather(x, [N, c, H * b, W * b], (i) => {
+    const w = i % (W * b), h = Math.floor(i / (W * b)) % (H * b), k = Math.floor(i / (W * b * H * b)) % c, s = Math.floor(i / (W * b * H * b * c));
+    const by = h % b, bx = w % b, src = crd ? k * b * b + by * b + bx : (by * b + bx) * c + k;
+    return ((s * C + src) * H + Math.floor(h / b)) * W + Math.floor(w / b);
+  });
 }
 
 function resizeNearest(n: any, x: T, scales?: T, sizes?: T): T {
   if (str(n, "mode", "nearest") !== "nearest") throw new Error("Resize mode");
   if (str(n, "coordinate_transformation_mode", "half_pixel") !== "asymmetric" || str(n, "nearest_mode", "round_prefer_floor") !== "floor") throw new Error("Resize coordinates");
-  const out = sizes?.data.length ? Array.from(sizes.data) : x.dims.map((d, i) => Math.floor(d * scales!.data[i]));
-  const sc = scales?.data.length ? Array.from(scales.data) : out.map((d, i) => d / x.dims[i]);
-  const y = new Float64Array(size(out)), r = out.length, at = new Array(r).fill(0);
-  const stride = x.dims.map((_, i) => size(x.dims.slice(i + 1)));
-  for (let i = 0; i < y.length; i++) {
+  const sz = sizes?.lo.length ? Array.from(sizes.lo) : undefined, scl = scales?.lo.length ? Array.from(scales.lo) : undefined;
+  const outDims = sz ?? x.dims.map((d, i) => Math.floor(d * scl![i]));
+  const sc = scl ?? outDims.map((d, i) => d / x.dims[i]);
+  const r = outDims.length, stride = x.dims.map((_, i) => size(x.dims.slice(i + 1))), ostride = outDims.map((_, i) => size(outDims.slice(i + 1)));
+  return gather(x, outDims, (i) => {
     let j = 0;
-    for (let a = 0; a < r; a++) j += Math.min(x.dims[a] - 1, Math.floor(at[a] / sc[a])) * stride[a];
-    y[i] = x.data[j];
-    for (let a = r - 1; a >= 0; a--) if (++at[a] < out[a]) break; else at[a] = 0;
-  }
-  return { dims: out, data: y };
+    for (let a = 0; a < r; a++) j += Math.min(x.dims[a] - 1, Math.floor(Math.floor(i / ostride[a]) % outDims[a] / sc[a])) * stride[a];
+    return j;
+  });
 }
 
-function quant(n: any, x: T, s: T, z: T, bits: T): T {
-  const b = bits.data[0], signed = int(n, "signed", 1) === 1, narrow = int(n, "narrow", 0) === 1;
+/** QONNX Quant: q = clip(round(x/s + z)), y = (q − z)·s. In bounds mode x/s + z may err by 2u (a Div and an Add). */
+function quant(mode: Mode, n: any, x: T, st: T, zt: T, bt: T): T {
+  const s = constant(st, "Quant scale"), z = constant(zt, "Quant zero point"), b = constant(bt, "Quant bit width")[0];
+  const signed = int(n, "signed", 1) === 1, narrow = int(n, "narrow", 0) === 1;
   const lo = signed ? -(2 ** (b - 1)) + (narrow ? 1 : 0) : 0, hi = signed ? 2 ** (b - 1) - 1 : 2 ** b - 1 - (narrow ? 1 : 0);
-  const mode = str(n, "rounding_mode", "ROUND").toUpperCase();
-  const round = mode === "FLOOR" ? Math.floor : mode === "CEIL" ? Math.ceil : mode === "ROUND" || mode === "HALF_EVEN"
+  const rm = str(n, "rounding_mode", "ROUND").toUpperCase();
+  const round = rm === "FLOOR" ? Math.floor : rm === "CEIL" ? Math.ceil : rm === "ROUND" || rm === "HALF_EVEN"
     ? (v: number) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : r; } : undefined;
-  if (!round) throw new Error(`Quant rounding_mode ${mode}`);
-  const at = (t: T, i: number) => (t.data.length === 1 ? t.data[0] : t.data[Math.floor(i / (x.data.length / t.data.length))]); // per output channel (axis 0) or scalar
-  return rounded(x.dims, x.data.map((v, i) => {
-    const sv = at(s, i), zv = at(z, i);
-    return (Math.min(hi, Math.max(lo, round(v / sv + zv))) - zv) * sv;
-  }));
+  if (!round) throw new Error(`Quant rounding_mode ${rm}`);
+  const at = (t: Float64Array, i: number) => (t.length === 1 ? t[0] : t[Math.floor(i / (x.lo.length / t.length))]); // per output channel (axis 0) or scalar
+  const level = (v: number, i: number, dir: number) => {
+    const r = v / at(s, i) + at(z, i), e = mode === "bounds" ? 2 * U * (Math.abs(v / at(s, i)) + Math.abs(r)) : 0;
+    return Math.min(hi, Math.max(lo, round(r + dir * e)));
+  };
+  const value = (q: number, i: number) => f32((q - at(z, i)) * at(s, i));
+  const a = new Float64Array(x.lo.length), c = new Float64Array(x.lo.length);
+  for (let i = 0; i < a.length; i++) {
+    const up = at(s, i) > 0, v0 = value(level(up ? x.lo[i] : x.hi[i], i, -1), i), v1 = value(level(up ? x.hi[i] : x.lo[i], i, 1), i);
+    a[i] = Math.min(v0, v1);
+    c[i] = Math.max(v0, v1);
+  }
+  return { dims: x.dims, lo: a, hi: c };
 }
 
-/** The correctly rounded float32 evaluation of `bytes` on named float inputs, or why there is none. */
-export function evalF64(bytes: Uint8Array, inputs: Record<string, { dims: number[]; data: Float32Array }>): { output: Float32Array } | { unavailable: string } {
+function evaluate(mode: Mode, bytes: Uint8Array, inputs: Record<string, { dims: number[]; data: Float32Array }>): T | { unavailable: string } {
   const g = onnx.ModelProto.decode(bytes).graph;
   const env = new Map<string, T>();
-  for (const t of g.initializer) env.set(t.name, decode(t));
-  for (const [k, v] of Object.entries(inputs)) env.set(k, { dims: v.dims, data: Float64Array.from(v.data) });
+  for (const t of g.initializer) env.set(t.name, decodeT(t));
+  for (const [k, v] of Object.entries(inputs)) env.set(k, point(v.dims, Float64Array.from(v.data)));
   try {
     for (const n of g.node) {
       const ins = n.input.map((i: string) => (i ? env.get(i) : undefined));
@@ -130,24 +193,31 @@ export function evalF64(bytes: Uint8Array, inputs: Record<string, { dims: number
       let y: T;
       const [x, a, b] = ins as T[];
       switch (n.opType) {
-        case "Constant": y = decode(attrOf(n, "value").t); break;
+        case "Constant": y = decodeT(attrOf(n, "value").t); break;
         case "Identity": y = x; break;
-        case "Conv": y = conv(n, x, a, b); break;
-        case "Relu": y = { dims: x.dims, data: x.data.map((v) => Math.max(0, v)) }; break;
+        case "Conv": y = conv(mode, n, x, a, b); break;
+        case "Relu": y = { dims: x.dims, lo: x.lo.map((v) => Math.max(0, v)), hi: x.hi.map((v) => Math.max(0, v)) }; break;
         case "BatchNormalization": {
-          const [, sc, bi, mean, v] = ins as T[], eps = float(n, "epsilon", 1e-5);
-          y = perChannel(x, (u, c) => ((u - mean.data[c]) / Math.sqrt(v.data[c] + eps)) * sc.data[c] + bi.data[c]);
+          // y = (x − mean)/√(var + ε)·γ + β; float32 implementations (a fused x·k + c, or op by op) err by
+          // a few roundings of each term: bound 8u·(|k·x| + |k·mean| + |β|)
+          const [, sc, bi, mean, v] = (ins as T[]).slice(0, 5).map((t, k) => (k ? constant(t, "BatchNormalization parameter") : t.lo));
+          const eps = float(n, "epsilon", 1e-5), k = (c: number) => sc[c] / Math.sqrt(v[c] + eps);
+          y = perChannel(mode, x, (u, c) => (u - mean[c]) * k(c) + bi[c], (c) => k(c) >= 0,
+            (u, c) => 8 * U * (Math.abs(k(c) * u) + Math.abs(k(c) * mean[c]) + Math.abs(bi[c])));
           break;
         }
         case "DepthToSpace": y = depthToSpace(n, x); break;
         case "Resize": y = resizeNearest(n, x, ins[2], ins[3]); break;
         case "Add": case "Sub": case "Mul": case "Div": {
-          if (a.data.length !== 1) throw new Error(`${n.opType} of two tensors`);
-          const k = a.data[0], op = n.opType;
-          y = rounded(x.dims, x.data.map((v) => (op === "Add" ? v + k : op === "Sub" ? v - k : op === "Mul" ? v * k : v / k)));
+          const kv = constant(a, `${n.opType} operand`);
+          if (kv.length !== 1) throw new Error(`${n.opType} of two tensors`);
+          const k = kv[0], op = n.opType;
+          const f = (v: number) => (op === "Add" ? v + k : op === "Sub" ? v - k : op === "Mul" ? v * k : v / k);
+          const inc = !((op === "Mul" || op === "Div") && k < 0), l = x.lo.map((v, i) => f(inc ? v : x.hi[i])), h = x.hi.map((v, i) => f(inc ? v : x.lo[i]));
+          y = out(mode, x.dims, l, h, l.map((v, i) => U * Math.max(Math.abs(v), Math.abs(h[i]))));
           break;
         }
-        case "Quant": y = quant(n, x, a, b, ins[3] as T); break;
+        case "Quant": y = quant(mode, n, x, a, b, ins[3] as T); break;
         default: return { unavailable: `no float64 evaluation of ${n.opType}` };
       }
       env.set(n.output[0], y);
@@ -155,6 +225,17 @@ export function evalF64(bytes: Uint8Array, inputs: Record<string, { dims: number
   } catch (e) {
     return { unavailable: `float64 evaluation: ${(e as Error).message}` };
   }
-  const out = env.get(g.output[0].name);
-  return out ? { output: Float32Array.from(out.data) } : { unavailable: "no output" };
+  return env.get(g.output[0].name) ?? { unavailable: "no output" };
+}
+
+/** The correctly rounded float32 evaluation of `bytes` on named float inputs, or why there is none. */
+export function evalF64(bytes: Uint8Array, inputs: Record<string, { dims: number[]; data: Float32Array }>): { output: Float32Array } | { unavailable: string } {
+  const t = evaluate("nearest", bytes, inputs);
+  return "unavailable" in t ? t : { output: Float32Array.from(t.lo) };
+}
+
+/** Bounds [lo, hi] per output value that every float32 evaluation order of `bytes` respects, or why there are none. */
+export function evalBounds(bytes: Uint8Array, inputs: Record<string, { dims: number[]; data: Float32Array }>): { lo: Float32Array; hi: Float32Array } | { unavailable: string } {
+  const t = evaluate("bounds", bytes, inputs);
+  return "unavailable" in t ? t : { lo: Float32Array.from(t.lo), hi: Float32Array.from(t.hi) };
 }
