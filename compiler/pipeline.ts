@@ -38,6 +38,7 @@ export interface CompileResult {
   report: CompileReport;
   plan: Plan;
   graph: Graph; // the folded one-sample ONNX-level graph the plan was lowered from
+  addresses: Map<number, number>; // plan value id → its byte address in the bundle's linear memory (Bundle.trace)
 }
 
 const EXTENDED = new Set(kernelList.elementwise_extended.map((op) => kernelList.elementwise_ops.indexOf(op)));
@@ -89,7 +90,7 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
     };
     const wasm = buildBundle(rt.bytes, blob, manifest);
     const report = buildReport(plan, file, o.target, mem.arenaBytes, blob.memEnd, wasm.length, performance.now() - t0);
-    return { wasm, report, plan, graph: folded };
+    return { wasm, report, plan, graph: folded, addresses: blob.addresses };
   } catch (e) {
     if (e instanceof CompileError) {
       if (!e.where.file) e.where.file = file;

@@ -11,6 +11,11 @@
 //              shape (first axis × samples run) equals the expected dims, and every element satisfies
 //              |got − want| ≤ atol + rtol·|want| with rtol = 1e-3, atol = 1e-5 (what onnxruntime's own
 //              ONNX backend-test runner passes to numpy assert_allclose); NaN matches only NaN, ±Inf only itself.
+//              A quantized model may differ from onnxruntime where a quantizer's input lies within float32
+//              rounding of a step (summation order decides the level): such a test passes only if the
+//              bundle's quantized tensors (read back from its memory) and output each lie inside bounds
+//              that every float32 evaluation order respects, computed from the bundle's own inputs to that
+//              layer (conformance/f64_oracle.ts) — listed in the summary as "pass at quantizer ties".
 //   refused    compile() threw a one-line CompileError (printed as the CLI prints it, `mbn: …`) that is not
 //              an internal compiler error, or loadBundle refused the bundle with a one-line BundleError.
 //   wrong      compiled, but the output's size, shape or values differ (or the input size does not fit the bundle).
@@ -149,6 +154,7 @@ interface SuiteSummary {
   tests: number;
   counts: Record<Outcome, number>;
   refusalReasons: { reason: string; count: number; example: string }[];
+  tiePasses: string[]; // passes whose outputs differ from the oracle at quantizer ties, judged by float32 bounds (worker.ts)
 }
 
 function summarize(root: string, results: TestResult[], outOfScope?: number, missing?: string): SuiteSummary {
@@ -163,7 +169,8 @@ function summarize(root: string, results: TestResult[], outOfScope?: number, mis
     groups.set(key, g);
   }
   const refusalReasons = [...groups].map(([reason, g]) => ({ reason, ...g })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
-  return { root: shown(root), missing, outOfScope, tests: results.length, counts, refusalReasons };
+  const tiePasses = results.filter((r) => r.outcome === "pass" && r.detail.includes("at quantizer ties;")).map((r) => r.name);
+  return { root: shown(root), missing, outOfScope, tests: results.length, counts, refusalReasons, tiePasses };
 }
 
 /** A suite's folder as shown: relative to the repository when close to it (../shared/corpus), else absolute. */
@@ -226,6 +233,7 @@ async function main() {
     if (m.missing) { say(`${s}: MISSING — ${m.missing}`); continue; }
     say(`${s} (${m.root}): ${m.tests} tests${m.outOfScope !== undefined ? ` (+${m.outOfScope} out of scope: ${s === "backend" ? "not one float32 input" : "not several inputs, all float32,"} and one float32 output)` : ""}: ` +
       OUTCOMES.map((k) => `${k} ${m.counts[k]}`).join(", "));
+    if (m.tiePasses.length) say(`  pass at quantizer ties (judged by float32 bounds, layer by layer): ${m.tiePasses.join(", ")}`);
     if (m.refusalReasons.length) {
       say(`  top refusal reasons:`);
       for (const g of m.refusalReasons.slice(0, 12)) say(`    ${String(g.count).padStart(4)}  ${g.reason}  (e.g. ${g.example})`);

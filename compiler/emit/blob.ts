@@ -22,6 +22,8 @@ export interface Blob {
   outputPtr: number;
   memEnd: number; // bytes of linear memory the plan needs
   arenaBytes: number;
+  /** Where each value that steps write lies in linear memory (the sample's input and output buffers, arena slots), for tracing. */
+  addresses: Map<ValueId, number>;
 }
 
 const align = (n: number, a = 64) => Math.ceil(n / a) * a;
@@ -209,7 +211,8 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
   L.alloc(imageEnd - base - L.size, 1);
   const image = L.measure ? new Uint8Array(imageEnd - base) : L.image(); // (measuring: zeros of the size)
   if (image.length !== imageEnd - base) fail("internal: blob image size mismatch");
-  return { image, base, inputPtr: batchInPtr, outputPtr: batchOutPtr, memEnd, arenaBytes: mem.arenaBytes };
+  const addresses = new Map<ValueId, number>(plan.values.filter((v) => v.pinned !== "const" && (v.pinned || mem.offset.has(v.id))).map((v) => [v.id, addr(v.id)]));
+  return { image, base, inputPtr: batchInPtr, outputPtr: batchOutPtr, memEnd, arenaBytes: mem.arenaBytes, addresses };
 }
 
 /** Two passes: the first measures the constant image, the second places the dynamic region after it. */

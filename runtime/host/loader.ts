@@ -76,6 +76,8 @@ export interface Bundle {
   batch: number; // samples per mbn_run: a model exported with a fixed batch N runs N at a time
   /** Run samples: x holds n·inputLength floats (n a multiple of batch); returns n·outputLength floats. */
   run(x: Float32Array): Float32Array;
+  /** Run the first sample step by step; after each step, `after(step, memory)` may read the linear memory (CompileResult.addresses). */
+  trace(x: Float32Array, after: (step: number, memory: ArrayBuffer) => void): void;
   /** Run the first sample and time each plan step (ms), for the profiler. */
   profile(x: Float32Array, now: () => number): number[];
 }
@@ -109,6 +111,19 @@ export async function loadBundle(wasm: Uint8Array, opts: { verify?: boolean } = 
     }
   };
   const fail = (rc: number) => new BundleError(`mbn_run failed with code ${rc} (${ERRORS[rc] ?? "unknown"})`);
+  /** Load the first sample of x, then call each(i, step) for every plan step; step() runs step i. */
+  const stepwise = (x: Float32Array, what: string, each: (i: number, step: () => void) => void) => {
+    const per = inLen / batch;
+    if (!(x instanceof Float32Array) || x.length < per) throw new BundleError(`${what} needs one sample of ${per} floats`);
+    new Float32Array(ex.memory.buffer, ex.mbn_input_ptr(), per).set(x.subarray(0, per));
+    const rc0 = ex.mbn_load_sample(0);
+    if (rc0) throw fail(rc0);
+    for (let i = 0; i < ex.mbn_step_count(); i++)
+      each(i, () => {
+        const rc = ex.mbn_run_step(i);
+        if (rc) throw fail(rc);
+      });
+  };
   return {
     info, inputLength: inLen / batch, outputLength: outLen / batch, batch,
     run(x) {
@@ -123,19 +138,19 @@ export async function loadBundle(wasm: Uint8Array, opts: { verify?: boolean } = 
       }
       return y;
     },
+    trace(x, after) {
+      stepwise(x, "trace", (i, step) => {
+        step();
+        after(i, ex.memory.buffer);
+      });
+    },
     profile(x, now) {
-      const per = inLen / batch;
-      if (!(x instanceof Float32Array) || x.length < per) throw new BundleError(`profile needs one sample of ${per} floats`);
-      new Float32Array(ex.memory.buffer, ex.mbn_input_ptr(), per).set(x.subarray(0, per));
-      const rc0 = ex.mbn_load_sample(0);
-      if (rc0) throw fail(rc0);
       const times: number[] = [];
-      for (let i = 0; i < ex.mbn_step_count(); i++) {
+      stepwise(x, "profile", (_, step) => {
         const t = now();
-        const rc = ex.mbn_run_step(i);
-        if (rc) throw fail(rc);
+        step();
         times.push(now() - t);
-      }
+      });
       return times;
     },
   };

@@ -19,6 +19,7 @@
 // Resize/Upsample nearest (asymmetric coordinates, floor), Identity, Add/Sub/Mul/Div of one activation
 // and a constant, and QONNX Quant (ROUND = half to even, FLOOR, CEIL). Anything else: unavailable.
 import onnxProto from "onnx-proto";
+import { ATOL, RTOL } from "./common.ts";
 
 const { onnx } = onnxProto as unknown as { onnx: any };
 const f32 = Math.fround;
@@ -81,7 +82,42 @@ function constant(t: T, what: string): Float64Array {
   return t.lo;
 }
 
-/** Conv: per output, the exact sum over [x]·w (+ b); the bound is γ_{n+1}·Σ|x·w| + |b| over the window's n taps. */
+const f64 = new DataView(new ArrayBuffer(8));
+/** A nonzero finite value as odd integer · 2^low: its low exponent and its width in bits (high − low + 1). */
+function bitsOf(v: number): { low: number; width: number } {
+  f64.setFloat64(0, v);
+  const hi = f64.getUint32(0), lo = f64.getUint32(4), e = (hi >>> 20) & 0x7ff;
+  const mhi = (hi & 0xfffff) | (e ? 0x100000 : 0), exp = (e || 1) - 1075; // value = (mhi·2³² + lo)·2^exp
+  const tz = lo ? 31 - Math.clz32(lo & -lo) : 32 + (31 - Math.clz32(mhi & -mhi));
+  const top = mhi ? 32 + (31 - Math.clz32(mhi)) : 31 - Math.clz32(lo);
+  return { low: exp + tz, width: top - tz + 1 };
+}
+
+/**
+ * The binary grid of a set of values: every one is an integer multiple of 2^low with at most `width`
+ * significant bits; undefined when there are more than 4096 distinct values (a continuous tensor).
+ */
+function gridOf(values: Iterable<number>): { low: number; width: number } | undefined {
+  const seen = new Set<number>();
+  let low = Infinity, width = 0;
+  for (const v of values) {
+    if (v === 0 || seen.has(v)) continue;
+    if (seen.add(v).size > 4096) return undefined;
+    const b = bitsOf(v);
+    low = Math.min(low, b.low);
+    width = Math.max(width, b.width);
+  }
+  return { low: Number.isFinite(low) ? low : 0, width };
+}
+
+/**
+ * Conv: per output, the exact sum over [x]·w (+ b); the bound is γ_{n+1}·Σ|x·w| + |b| over the window's
+ * n taps — or 0 where no float32 order can round: inputs and weights on binary grids (x = i·2^lx with
+ * |i| < 2^wx, w likewise) whose products fit 24 bits (wx + ww ≤ 24), the bias on the products' grid
+ * 2^(lx+lw), and Σ|x·w| + |b| < 2^(lx+lw+24): then every product and every partial sum, in any order,
+ * is an integer multiple of 2^(lx+lw) below 2^24 of them, exactly a float32 (quantized layers with
+ * power-of-two scales, where the exact value can sit on a rounding step and half-to-even decides).
+ */
 function conv(mode: Mode, n: any, x: T, wt: T, bt?: T): T {
   const [N, C, H, W] = x.dims, [M, Cg, kh, kw] = wt.dims;
   const w = constant(wt, "Conv weight"), b = bt ? constant(bt, "Conv bias") : undefined;
@@ -90,9 +126,12 @@ function conv(mode: Mode, n: any, x: T, wt: T, bt?: T): T {
   const [pt, pl, pb, pr] = ints(n, "pads", [0, 0, 0, 0]);
   const oh = Math.floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1, ow = Math.floor((W + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
   const len = N * M * oh * ow, lo = new Float64Array(len), hi = new Float64Array(len), err = new Float64Array(len), mg = M / g;
+  const gx = mode === "bounds" ? gridOf((function* () { yield* x.lo; yield* x.hi; })()) : undefined;
   for (let s = 0; s < N; s++)
     for (let m = 0; m < M; m++) {
       const c0 = Math.floor(m / mg) * Cg;
+      const gw = gx && gridOf(w.subarray(m * Cg * kh * kw, (m + 1) * Cg * kh * kw));
+      const grid = gx && gw && gx.width + gw.width <= 24 && (!b || !b[m] || bitsOf(b[m]).low >= gx.low + gw.low) ? 2 ** (gx.low + gw.low + 24) : 0;
       for (let oy = 0; oy < oh; oy++)
         for (let ox = 0; ox < ow; ox++) {
           let a = b ? b[m] : 0, z = a, mag = Math.abs(a), taps = b ? 1 : 0;
@@ -114,7 +153,7 @@ function conv(mode: Mode, n: any, x: T, wt: T, bt?: T): T {
           const o = ((s * M + m) * oh + oy) * ow + ox;
           lo[o] = a;
           hi[o] = z;
-          err[o] = gamma(taps + 1) * mag;
+          err[o] = mag < grid ? 0 : gamma(taps + 1) * mag;
         }
     }
   return out(mode, [N, M, oh, ow], lo, hi, err);
@@ -167,8 +206,10 @@ function quant(mode: Mode, n: any, x: T, st: T, zt: T, bt: T): T {
     ? (v: number) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : r; } : undefined;
   if (!round) throw new Error(`Quant rounding_mode ${rm}`);
   const at = (t: Float64Array, i: number) => (t.length === 1 ? t[0] : t[Math.floor(i / (x.lo.length / t.length))]); // per output channel (axis 0) or scalar
+  // x/s is exact for a power-of-two s (no underflow at these scales), x/s + 0 too: then no slack
+  const exact = (i: number) => at(z, i) === 0 && bitsOf(at(s, i)).width === 1;
   const level = (v: number, i: number, dir: number) => {
-    const r = v / at(s, i) + at(z, i), e = mode === "bounds" ? 2 * U * (Math.abs(v / at(s, i)) + Math.abs(r)) : 0;
+    const r = v / at(s, i) + at(z, i), e = mode === "bounds" && !exact(i) ? 2 * U * (Math.abs(v / at(s, i)) + Math.abs(r)) : 0;
     return Math.min(hi, Math.max(lo, round(r + dir * e)));
   };
   const value = (q: number, i: number) => f32((q - at(z, i)) * at(s, i));
@@ -181,7 +222,12 @@ function quant(mode: Mode, n: any, x: T, st: T, zt: T, bt: T): T {
   return { dims: x.dims, lo: a, hi: c };
 }
 
-function evaluate(mode: Mode, bytes: Uint8Array, inputs: Record<string, { dims: number[]; data: Float32Array }>): T | { unavailable: string } {
+/** How an anchored tensor (a value an implementation computed) compares with the bounds computed from its inputs. */
+export interface AnchorCheck { name: string; values: number; outside: number; first?: { index: number; value: number; lo: number; hi: number }; open: number }
+
+const TOL = (v: number) => ATOL + RTOL * Math.abs(v);
+
+function evaluate(mode: Mode, bytes: Uint8Array, inputs: Record<string, { dims: number[]; data: Float32Array }>, anchors?: Map<string, Float64Array>, checks: AnchorCheck[] = []): T | { unavailable: string } {
   const g = onnx.ModelProto.decode(bytes).graph;
   const env = new Map<string, T>();
   for (const t of g.initializer) env.set(t.name, decodeT(t));
@@ -220,6 +266,19 @@ function evaluate(mode: Mode, bytes: Uint8Array, inputs: Record<string, { dims: 
         case "Quant": y = quant(mode, n, x, a, b, ins[3] as T); break;
         default: return { unavailable: `no float64 evaluation of ${n.opType}` };
       }
+      const anchor = anchors?.get(n.output[0]);
+      if (anchor) {
+        // check the implementation's tensor against the bounds, then continue from its values
+        if (anchor.length !== y.lo.length) throw new Error(`anchor '${n.output[0]}' has ${anchor.length} values, the tensor ${y.lo.length}`);
+        const c: AnchorCheck = { name: n.output[0], values: anchor.length, outside: 0, open: 0 };
+        anchor.forEach((v, i) => {
+          if (y.hi[i] - y.lo[i] > TOL(y.lo[i])) c.open++;
+          if (v >= y.lo[i] - TOL(y.lo[i]) && v <= y.hi[i] + TOL(y.hi[i])) return;
+          if (!c.outside++) c.first = { index: i, value: v, lo: y.lo[i], hi: y.hi[i] };
+        });
+        checks.push(c);
+        y = point(y.dims, anchor);
+      }
       env.set(n.output[0], y);
     }
   } catch (e) {
@@ -234,8 +293,15 @@ export function evalF64(bytes: Uint8Array, inputs: Record<string, { dims: number
   return "unavailable" in t ? t : { output: Float32Array.from(t.lo) };
 }
 
-/** Bounds [lo, hi] per output value that every float32 evaluation order of `bytes` respects, or why there are none. */
-export function evalBounds(bytes: Uint8Array, inputs: Record<string, { dims: number[]; data: Float32Array }>): { lo: Float32Array; hi: Float32Array } | { unavailable: string } {
-  const t = evaluate("bounds", bytes, inputs);
-  return "unavailable" in t ? t : { lo: Float32Array.from(t.lo), hi: Float32Array.from(t.hi) };
+/**
+ * Bounds [lo, hi] per output value that every float32 evaluation order of `bytes` respects, or why there
+ * are none. With anchors (ONNX tensor name → values an implementation computed, ONNX order), each
+ * anchored tensor is checked against the bounds computed from the anchored values upstream (`checks`),
+ * and evaluation continues from it: the output bounds are then those of the implementation's own last
+ * layers' inputs, which a tie decided upstream no longer widens.
+ */
+export function evalBounds(bytes: Uint8Array, inputs: Record<string, { dims: number[]; data: Float32Array }>, anchors?: Map<string, Float64Array>): { lo: Float32Array; hi: Float32Array; checks: AnchorCheck[] } | { unavailable: string } {
+  const checks: AnchorCheck[] = [];
+  const t = evaluate("bounds", bytes, inputs, anchors, checks);
+  return "unavailable" in t ? t : { lo: Float32Array.from(t.lo), hi: Float32Array.from(t.hi), checks };
 }

@@ -15,12 +15,8 @@ const QONNX_DOMAINS = new Set(["qonnx.custom_op.general", "finn.custom_op.genera
 /** Default-domain ops whose meaning does not change between opset 7 and 11 for the models here. */
 const SAME_AT_11 = new Set(["Conv", "Relu", "Add", "Mul", "Sub", "Div", "BatchNormalization", "MaxPool", "AveragePool", "Reshape", "Flatten", "Gemm", "MatMul", "Transpose", "Sigmoid", "Tanh", "GlobalAveragePool", "Concat"]);
 
-/**
- * The rewritten model's bytes, or why there is none. With `tieShift` = δ, round-to-nearest becomes
- * floor(v + 0.5 + δ) (and floor/ceil move by δ): the run with +δ and the run with −δ bracket every
- * output a rounding decision within δ of a level step could take (quantizer ties under float noise).
- */
-export function expandQonnx(bytes: Uint8Array, tieShift = 0): { bytes: Uint8Array } | { unavailable: string } {
+/** The rewritten model's bytes, or why there is none. */
+export function expandQonnx(bytes: Uint8Array): { bytes: Uint8Array } | { unavailable: string } {
   const m = onnx.ModelProto.decode(bytes);
   const g = m.graph;
   if (!g.node.some((n: any) => QONNX_DOMAINS.has(n.domain))) return { unavailable: "no QONNX op to expand" };
@@ -62,7 +58,7 @@ export function expandQonnx(bytes: Uint8Array, tieShift = 0): { bytes: Uint8Arra
       const round = { ROUND: "Round", HALF_EVEN: "Round", FLOOR: "Floor", CEIL: "Ceil" }[mode];
       if (!round) return { unavailable: `${n.name}: rounding_mode ${mode} has no single ONNX op` };
       const v = node("Add", [node("Div", [x, s]), z]);
-      const r = !tieShift ? node(round, [v]) : round === "Round" ? node("Floor", [node("Add", [v, constant(0.5 + tieShift)])]) : node(round, [node("Add", [v, constant(tieShift)])]);
+      const r = node(round, [v]);
       const q = node("Clip", [r, constant(lo), constant(hi)]);
       node("Mul", [node("Sub", [q, z]), s], n.output[0]);
     } else if (n.opType === "BipolarQuant") {

@@ -6,9 +6,10 @@ import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compile, CompileError } from "../../compiler/index.ts";
-import { BundleError, loadBundle } from "../../runtime/host/loader.ts";
+import { BundleError, loadBundle, type Bundle } from "../../runtime/host/loader.ts";
 import { readNpy } from "../../harness/data/npy.ts";
 import { rng } from "../../harness/rng.ts";
+import { quantizedTensors } from "./bundle_trace.ts";
 import { evalBounds } from "./f64_oracle.ts";
 import { expandQonnx } from "./qonnx_oracle.ts";
 import { ATOL, checkOutput, graphIo, RTOL, readTensorPb, type Outcome, type Tensor, type TestSpec, type TestResult } from "./common.ts";
@@ -18,10 +19,9 @@ const send = (m: unknown) => process.send!(m);
 const firstLine = (s: string) => s.split("\n")[0];
 
 interface Verdict { outcome: Outcome; detail: string; group?: string }
-interface Oracle { sets: { input: Tensor; want: Tensor; ties?: [Float32Array, Float32Array] }[]; unavailable?: string; note?: string }
-
-/** Rounding steps of the expanded QONNX quantizers moved by ±TIE_SHIFT (a fraction of one level). */
-const TIE_SHIFT = 1e-4;
+// quantized: the oracle is onnxruntime on the QONNX quantizers expanded into ONNX ops, so its outputs may
+// differ from the bundle's at quantizer ties (judged by float32 bounds in verdict)
+interface Oracle { sets: { input: Tensor; want: Tensor }[]; unavailable?: string; note?: string; quantized?: boolean }
 
 /** Where an unexpected exception came from: the first stack frame, with paths relative to the repo. */
 function describe(e: unknown): string {
@@ -78,7 +78,7 @@ async function oracle(t: TestSpec, bytes: Uint8Array): Promise<Oracle> {
   const dimsOf = io.inputs.map((i) => i.dims.map((v) => v ?? 1));
   const ort = await import("onnxruntime-node");
   type Session = Awaited<ReturnType<typeof ort.InferenceSession.create>>;
-  let session: Session, tieSessions: [Session, Session] | undefined;
+  let session: Session, quantized = false;
   const opts = { logSeverityLevel: 3 as const, intraOpNumThreads: 1, interOpNumThreads: 1 };
   try {
     session = await ort.InferenceSession.create(t.model, opts);
@@ -88,8 +88,7 @@ async function oracle(t: TestSpec, bytes: Uint8Array): Promise<Oracle> {
     try {
       if ("unavailable" in x) throw new Error(x.unavailable);
       session = await ort.InferenceSession.create(x.bytes, opts);
-      const up = expandQonnx(readFileSync(t.model), TIE_SHIFT), down = expandQonnx(readFileSync(t.model), -TIE_SHIFT);
-      if ("bytes" in up && "bytes" in down) tieSessions = [await ort.InferenceSession.create(up.bytes, opts), await ort.InferenceSession.create(down.bytes, opts)];
+      quantized = true;
     } catch (e2) {
       return { sets: [], unavailable: `onnxruntime cannot run it: ${firstLine(String((e as Error).message ?? e)).slice(0, 200)} (QONNX expansion: ${firstLine(String((e2 as Error).message)).slice(0, 120)})` };
     }
@@ -104,25 +103,51 @@ async function oracle(t: TestSpec, bytes: Uint8Array): Promise<Oracle> {
         const y = (await sess.run(feeds))[sess.outputNames[0]];
         return { dims: y.dims.map(Number), data: Float32Array.from(y.data as ArrayLike<number>, Number) };
       };
-      const want = await run(session);
-      const ties = tieSessions ? [(await run(tieSessions[0])).data, (await run(tieSessions[1])).data] as [Float32Array, Float32Array] : undefined;
-      sets.push({ input, want, ties });
+      sets.push({ input, want: await run(session) });
     }
   } catch (e) {
     return { sets: [], unavailable: `onnxruntime failed to run it: ${firstLine(String((e as Error).message ?? e)).slice(0, 200)}` };
   } finally {
     await session.release();
-    for (const s of tieSessions ?? []) await s.release();
   }
-  return { sets, note: tieSessions ? "onnxruntime on the QONNX quantizers expanded into ONNX ops (conformance/qonnx_oracle.ts)" : undefined };
+  return { sets, quantized, note: quantized ? "onnxruntime on the QONNX quantizers expanded into ONNX ops (conformance/qonnx_oracle.ts)" : undefined };
+}
+
+/**
+ * A quantized model's output that differs from onnxruntime's beyond tolerance: values off by a
+ * quantizer's rounding decision (and every later layer's, which inherit it) are judged layer by layer
+ * (f64_oracle.ts evalBounds). The bundle's quantized tensors, read back from its memory
+ * (bundle_trace.ts), and its output must each lie inside the bounds that every float32 evaluation order
+ * gives from the bundle's own inputs to that layer, and onnxruntime's output inside the bounds from the
+ * graph input (the bounds' own check). Then the bundle is a valid float32 evaluation of the graph that
+ * decided some ties otherwise (a pass, with the count: `note`); anything else is wrong (`why`).
+ */
+function judgeTies(bytes: Uint8Array, res: ReturnType<typeof compile>, bundle: Bundle, graphInputs: { name: string }[], input: Tensor, got: Float32Array, want: Float32Array): { note: string } | { why: string } {
+  if (graphInputs.length !== 1) return { why: "quantizer ties are judged for one-input models only" };
+  const inputs = { [graphInputs[0].name]: { dims: input.dims, data: input.data } };
+  const plain = evalBounds(bytes, inputs);
+  if ("unavailable" in plain) return { why: `no bounds to judge quantizer ties: ${plain.unavailable}` };
+  const layered = evalBounds(bytes, inputs, quantizedTensors(res, bundle, input.data));
+  if ("unavailable" in layered) return { why: `no bounds to judge quantizer ties: ${layered.unavailable}` };
+  const tol = (v: number) => ATOL + RTOL * Math.abs(v);
+  const outside = (a: ArrayLike<number>, b: { lo: Float32Array; hi: Float32Array }) => Array.from(a).findIndex((v, j) => v < b.lo[j] - tol(b.lo[j]) || v > b.hi[j] + tol(b.hi[j]));
+  const layer = layered.checks.find((c) => c.outside);
+  if (layer) return { why: `the bundle's quantized tensor '${layer.name}' has ${layer.outside}/${layer.values} values outside the bounds of every float32 evaluation order from its inputs (index ${layer.first!.index}: ${layer.first!.value}, bounds [${layer.first!.lo}, ${layer.first!.hi}])` };
+  const j = outside(got, layered);
+  if (j >= 0) return { why: `output index ${j} (${got[j]}) lies outside the bounds of every float32 evaluation order from the bundle's quantized inputs [${layered.lo[j]}, ${layered.hi[j]}]` };
+  const k = outside(want, plain);
+  if (k >= 0) return { why: `onnxruntime's output index ${k} (${want[k]}) lies outside the bounds [${plain.lo[k]}, ${plain.hi[k]}]: the bounds do not hold here, so they judge nothing` };
+  const n = Array.from(got, (g, m) => Math.abs(g - want[m]) > tol(want[m])).filter(Boolean).length;
+  const open = layered.checks.reduce((a, c) => a + c.open, 0);
+  return { note: `${n}/${got.length} values differ from onnxruntime's at quantizer ties; the bundle's ${layered.checks.length} quantized tensor(s) and output lie inside the bounds of every float32 evaluation order from their own inputs (which leave ${open} quantized values open between two levels)` };
 }
 
 async function verdict(t: TestSpec): Promise<Verdict> {
   const bytes = readFileSync(t.model);
   send({ phase: "compile" });
-  let wasm: Uint8Array;
+  let res: ReturnType<typeof compile>;
   try {
-    wasm = compile(bytes, { file: t.name }).wasm;
+    res = compile(bytes, { file: t.name });
   } catch (e) {
     if (!(e instanceof CompileError)) return { outcome: "crash", detail: `compile threw ${describe(e)}` };
     const line = `mbn: ${e.line()}`;
@@ -134,7 +159,7 @@ async function verdict(t: TestSpec): Promise<Verdict> {
   send({ phase: "load" });
   let bundle;
   try {
-    bundle = await loadBundle(wasm);
+    bundle = await loadBundle(res.wasm);
   } catch (e) {
     // A one-line BundleError is a refusal, except the loader's consistency checks: a bundle that
     // compile() just emitted must never fail those (a stale runtime/build also lands here).
@@ -158,8 +183,8 @@ async function verdict(t: TestSpec): Promise<Verdict> {
   const inShape = `[${bundle.info.input.shape.join(",")}]`;
   const batch = bundle.batch ?? 1; // samples per mbn_run (a fixed batch N runs N at a time)
   // Without an oracle, still run the bundle once (a crash or a non-zero mbn_run is still a crash).
-  const sets: { input: Tensor; want?: Tensor; ties?: [Float32Array, Float32Array] }[] = ref.sets.length ? ref.sets : [{ input: uniform([bundle.inputLength * batch], 1), want: undefined }];
-  const tieNotes: string[] = [], levelFlips: string[] = [];
+  const sets: { input: Tensor; want?: Tensor }[] = ref.sets.length ? ref.sets : [{ input: uniform([bundle.inputLength * batch], 1), want: undefined }];
+  const tieNotes: string[] = [];
   for (const [i, s] of sets.entries()) {
     const x = s.input.data;
     if (x.length % (bundle.inputLength * batch)) {
@@ -173,41 +198,16 @@ async function verdict(t: TestSpec): Promise<Verdict> {
     }
     if (!s.want) continue;
     let bad = checkOutput(got, bundle.info.output.shape, bundle.outputLength, x.length / bundle.inputLength, s.want);
-    if (bad && s.ties) {
-      // values off by a rounding decision: accepted only where onnxruntime itself, with the quantizers'
-      // rounding steps moved by ±TIE_SHIFT of a level, brackets the bundle's value
-      const [a, b] = s.ties;
-      const inside = Float32Array.from(got, (g, j) => {
-        const lo = Math.min(a[j], b[j], s.want!.data[j]), hi = Math.max(a[j], b[j], s.want!.data[j]);
-        return g >= lo - 1e-6 && g <= hi + 1e-6 ? s.want!.data[j] : g;
-      });
-      const flips = got.reduce((c, g, j) => c + (inside[j] !== g ? 1 : 0), 0);
-      bad = checkOutput(inside, bundle.info.output.shape, bundle.outputLength, x.length / bundle.inputLength, s.want);
-      if (!bad && flips) tieNotes.push(`set ${i}: ${flips} value(s) at quantizer rounding ties (onnxruntime with rounding moved ±${TIE_SHIFT} of a level gives them)`);
-      // what is left: whole output levels flipped by an earlier quantizer's tie (a cascade the ±shift
-      // runs do not reproduce). Never a pass. Unverified only where every value of the bundle (and of
-      // onnxruntime, the bounds' own check) lies inside the bounds that every float32 evaluation order
-      // respects (f64_oracle.ts evalBounds); a value outside them is wrong.
-      if (bad) {
-        const b = evalBounds(bytes, { [io.inputs[0].name]: { dims: s.input.dims, data: x } });
-        const tol = (v: number) => ATOL + RTOL * Math.abs(v);
-        const outside = (a: ArrayLike<number>) => Array.from(a).findIndex((v, j) => "lo" in b && (v < b.lo[j] - tol(b.lo[j]) || v > b.hi[j] + tol(b.hi[j])));
-        if ("unavailable" in b) bad += ` (no bounds to judge ties: ${b.unavailable})`;
-        else if (io.inputs.length === 1 && outside(got) < 0 && outside(s.want.data) < 0) {
-          const n = Array.from(got, (g, j) => Math.abs(g - s.want!.data[j]) > tol(s.want!.data[j])).filter(Boolean).length;
-          const open = Array.from(b.lo, (v, j) => b.hi[j] - v > tol(v)).filter(Boolean).length;
-          levelFlips.push(`set ${i}: ${n}/${got.length} values differ from onnxruntime's, all inside the bounds of every float32 evaluation order (open between levels at ${open} values)`);
-          bad = null;
-        } else {
-          const j = outside(got);
-          if (j >= 0) bad += `; index ${j} (${got[j]}) lies outside the bounds of every float32 evaluation order [${b.lo[j]}, ${b.hi[j]}]`;
-        }
-      }
+    if (bad && ref.quantized) {
+      const j = judgeTies(bytes, res, bundle, io.inputs, s.input, got, s.want.data);
+      if ("note" in j) {
+        tieNotes.push(`set ${i}: ${j.note}`);
+        bad = null;
+      } else bad += `; ${j.why}`;
     }
     if (bad) return { outcome: "wrong", detail: `set ${i}: ${bad} [bundle input ${inShape}, batch ${batch}, ${x.length / bundle.inputLength} sample(s) of ${bundle.inputLength} values for the set's [${s.input.dims.join(",")}]]` };
   }
   if (ref.unavailable) return { outcome: "unverified", detail: `compiled and ran, but no expected output: ${ref.unavailable}` };
-  if (levelFlips.length) return { outcome: "unverified", detail: `quantizer ties: ${levelFlips.join("; ")} (float summation order moves values across an intermediate rounding step; the rest matches ${ref.note ?? "the oracle"}; the bounds do not decide which level is right)` };
   const extra = [ref.note, ...tieNotes].filter(Boolean).join("; ");
   return { outcome: "pass", detail: `${sets.length} set(s), input ${inShape}, output [${bundle.info.output.shape.join(",")}]${extra ? `; ${extra}` : ""}` };
 }
