@@ -90,7 +90,7 @@ program.command("compile <model.onnx>").description("compile an ONNX model into 
 
 program.command("run <model>").description("run a bundle (or an ONNX model, compiled on the fly) on NumPy input")
   .requiredOption("--input <x.npy>", "input, batch = first axis; float32, or another dtype with --scale or --as-is. A model with several inputs: --input <name>=<x.npy> once per input", (v: string, acc: string[] = []) => [...acc, v])
-  .requiredOption("--output <y.npy>", "where to write the float32 outputs")
+  .requiredOption("--output <y.npy>", "where to write the float32 outputs. A model with several outputs: --output <name>=<y.npy> for each output wanted", (v: string, acc: string[] = []) => [...acc, v])
   .addOption(numberOption("--scale <s>", "divide the input values by s (e.g. 255 for uint8 pixels → [0, 1])", { above: 0 }))
   .option("--as-is", "take non-float32 input values unchanged (converted to float32)")
   .option("--target <target>", targetHelp)

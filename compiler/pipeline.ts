@@ -8,6 +8,7 @@ import { emitBlob, FORMAT_VERSION } from "./emit/blob.ts";
 import { loadOnnx } from "./onnx/load.ts";
 import { splitBatch } from "./passes/batch.ts";
 import { joinInputs } from "./passes/join_inputs.ts";
+import { JOINED_OUTPUT, joinOutputs, outputParts } from "./passes/join_outputs.ts";
 import { verifyGraph, verifyPlan } from "./passes/verify.ts";
 import { expandFunctions } from "./passes/expand_functions.ts";
 import { foldConstants } from "./passes/fold_constants.ts";
@@ -55,14 +56,23 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
   const t0 = performance.now();
   const file = o.file ?? "<model>";
   try {
-    const imported = joinInputs(loadOnnx(onnx, file));
-    const expanded = expandFunctions(imported);
-    verifyGraph(expanded, "import");
-    const { graph: folded, batch, dynamic: symbolic, note } = splitBatch(lift1d(foldConstants(expanded)));
-    verifyGraph(folded, "folding, 1-D lifting and batch splitting");
+    const loaded = joinInputs(loadOnnx(onnx, file));
+    // one-sample graph and shapes; several outputs are first joined keeping their shared first axis,
+    // which must be 1 per sample (a batch) for the outputs to lie end to end, else joined whole
+    const front = (keepFirst: boolean) => {
+      const imported = joinOutputs(loaded, keepFirst);
+      const expanded = expandFunctions(imported);
+      verifyGraph(expanded, "import");
+      const split = splitBatch(lift1d(foldConstants(expanded)));
+      verifyGraph(split.graph, "folding, 1-D lifting and batch splitting");
+      return { imported, ...split, shapes: inferShapes(split.graph) };
+    };
+    let f = front(true);
+    if (f.imported.outputNames && f.shapes.get(JOINED_OUTPUT)?.shape[0] !== 1) f = front(false);
+    const { imported, graph: folded, batch, dynamic: symbolic, note, shapes } = f;
     const shape = inputShape(folded);
-    const shapes = inferShapes(folded);
     const lowered = lower(folded, shapes, shape, batch);
+    const outParts = outputParts(folded, shapes);
     // a symbolic batch axis holds if no step mixes samples; else the bundle claims batch 1 only
     const dynamic = symbolic && !lowered.mixesSamples.length;
     if (note) lowered.notes.push(note);
@@ -83,6 +93,8 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
       // where each model input lies in the input buffer (several inputs: passes/join_inputs.ts)
       inputs: imported.inputParts ?? [{ name: plan.inputName, shape: batchShape(plan.inputShape, batch), offset: 0 }],
       output: { name: plan.outputName, shape: batchShape(plan.outputShape, batch) },
+      // where each model output lies in the output buffer (several outputs: passes/join_outputs.ts)
+      outputs: outParts ?? [{ name: plan.outputName, shape: batchShape(plan.outputShape, batch), offset: 0 }],
       batch, dynamic_batch: dynamic,
       blob_sha256: sha, blob_base: blob.base, blob_bytes: blob.image.length, memory_bytes: blob.memEnd,
       totals: report0.totals,

@@ -1,7 +1,7 @@
 // `npm run conformance`: does mbn ever give a silently wrong answer on models nobody in this project
 // wrote? Suites: "backend" = the ONNX backend tests from Debian's libonnx-testdata (tests with one
 // float32 input and one float32 output; expected outputs from their test_data_set_*), "backend-multi" =
-// the backend tests whose model has several inputs, all float32 (fed laid end to end), and "corpus" =
+// the backend tests whose model has several inputs or outputs, all float32 (laid end to end), and "corpus" =
 // the third-party files in ../shared/corpus (SOURCES.md there; MBN_CORPUS overrides the path),
 // checked against their stored expected output where one exists, else onnxruntime-node on 4 seeded
 // uniform [0,1) inputs shaped like the graph input (symbolic dims = 1).
@@ -231,7 +231,7 @@ async function main() {
   for (const s of o.suites) {
     const m = summaries[s]!;
     if (m.missing) { say(`${s}: MISSING — ${m.missing}`); continue; }
-    say(`${s} (${m.root}): ${m.tests} tests${m.outOfScope !== undefined ? ` (+${m.outOfScope} out of scope: ${s === "backend" ? "not one float32 input" : "not several inputs, all float32,"} and one float32 output)` : ""}: ` +
+    say(`${s} (${m.root}): ${m.tests} tests${m.outOfScope !== undefined ? ` (+${m.outOfScope} out of scope: ${s === "backend" ? "not one float32 input and one float32 output" : "not several inputs or outputs, all float32"})` : ""}: ` +
       OUTCOMES.map((k) => `${k} ${m.counts[k]}`).join(", "));
     if (m.tiePasses.length) say(`  pass at quantizer ties (judged by float32 bounds, layer by layer): ${m.tiePasses.join(", ")}`);
     if (m.refusalReasons.length) {

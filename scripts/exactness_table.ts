@@ -13,7 +13,7 @@ export function exactnessBlock(): string {
   const c = read("results/conformance.json");
   if (c)
     for (const [name, s] of Object.entries(c.summary) as [string, { tests: number; counts: Record<string, number> }][])
-      lines.push(`| conformance: ${name === "backend" ? "ONNX backend tests (libonnx-testdata, one float input and output)" : name === "backend-multi" ? "ONNX backend tests with several float inputs (laid end to end)" : "third-party corpus (../shared/corpus)"} | ${s.tests} | ${s.counts.pass} | ${s.counts.refused} | ${s.counts.wrong} | ${s.counts.crash} | ${s.counts.unverified} |`);
+      lines.push(`| conformance: ${name === "backend" ? "ONNX backend tests (libonnx-testdata, one float input and output)" : name === "backend-multi" ? "ONNX backend tests with several float inputs or outputs (laid end to end)" : "third-party corpus (../shared/corpus)"} | ${s.tests} | ${s.counts.pass} | ${s.counts.refused} | ${s.counts.wrong} | ${s.counts.crash} | ${s.counts.unverified} |`);
   const d = read("results/differential-nightly.json");
   if (d) lines.push(`| differential nightly (random graphs, seed ${d.seed}) | ${d.cases} | ${d.ok} | ${d.refused} | ${d.wrong} | ${d.crash} | – |`);
   lines.push("");

@@ -67,6 +67,7 @@ export function inspectCommand(file: string, o: { json?: boolean; target?: strin
     if (o.json) return console.log(JSON.stringify(m, null, 2));
     console.log(`${file}: mbn bundle format ${m.format_version}, runtime ${m.runtime_version}, target ${m.target}, blob sha256 ${String(m.blob_sha256).slice(0, 16)}…`);
     if (m.inputs?.length > 1) console.log(`inputs, laid end to end in the input buffer: ${m.inputs.map((i: { name: string; shape: number[]; offset: number }) => `${i.name} [${i.shape}] at ${i.offset}`).join(", ")}`);
+    if (m.outputs?.length > 1) console.log(`outputs, laid end to end in the output buffer: ${m.outputs.map((o: { name: string; shape: number[]; offset: number }) => `${o.name} [${o.shape}] at ${o.offset}`).join(", ")}`);
     console.log(`input ${m.input.name} [${m.input.shape}] → output ${m.output.name} [${m.output.shape}], ${m.dynamic_batch ? "any number of samples (dynamic batch)" : `${m.batch} sample(s) per mbn_run`}, linear memory ${size(m.memory_bytes)}`);
     printLayers(m.layers, false);
     printTotals({ ...m.totals, bundleBytes: bytes.length }); // the manifest is written before the bundle's size is known

@@ -29,6 +29,8 @@ export interface Graph {
   nodes: Node[]; // topologically sorted
   /** A model with several inputs: where each one lies in the bundle's one input buffer (passes/join_inputs.ts). */
   inputParts?: InputPart[];
+  /** A model with several outputs: their names, in graph order, joined into one output (passes/join_outputs.ts). */
+  outputNames?: string[];
 }
 
 /** One model input inside the bundle's input buffer: floats [offset, offset + size of shape). */

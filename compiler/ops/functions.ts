@@ -4,6 +4,7 @@
 //   MeanVarianceNormalization(X, axes=[0,2,3]) = (X − E X) / (√(E X² − (E X)²) + 1e-9)
 //   InstanceNormalization(X, s, b, ε)          = s[c]·(X − E X)/√(Var X + ε) + b[c]   over the spatial axes
 //   LayerNormalization(X, s, b, axis, ε)       = s·(X − E X)/√(Var X + ε) + b           over axes ≥ axis
+//                                                (optional outputs Mean = E X, InvStdDev = 1/√(Var X + ε))
 //   Gelu(X) (opset 20)                         = 0.5·X·(1 + erf(X/√2)), or with approximate="tanh"
 //                                                0.5·X·(1 + tanh(√(2/π)·(X + 0.044715·X³)))
 // (E = ReduceMean with keepdims; Var X = E (X − E X)².)
@@ -36,7 +37,7 @@ const layerNorm: Expander = ({ where, y, rank, node, normalize }, n) => {
   if (attrInt(n, "stash_type", 1) !== 1) fail("stash_type other than float is not supported", where);
   // a negative axis needs no rank: the axes −k … −1
   const a = attrInt(n, "axis", -1), axes = a < 0 ? Array.from({ length: -a }, (_, i) => a + i) : Array.from({ length: rank! - a }, (_, i) => i + a);
-  const z = normalize(axes, attrFloat(n, "epsilon", 1e-5));
+  const z = normalize(axes, attrFloat(n, "epsilon", 1e-5), { mean: n.outputs[1] || undefined, invStd: n.outputs[2] || undefined });
   const scaled = node("Mul", [z, n.inputs[1]]);
   if (n.inputs[2]) node("Add", [scaled, n.inputs[2]], {}, y);
   else node("Identity", [scaled], {}, y);

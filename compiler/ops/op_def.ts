@@ -59,7 +59,7 @@ export interface FunctionBuilder {
   /** ReduceMean with keepdims over `axes` (axes as an input from opset 18). */
   mean(x: string, axes: number[]): string;
   /** (x − E x) / √(Var x + eps) over `axes`. */
-  normalize(axes: number[], eps: number): string;
+  normalize(axes: number[], eps: number, stats?: { mean?: string; invStd?: string }): string; // stats: also write Mean and InvStdDev there
 }
 export type Expander = (b: FunctionBuilder, n: Node) => void;
 

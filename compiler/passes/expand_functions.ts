@@ -1,8 +1,8 @@
 // Pass: ONNX function ops → the primitive ops their ONNX function bodies define (each op's body:
 // OpDef.expand, compiler/ops/functions.ts), before folding, so the rest of the compiler (reference,
 // lowering, replica) knows only the primitives. This file is the builder the bodies write through
-// (fresh names, constants, ReduceMean by opset, normalisation). Only the first output is computed:
-// the optional Mean/InvStdDev outputs of LayerNormalization are refused when read.
+// (fresh names, constants, ReduceMean by opset, normalisation). Only LayerNormalization has extra
+// outputs (Mean, InvStdDev); normalize() writes them where the graph reads them.
 import { fail } from "../errors.ts";
 import type { Attr, Graph, Node } from "../ir/graph.ts";
 import { tensor } from "../ir/tensor.ts";
@@ -41,14 +41,18 @@ export function expandFunctions(g: Graph): Graph {
       g.opset >= 18 ? node("ReduceMean", [x, (() => { const c = name("axes"); consts.set(c, tensor("int", [axes.length], axes)); return c; })()], { keepdims: 1 })
         : node("ReduceMean", [x], { axes, keepdims: 1 });
     const [x] = n.inputs, y = n.outputs[0];
-    if (n.outputs.slice(1).some(Boolean)) fail(`${n.op}'s extra outputs (mean, inverse standard deviation) are not computed`, where);
+    if (n.op !== "LayerNormalization" && n.outputs.slice(1).some(Boolean)) fail(`${n.op} has ${n.outputs.length} outputs; its ONNX definition has one`, where);
     const rank = rankOf.get(x);
-    const normalize = (axes: number[], eps: number) => {
-      const d = node("Sub", [x, mean(x, axes)]);
-      return node("Div", [d, node("Sqrt", [node("Add", [mean(node("Mul", [d, d]), axes), scalar(eps)])])]);
+    // (x − E x)/√(Var x + ε) over axes; `stats`: also write E x (Mean) and 1/√(Var x + ε) (InvStdDev) there
+    const normalize = (axes: number[], eps: number, stats: { mean?: string; invStd?: string } = {}) => {
+      const m = mean(x, axes), d = node("Sub", [x, m]);
+      const std = node("Sqrt", [node("Add", [mean(node("Mul", [d, d]), axes), scalar(eps)])]);
+      if (stats.mean) node("Identity", [m], {}, stats.mean);
+      if (stats.invStd) node("Reciprocal", [std], {}, stats.invStd);
+      return node("Div", [d, std]);
     };
     REGISTRY.get(n.op)!.expand!({ consts, where, x, y, rank, name, node, scalar, mean, normalize }, n);
-    if (rank !== undefined) rankOf.set(y, rank);
+    if (rank !== undefined) for (const o of n.outputs) if (o) rankOf.set(o, rank);
   }
   return { ...g, consts, nodes };
 }

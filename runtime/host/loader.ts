@@ -8,6 +8,8 @@ export interface Manifest {
   /** The model's inputs inside the one input buffer (floats from offset; several inputs: laid end to end). */
   inputs?: { name: string; shape: number[]; offset: number }[];
   output: { name: string; shape: number[] };
+  /** The model's outputs inside the one output buffer (floats from offset; several outputs: laid end to end). */
+  outputs?: { name: string; shape: number[]; offset: number }[];
   batch: number; // samples per mbn_run
   dynamic_batch: boolean; // the model's batch axis is symbolic: run() takes any number of batches
   blob_sha256: string;
@@ -19,6 +21,18 @@ export interface Manifest {
 }
 
 export const SUPPORTED_FORMAT = 2;
+
+/**
+ * A model's named outputs from one sample's output buffer (a model with several outputs writes them laid
+ * end to end, manifest `outputs`), each in ONNX (row-major) order with its shape.
+ */
+export function unpackOutputs(info: Manifest, y: Float32Array): Record<string, { shape: number[]; data: Float32Array }> {
+  const parts = info.outputs ?? [{ name: info.output.name, shape: info.output.shape, offset: 0 }];
+  const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+  const end = parts.reduce((n, p) => Math.max(n, p.offset + size(p.shape)), 0);
+  if (y.length !== end) throw new BundleError(`output has ${y.length} floats; the model's outputs hold ${end}`);
+  return Object.fromEntries(parts.map((p) => [p.name, { shape: p.shape, data: y.slice(p.offset, p.offset + size(p.shape)) }]));
+}
 
 /**
  * One input buffer from a model's named inputs (a model with several inputs reads them laid end to end,

@@ -14,7 +14,7 @@ export const OUTCOMES: Outcome[] = ["pass", "refused", "wrong", "crash", "unveri
 
 /** Where a test's expected outputs come from. */
 export type TestData =
-  | { kind: "pb"; sets: { input: string; output: string; inputs?: string[] }[] } // backend test_data_set_*/input_0.pb (…input_k.pb: `inputs`), output_0.pb
+  | { kind: "pb"; sets: { input: string; output: string; inputs?: string[]; outputs?: string[] }[] } // backend test_data_set_*/input_0.pb, output_0.pb (several: `inputs`, `outputs`)
   | { kind: "npy"; input: string; output: string } // stored input / expected output, samples along axis 0
   | { kind: "ort"; samples: number }; // onnxruntime-node on deterministic uniform [0,1) inputs
 

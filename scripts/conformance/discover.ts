@@ -1,6 +1,6 @@
 // Conformance: finds the tests of the two suites. backend = Debian's libonnx-testdata (the ONNX
 // backend tests) whose model has exactly one non-initializer float32 input and one float32 output;
-// backend-multi = the backend tests whose model has several inputs, all float32;
+// backend-multi = the backend tests whose model has several inputs or several outputs, all float32;
 // corpus = every .onnx file under the shared third-party corpus (../shared/corpus, see its SOURCES.md).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -16,9 +16,10 @@ export interface Discovered {
 }
 
 /**
- * The ONNX backend tests. `multi` = false: those whose model has exactly one float32 input (suite
- * "backend"); true: those with several inputs, all float32 (suite "backend-multi": the inputs laid end
- * to end, as a bundle of such a model reads them). Both: one float32 output and stored data.
+ * The ONNX backend tests. `multi` = false: those whose model has exactly one float32 input and one
+ * float32 output (suite "backend"); true: those with several inputs or several outputs, all float32
+ * (suite "backend-multi": inputs and outputs laid end to end, as a bundle of such a model reads and
+ * writes them). Both: stored data.
  */
 export function backendTests(root: string, multi = false): Discovered {
   const tests: TestSpec[] = [];
@@ -33,11 +34,12 @@ export function backendTests(root: string, multi = false): Discovered {
       const sets = readdirSync(join(dir, test)).filter((f) => f.startsWith("test_data_set_")).sort()
         .map((s) => ({
           input: join(dir, test, s, "input_0.pb"), output: join(dir, test, s, "output_0.pb"),
-          ...(multi ? { inputs: io.inputs.map((_, i) => join(dir, test, s, `input_${i}.pb`)) } : {}),
+          ...(multi ? { inputs: io.inputs.map((_, i) => join(dir, test, s, `input_${i}.pb`)), outputs: io.outputs.map((_, i) => join(dir, test, s, `output_${i}.pb`)) } : {}),
         }))
-        .filter((s) => (s.inputs ?? [s.input]).every((i) => existsSync(i)) && existsSync(s.output));
-      const inputsOk = multi ? io.inputs.length > 1 : io.inputs.length === 1;
-      const inScope = inputsOk && io.inputs.every((i) => i.elemType === FLOAT) && io.outputs.length === 1 && io.outputs[0].elemType === FLOAT && sets.length > 0;
+        .filter((s) => [...(s.inputs ?? [s.input]), ...(s.outputs ?? [s.output])].every((f) => existsSync(f)));
+      const several = io.inputs.length > 1 || io.outputs.length > 1;
+      const shapeOk = io.inputs.length >= 1 && io.outputs.length >= 1 && (multi ? several : !several);
+      const inScope = shapeOk && [...io.inputs, ...io.outputs].every((v) => v.elemType === FLOAT) && sets.length > 0;
       if (!inScope) {
         outOfScope++;
         continue;

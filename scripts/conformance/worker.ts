@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compile, CompileError } from "../../compiler/index.ts";
-import { BundleError, loadBundle, type Bundle } from "../../runtime/host/loader.ts";
+import { BundleError, loadBundle, unpackOutputs, type Bundle } from "../../runtime/host/loader.ts";
 import { readNpy } from "../../harness/data/npy.ts";
 import { rng } from "../../harness/rng.ts";
 import { quantizedTensors } from "./bundle_trace.ts";
@@ -21,7 +21,11 @@ const firstLine = (s: string) => s.split("\n")[0];
 interface Verdict { outcome: Outcome; detail: string; group?: string }
 // quantized: the oracle is onnxruntime on the QONNX quantizers expanded into ONNX ops, so its outputs may
 // differ from the bundle's at quantizer ties (judged by float32 bounds in verdict)
-interface Oracle { sets: { input: Tensor; want: Tensor }[]; unavailable?: string; note?: string; quantized?: boolean }
+// outs: a model with several outputs — each expected output, in graph order (each checked alone;
+// `want` is then the first, unused)
+interface Oracle { sets: { input: Tensor; want: Tensor; outs?: Tensor[] }[]; unavailable?: string; note?: string; quantized?: boolean }
+
+const expected = (ts: Tensor[]): { want: Tensor; outs?: Tensor[] } => (ts.length === 1 ? { want: ts[0] } : { want: ts[0], outs: ts });
 
 /** Where an unexpected exception came from: the first stack frame, with paths relative to the repo. */
 function describe(e: unknown): string {
@@ -53,11 +57,11 @@ async function oracle(t: TestSpec, bytes: Uint8Array): Promise<Oracle> {
   if (d.kind === "pb") {
     // several inputs: laid end to end in graph order (the input_i.pb files follow it), as the bundle reads them
     const read = (f: string) => readTensorPb(readFileSync(f), f);
-    const joined = (fs: string[]): Tensor => {
+    const laid = (fs: string[]): Tensor => {
       const ts = fs.map(read);
       return { dims: [ts.reduce((n, t) => n + t.data.length, 0)], data: Float32Array.from(ts.flatMap((t) => Array.from(t.data))) };
     };
-    return { sets: d.sets.map((s) => ({ input: s.inputs ? joined(s.inputs) : read(s.input), want: read(s.output) })) };
+    return { sets: d.sets.map((s) => ({ input: s.inputs ? laid(s.inputs) : read(s.input), ...expected((s.outputs ?? [s.output]).map(read)) })) };
   }
   const io = graphIo(bytes);
   if (d.kind === "npy") {
@@ -100,10 +104,10 @@ async function oracle(t: TestSpec, bytes: Uint8Array): Promise<Oracle> {
       const input = parts.length === 1 ? parts[0] : { dims: [parts.reduce((n, p) => n + p.data.length, 0)], data: Float32Array.from(parts.flatMap((p) => Array.from(p.data))) };
       const run = async (sess: Session) => {
         const feeds = Object.fromEntries(io.inputs.map((inp, i) => [inp.name, new ort.Tensor("float32", parts[i].data, dimsOf[i])]));
-        const y = (await sess.run(feeds))[sess.outputNames[0]];
-        return { dims: y.dims.map(Number), data: Float32Array.from(y.data as ArrayLike<number>, Number) };
+        const ys = await sess.run(feeds);
+        return expected(io.outputs.map((o) => ({ dims: ys[o.name].dims.map(Number), data: Float32Array.from(ys[o.name].data as ArrayLike<number>, Number) })));
       };
-      sets.push({ input, want: await run(session) });
+      sets.push({ input, ...(await run(session)) });
     }
   } catch (e) {
     return { sets: [], unavailable: `onnxruntime failed to run it: ${firstLine(String((e as Error).message ?? e)).slice(0, 200)}` };
@@ -123,7 +127,7 @@ async function oracle(t: TestSpec, bytes: Uint8Array): Promise<Oracle> {
  * decided some ties otherwise (a pass, with the count: `note`); anything else is wrong (`why`).
  */
 function judgeTies(bytes: Uint8Array, res: ReturnType<typeof compile>, bundle: Bundle, graphInputs: { name: string }[], input: Tensor, got: Float32Array, want: Float32Array): { note: string } | { why: string } {
-  if (graphInputs.length !== 1) return { why: "quantizer ties are judged for one-input models only" };
+  if (graphInputs.length !== 1 || (bundle.info.outputs?.length ?? 1) !== 1) return { why: "quantizer ties are judged for models with one input and one output only" };
   const inputs = { [graphInputs[0].name]: { dims: input.dims, data: input.data } };
   const plain = evalBounds(bytes, inputs);
   if ("unavailable" in plain) return { why: `no bounds to judge quantizer ties: ${plain.unavailable}` };
@@ -171,9 +175,9 @@ async function verdict(t: TestSpec): Promise<Verdict> {
     return { outcome: "crash", detail: `loadBundle rejected the bundle compile() emitted: ${describe(e)}${hint}` };
   }
   const io = graphIo(bytes);
-  const bundleInputs = bundle.info.inputs?.length ?? 1;
-  if (io.inputs.length !== bundleInputs || io.outputs.length !== 1) {
-    return { outcome: "wrong", detail: `compiled a model with ${io.inputs.length} graph inputs and ${io.outputs.length} outputs into a bundle of ${bundleInputs} input(s) and one output` };
+  const bundleInputs = bundle.info.inputs?.length ?? 1, bundleOutputs = bundle.info.outputs?.length ?? 1;
+  if (io.inputs.length !== bundleInputs || io.outputs.length !== bundleOutputs) {
+    return { outcome: "wrong", detail: `compiled a model with ${io.inputs.length} graph inputs and ${io.outputs.length} outputs into a bundle of ${bundleInputs} input(s) and ${bundleOutputs} output(s)` };
   }
 
   send({ phase: "oracle" }); // only for compiled models: onnxruntime is slow on the big corpus files
@@ -183,7 +187,7 @@ async function verdict(t: TestSpec): Promise<Verdict> {
   const inShape = `[${bundle.info.input.shape.join(",")}]`;
   const batch = bundle.batch ?? 1; // samples per mbn_run (a fixed batch N runs N at a time)
   // Without an oracle, still run the bundle once (a crash or a non-zero mbn_run is still a crash).
-  const sets: { input: Tensor; want?: Tensor }[] = ref.sets.length ? ref.sets : [{ input: uniform([bundle.inputLength * batch], 1), want: undefined }];
+  const sets: { input: Tensor; want?: Tensor; outs?: Tensor[] }[] = ref.sets.length ? ref.sets : [{ input: uniform([bundle.inputLength * batch], 1), want: undefined }];
   const tieNotes: string[] = [];
   for (const [i, s] of sets.entries()) {
     const x = s.input.data;
@@ -197,6 +201,18 @@ async function verdict(t: TestSpec): Promise<Verdict> {
       return { outcome: "crash", detail: `set ${i}: bundle.run threw ${describe(e)}` };
     }
     if (!s.want) continue;
+    if (s.outs) {
+      // several outputs: each sample's buffer split by the manifest's table, each output's samples stacked and checked alone
+      const n = got.length / bundle.outputLength, parts = bundle.info.outputs!;
+      const split = Array.from({ length: n }, (_, k) => unpackOutputs(bundle.info, got.subarray(k * bundle.outputLength, (k + 1) * bundle.outputLength)));
+      for (const [k, p] of parts.entries()) {
+        const mine = new Float32Array(n * split[0][p.name].data.length);
+        split.forEach((o, j) => mine.set(o[p.name].data, j * o[p.name].data.length));
+        const bad = checkOutput(mine, p.shape, mine.length / n, n, s.outs[k]);
+        if (bad) return { outcome: "wrong", detail: `set ${i}: output ${k} ('${p.name}'): ${bad} [bundle input ${inShape}, batch ${batch}]` };
+      }
+      continue;
+    }
     let bad = checkOutput(got, bundle.info.output.shape, bundle.outputLength, x.length / bundle.inputLength, s.want);
     if (bad && ref.quantized) {
       const j = judgeTies(bytes, res, bundle, io.inputs, s.input, got, s.want.data);

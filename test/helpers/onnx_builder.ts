@@ -12,7 +12,7 @@ export function floatTensor(name: string, dims: number[], values: number[]): any
 }
 
 export function buildModel(o: {
-  nodes: NodeSpec[]; inits?: any[]; input?: [string, number[]]; inputs?: [string, number[]][]; output?: [string, number[]]; opset?: number; domainOpsets?: [string, number][];
+  nodes: NodeSpec[]; inits?: any[]; input?: [string, number[]]; inputs?: [string, number[]][]; output?: [string, number[]]; outputs?: [string, number[]][]; opset?: number; domainOpsets?: [string, number][];
 }): Uint8Array {
   const vi = (name: string, dims: number[]) => onnx.ValueInfoProto.create({
     name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (d < 0 ? { dimParam: "batch" } : { dimValue: d })) } } },
@@ -29,7 +29,7 @@ export function buildModel(o: {
     })),
     initializer: o.inits ?? [],
     input: (o.inputs ?? [o.input ?? ["x", [-1, 2, 4, 4]]]).map(([name, dims]) => vi(name, dims)),
-    output: [vi(...(o.output ?? ["y", [-1, 2, 4, 4]]))],
+    output: (o.outputs ?? [o.output ?? ["y", [-1, 2, 4, 4]]]).map(([name, dims]) => vi(name, dims)),
   });
   const model = onnx.ModelProto.create({
     irVersion: 8, graph,
