@@ -73,3 +73,33 @@ describe("Gemm with activation operands", () => {
     expect(r.replicaRel).toBe(0);
   });
 });
+
+describe("Conv and ConvTranspose with activation weights", () => {
+  const cases: [string, string, Input[], Input, Record<string, AttrValue>][] = [
+    ["Conv 3×3, stride 2, asymmetric pads, bias", "Conv", [["x", [1, 3, 7, 6]], ["w", [4, 3, 3, 3]], ["b", [4]]], ["y", [1, 4, 4, 3]], { strides: [2, 2], pads: [1, 0, 1, 1] }],
+    ["Conv 2 groups, dilation 2, no bias", "Conv", [["x", [1, 4, 7, 7]], ["w", [6, 2, 2, 3]]], ["y", [1, 6, 5, 3]], { group: 2, dilations: [2, 2] }],
+    ["Conv 1-D, bias", "Conv", [["x", [1, 2, 9]], ["w", [3, 2, 4]], ["b", [3]]], ["y", [1, 3, 6]], {}],
+    ["ConvTranspose stride 2, output_padding, 2 groups, bias", "ConvTranspose", [["x", [1, 4, 3, 3]], ["w", [4, 3, 3, 2]], ["b", [6]]], ["y", [1, 6, 8, 6]], { strides: [2, 2], output_padding: [1, 0], group: 2 }],
+    ["ConvTranspose pads and dilation", "ConvTranspose", [["x", [1, 2, 4, 4]], ["w", [2, 3, 3, 3]]], ["y", [1, 3, 4, 8]], { pads: [1, 0, 1, 0], dilations: [1, 2] }],
+  ];
+  for (const [what, op, inputs, output, attrs] of cases)
+    it(`${what}: agrees with onnxruntime`, async () => {
+      const r = await run({ op, inputs: inputs.map(([nm]) => nm), outputs: ["y"], attrs }, inputs, output);
+      expect(r.rel).toBeLessThanOrEqual(1e-5);
+      expect(r.replicaRel).toBe(0);
+      expect(r.plan.steps.filter((s) => s.op === "MatMul")).toHaveLength(1);
+    });
+
+  it("a constant weight with an activation bias takes the same path", async () => {
+    const r = await run({ op: "Conv", inputs: ["x", "w", "b"], outputs: ["y"], attrs: { pads: [1, 1, 1, 1] } }, [["x", [1, 2, 5, 5]], ["b", [3]]], ["y", [1, 3, 5, 5]], { inits: [floatTensor("w", [3, 2, 3, 3], rnd(54, 9))] });
+    expect(r.rel).toBeLessThanOrEqual(1e-5);
+  });
+
+  it("ConvTranspose output_shape one larger than the convolution gives (a zero row and column at the end) agrees; two larger is refused in one mbn: line", async () => {
+    const w = floatTensor("w", [1, 2, 3, 3], rnd(18, 4));
+    const r = await run({ op: "ConvTranspose", inputs: ["x", "w"], outputs: ["y"], attrs: { strides: [3, 2], output_shape: [10, 8] } }, [["x", [1, 1, 3, 3]]], ["y", [1, 2, 10, 8]], { inits: [w] });
+    expect(r.rel).toBeLessThanOrEqual(1e-5);
+    const bytes = buildModel({ nodes: [{ op: "ConvTranspose", inputs: ["x", "w"], outputs: ["y"], attrs: { strides: [3, 2], output_shape: [11, 8] } }], inputs: [["x", [1, 1, 3, 3]]], inits: [w], output: ["y", [1, 2, 11, 8]] });
+    expect(() => compile(bytes, { file: "ct.onnx" })).toThrow(/output_shape \[11,8\] is larger than the transposed convolution gives/);
+  });
+});
