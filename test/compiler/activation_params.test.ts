@@ -19,11 +19,11 @@ type Input = [string, number[]];
 const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
 
 /** One node over graph inputs (and initializers): the bundle's output, onnxruntime's, the replica's, and the plan. */
-async function run(node: NodeSpec, inputs: Input[], output: Input, opts: { inits?: any[]; opset?: number; seed?: number } = {}) {
+async function run(node: NodeSpec, inputs: Input[], output: Input, opts: { inits?: any[]; opset?: number; seed?: number; positive?: string[] } = {}) {
   const bytes = buildModel({ nodes: [node], inputs, inits: opts.inits, output, opset: opts.opset ?? 13 });
   const res = compile(bytes, { file: `${node.op}.onnx` });
   const bundle = await loadBundle(res.wasm);
-  const feeds = Object.fromEntries(inputs.map(([name, shape], i) => [name, Float32Array.from(rnd(size(shape), (opts.seed ?? 7) + 31 * i))]));
+  const feeds = Object.fromEntries(inputs.map(([name, shape], i) => [name, Float32Array.from(rnd(size(shape), (opts.seed ?? 7) + 31 * i), (v) => (opts.positive?.includes(name) ? Math.abs(v) : v))]));
   const x = packInputs(bundle.info, feeds);
   const got = bundle.run(x);
   const sess = await ort.InferenceSession.create(bytes);
@@ -101,5 +101,28 @@ describe("Conv and ConvTranspose with activation weights", () => {
     expect(r.rel).toBeLessThanOrEqual(1e-5);
     const bytes = buildModel({ nodes: [{ op: "ConvTranspose", inputs: ["x", "w"], outputs: ["y"], attrs: { strides: [3, 2], output_shape: [11, 8] } }], inputs: [["x", [1, 1, 3, 3]]], inits: [w], output: ["y", [1, 2, 11, 8]] });
     expect(() => compile(bytes, { file: "ct.onnx" })).toThrow(/output_shape \[11,8\] is larger than the transposed convolution gives/);
+  });
+});
+
+describe("BatchNormalization and InstanceNormalization with activation parameters", () => {
+  it("BatchNormalization of [2, 3, 4, 5] with scale, bias, mean and var as inputs: agrees with onnxruntime, bit-exact against the reference", async () => {
+    const inputs: Input[] = [["x", [2, 3, 4, 5]], ["s", [3]], ["b", [3]], ["mean", [3]], ["var", [3]]];
+    const names = inputs.map(([nm]) => nm);
+    const attrs = { epsilon: { f: 0.01 } };
+    const r = await run({ op: "BatchNormalization", inputs: names, outputs: ["y"], attrs }, inputs, ["y", [2, 3, 4, 5]], { opset: 15, positive: ["var"] });
+    expect(r.rel).toBeLessThanOrEqual(1e-5);
+    expect(r.replicaRel).toBe(0);
+    const byName = new Map(inputs);
+    const ins = names.map((nm) => tensor("float", byName.get(nm)!, r.feeds[nm]));
+    const n: Node = { name: "bn", op: "BatchNormalization", domain: "", inputs: names, outputs: ["y"], attrs: { epsilon: 0.01 } };
+    const [want] = REGISTRY.get("BatchNormalization")!.reference!(n, ins, 15);
+    expect(Array.from(r.got)).toEqual(Array.from(want.data));
+  });
+
+  it("InstanceNormalization of [1, 3, 4, 5] with scale and bias as inputs agrees with onnxruntime", async () => {
+    const inputs: Input[] = [["x", [1, 3, 4, 5]], ["s", [3]], ["b", [3]]];
+    const r = await run({ op: "InstanceNormalization", inputs: ["x", "s", "b"], outputs: ["y"], attrs: { epsilon: { f: 0.01 } } }, inputs, ["y", [1, 3, 4, 5]]);
+    expect(r.rel).toBeLessThanOrEqual(1e-5);
+    expect(r.replicaRel).toBe(0);
   });
 });
