@@ -147,6 +147,7 @@ export const VERSIONS: Record<string, Record<number, string>> = {
   SpaceToDepth: { 1: "blocksize", 13: "blocksize" },
   Tile: { 1: "", 6: "", 13: "" },
   Split: { 1: "axis split", 2: "axis split", 11: "axis split", 13: "axis", 18: "axis num_outputs" },
+  Upsample: { 7: "mode scales", 9: "mode" }, // deprecated at 10 (CANONICAL turns it into Resize)
   Resize: {
     10: "mode",
     11: "coordinate_transformation_mode cubic_coeff_a exclude_outside extrapolation_value mode nearest_mode",
@@ -377,6 +378,17 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
       },
     },
   },
+  Upsample: {
+    9: {
+      why: "the scales attribute became the second input",
+      apply: (n, cx) => {
+        const sc = n.attrs.scales;
+        if (!Array.isArray(sc) || !sc.every((v) => typeof v === "number")) return cx.refuse("Upsample-7 without a 'scales' attribute");
+        delete n.attrs.scales;
+        n.inputs = [n.inputs[0], cx.constant(`${n.name}_scales`, tensor("float", [sc.length], sc as number[]))];
+      },
+    },
+  },
   Unsqueeze: { 11: same("negative axes allowed") },
   Squeeze: { 11: same("negative axes allowed") },
   Flatten: { 9: same("more types"), 11: same("negative axis allowed") },
@@ -475,6 +487,18 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
  * clamps ±inf to ±FLT_MAX), not ±inf.
  */
 export const CANONICAL: Record<string, (n: Node, cx: UpgradeCtx) => void> = {
+  // Upsample-7/9 (y index o reads x at o / scale, output floor(d·scale)) is Resize-10's form, which
+  // onnxruntime runs as asymmetric coordinates, nearest rounded down; scales below 1 have no agreed meaning
+  Upsample: (n, cx) => {
+    if (cx.opset >= 10) return cx.refuse(`Upsample is deprecated from opset 10 (this model is at ${cx.opset}); use Resize`);
+    const mode = n.attrs.mode ?? "nearest", sc = cx.constOf(n.inputs[1]);
+    if (mode !== "nearest" && mode !== "linear") return cx.refuse(`Upsample mode '${String(mode)}' is not nearest or linear`);
+    if (!sc) return cx.refuse("Upsample needs constant scales");
+    if (Array.from(sc.data).some((v) => v < 1)) return cx.refuse("Upsample scales below 1 (downsampling) have no agreed meaning");
+    n.op = "Resize";
+    n.inputs = [n.inputs[0], "", n.inputs[1]];
+    n.attrs = { mode, coordinate_transformation_mode: "asymmetric", ...(mode === "nearest" ? { nearest_mode: "floor" } : {}) };
+  },
   Clip: (n, cx) => {
     const bound = (i: number, v: number) => (n.inputs[i] ? n.inputs[i] : cx.constant(`${n.name}_${i === 1 ? "min" : "max"}`, tensor("float", [], [v])));
     n.inputs = [n.inputs[0], bound(1, -FLT_MAX), bound(2, FLT_MAX)];

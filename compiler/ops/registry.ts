@@ -18,6 +18,7 @@ import { REDUCE } from "./reduce.ts";
 import { SOFTMAX } from "./softmax.ts";
 import { SELECT } from "./select.ts";
 import { MOVEMENT } from "./movement.ts";
+import { RESIZE } from "./resize.ts";
 import { PAD } from "./pad.ts";
 import { CONCAT } from "./concat.ts";
 import { TRANSPOSE } from "./transpose.ts";
@@ -28,7 +29,7 @@ import { FUNCTIONS } from "./functions.ts";
 /** Each op module (its file name under compiler/ops/) and its OpDefs. */
 const MODULES: [string, OpDef[]][] = [
   ["unary_math", UNARY_MATH], ["arith", ARITH], ["logic", LOGIC], ["activations", ACTIVATIONS], ["quant", QUANT], ["conv", CONV], ["dense", DENSE],
-  ["pool", POOL], ["normalization", NORMALIZATION], ["reduce", REDUCE], ["softmax", SOFTMAX], ["select", SELECT], ["movement", MOVEMENT], ["pad", PAD],
+  ["pool", POOL], ["normalization", NORMALIZATION], ["reduce", REDUCE], ["softmax", SOFTMAX], ["select", SELECT], ["movement", MOVEMENT], ["resize", RESIZE], ["pad", PAD],
   ["concat", CONCAT], ["transpose", TRANSPOSE], ["views", VIEW_OPS], ["tensor_ops", TENSOR_OPS], ["functions", FUNCTIONS],
 ];
 const ALL: OpDef[] = MODULES.flatMap(([, defs]) => defs);
