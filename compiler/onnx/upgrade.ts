@@ -148,6 +148,22 @@ export const VERSIONS: Record<string, Record<number, string>> = {
   Tile: { 1: "", 6: "", 13: "" },
   Split: { 1: "axis split", 2: "axis split", 11: "axis split", 13: "axis", 18: "axis num_outputs" },
   Upsample: { 7: "mode scales", 9: "mode" }, // deprecated at 10 (CANONICAL turns it into Resize)
+  RNN: {
+    1: "activation_alpha activation_beta activations clip direction hidden_size output_sequence",
+    7: "activation_alpha activation_beta activations clip direction hidden_size",
+    14: "activation_alpha activation_beta activations clip direction hidden_size layout",
+  },
+  GRU: {
+    1: "activation_alpha activation_beta activations clip direction hidden_size output_sequence",
+    3: "activation_alpha activation_beta activations clip direction hidden_size linear_before_reset output_sequence",
+    7: "activation_alpha activation_beta activations clip direction hidden_size linear_before_reset",
+    14: "activation_alpha activation_beta activations clip direction hidden_size layout linear_before_reset",
+  },
+  LSTM: {
+    1: "activation_alpha activation_beta activations clip direction hidden_size input_forget output_sequence",
+    7: "activation_alpha activation_beta activations clip direction hidden_size input_forget",
+    14: "activation_alpha activation_beta activations clip direction hidden_size input_forget layout",
+  },
   Resize: {
     10: "mode",
     11: "coordinate_transformation_mode cubic_coeff_a exclude_outside extrapolation_value mode nearest_mode",
@@ -182,6 +198,15 @@ export interface Change {
 }
 
 const same = (why: string): Change => ({ why });
+// RNN/GRU/LSTM-1's output_sequence: 0 (the default) leaves Y unproduced; 7 drops the attribute and produces Y whenever it is named
+const outputSequence: Change = {
+  why: "output_sequence removed (Y is produced when it is named)",
+  apply: (n, cx) => {
+    if (n.attrs.output_sequence !== undefined && n.attrs.output_sequence !== 0 && n.attrs.output_sequence !== 1) return cx.refuse("output_sequence is not 0 or 1");
+    if (!n.attrs.output_sequence && n.outputs[0]) return cx.refuse(`${n.op}-1 with output_sequence=0 names output Y, which it does not produce`);
+    delete n.attrs.output_sequence;
+  },
+};
 const FLT_MAX = 3.4028234663852886e38; // numeric_limits<float>::max()
 
 const dropConsumed: Change = {
@@ -378,6 +403,9 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
       },
     },
   },
+  RNN: { 7: outputSequence },
+  GRU: { 3: same("linear_before_reset added; its default 0 is the old behaviour"), 7: outputSequence },
+  LSTM: { 7: outputSequence },
   Upsample: {
     9: {
       why: "the scales attribute became the second input",
