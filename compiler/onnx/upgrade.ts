@@ -148,6 +148,7 @@ export const VERSIONS: Record<string, Record<number, string>> = {
   Tile: { 1: "", 6: "", 13: "" },
   Split: { 1: "axis split", 2: "axis split", 11: "axis split", 13: "axis", 18: "axis num_outputs" },
   Upsample: { 7: "mode scales", 9: "mode" }, // deprecated at 10 (CANONICAL turns it into Resize)
+  GridSample: { 16: "align_corners mode padding_mode", 20: "align_corners mode padding_mode" },
   RNN: {
     1: "activation_alpha activation_beta activations clip direction hidden_size output_sequence",
     7: "activation_alpha activation_beta activations clip direction hidden_size",

@@ -15,7 +15,7 @@ import { attrInt, attrStr, type Node } from "../ir/graph.ts";
 import { ONNX_ORDER, type ValueId } from "../ir/plan.ts";
 import { alloc, sizeOf, type Tensor } from "../ir/tensor.ts";
 import { f, type OpFn } from "../reference/kit.ts";
-import { gathered, pinnedConst, plain, programStep, type ProgramBuilder } from "../passes/float_steps.ts";
+import { arrayProgram, gathered, pinnedConst, plain, programStep, type ProgramBuilder } from "../passes/float_steps.ts";
 import { newValue, push, shapeOf, where, type Ctx } from "../passes/lower.ts";
 import { float, floats, int, str, strs, type OpDef } from "./op_def.ts";
 
@@ -93,11 +93,6 @@ function unroll<V>(kind: Kind, be: Backend<V>, d: Dims, reverse: boolean, lbr: b
 
 // ------------------------------------------------------------------------------------- reference
 
-const ELEM: Record<string, (a: number, b: number) => number> = {
-  add: (a, b) => f(a + b), sub: (a, b) => f(a - b), mul: (a, b) => f(a * b),
-  sigmoid: (a) => f(1 / f(1 + f(Math.exp(-a)))), tanh: (a) => f(Math.tanh(a)),
-};
-
 function referenceBackend(kind: Kind, ins: (Tensor | undefined)[], d: Dims): Backend<Float32Array> {
   const { T, B, I, H } = d, G = GATES[kind];
   const [X, W, R, Bs] = ins as Tensor[];
@@ -119,15 +114,7 @@ function referenceBackend(kind: Kind, ins: (Tensor | undefined)[], d: Dims): Bac
         }
       return y;
     },
-    program: (srcs, _what, build) => {
-      const regs: Float32Array[] = [...srcs];
-      const p: ProgramBuilder = {
-        src: (i) => i,
-        k: (v) => (regs.push(new Float32Array(B * H).fill(v)), regs.length - 1),
-        emit: (op, a, b = 0) => (regs.push(Float32Array.from(regs[a], (v, e) => ELEM[op](v, regs[b][e]))), regs.length - 1),
-      };
-      return regs[build(p)];
-    },
+    program: (srcs, _what, build) => arrayProgram(srcs, B * H, build),
   };
 }
 

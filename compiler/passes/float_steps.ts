@@ -7,6 +7,7 @@ import kernelList from "../../runtime/kernels.json" with { type: "json" };
 import type { Node } from "../ir/graph.ts";
 import { ONNX_ORDER, type ValueId } from "../ir/plan.ts";
 import { sizeOf } from "../ir/tensor.ts";
+import { elemOp } from "../../runtime/reference/kernels.ts";
 import { floatIn, newValue, push, type Ctx } from "./lower.ts";
 
 const OPS: string[] = kernelList.elementwise_ops;
@@ -73,4 +74,23 @@ export function programStep(ctx: Ctx, n: Node, srcs: ValueId[], outName: string,
   const prog = { code: Int32Array.from(code), consts: Float32Array.from(consts), regs, result, ops, nsrc: srcs.length };
   ctx.plan.notes.push(`${n.name} runs as a float elementwise program (${ops.join(" → ")}) over ${srcs.length} source(s)`);
   return push(ctx, { op: "Elementwise", node: n.name, in: srcs[0], srcs: srcs.slice(1), out: newValue(ctx, outName, "float", shape, 0, ONNX_ORDER), c: 1, npix: sizeOf(shape), prog });
+}
+
+/**
+ * The reference side of programStep: `build` evaluated on arrays of `size` floats (sources, then each
+ * instruction), every opcode as the elementwise kernel's TypeScript reference computes it.
+ */
+export function arrayProgram(srcs: Float32Array[], size: number, build: (b: ProgramBuilder) => number): Float32Array {
+  const regs: Float32Array[] = [...srcs];
+  const zero = new Float32Array(size);
+  const b: ProgramBuilder = {
+    src: (i) => i,
+    k: (v) => (regs.push(new Float32Array(size).fill(v)), regs.length - 1),
+    emit: (op, a, x, c) => {
+      const A = regs[a], X = x === undefined ? zero : regs[x], C = c === undefined ? zero : regs[c];
+      regs.push(Float32Array.from(A, (v, i) => elemOp(op, v, X[i], C[i])));
+      return regs.length - 1;
+    },
+  };
+  return regs[build(b)];
 }
