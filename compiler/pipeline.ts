@@ -10,6 +10,7 @@ import { splitBatch } from "./passes/batch.ts";
 import { joinInputs } from "./passes/join_inputs.ts";
 import { verifyGraph, verifyPlan } from "./passes/verify.ts";
 import { expandFunctions } from "./passes/expand_functions.ts";
+import { resolveSequences } from "./passes/sequences.ts";
 import { foldConstants } from "./passes/fold_constants.ts";
 import { lift1d } from "./passes/lift_1d.ts";
 import { fuseEpilogues, type FuseOptions } from "./passes/fuse_epilogues.ts";
@@ -54,7 +55,7 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
   const t0 = performance.now();
   const file = o.file ?? "<model>";
   try {
-    const imported = joinInputs(loadOnnx(onnx, file));
+    const imported = resolveSequences(joinInputs(loadOnnx(onnx, file)));
     const expanded = expandFunctions(imported);
     verifyGraph(expanded, "import");
     const { graph: folded, batch, dynamic: symbolic, note } = splitBatch(lift1d(foldConstants(expanded)));

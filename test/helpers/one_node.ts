@@ -16,9 +16,16 @@ const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
  * One node over graph inputs (and initializers): the bundle's output, onnxruntime's, the replica's, and
  * the plan. Inputs are uniform [−1, 1) (seeded), |·| for the names in `positive`, times `scale[name]`.
  */
-export async function oneNode(node: NodeSpec, inputs: Input[], output: Input, opts: { inits?: any[]; opset?: number; seed?: number; positive?: string[]; scale?: Record<string, number> } = {}) {
-  const bytes = buildModel({ nodes: [node], inputs, inits: opts.inits, output, opset: opts.opset ?? 13 });
-  const res = compile(bytes, { file: `${node.op}.onnx` });
+export async function oneNode(node: NodeSpec, inputs: Input[], output: Input, opts: Options = {}) {
+  return oneNodeGraph([node], inputs, output, opts);
+}
+
+interface Options { inits?: any[]; opset?: number; seed?: number; positive?: string[]; scale?: Record<string, number> }
+
+/** The same for a graph of several nodes. */
+export async function oneNodeGraph(nodes: NodeSpec[], inputs: Input[], output: Input, opts: Options = {}) {
+  const bytes = buildModel({ nodes, inputs, inits: opts.inits, output, opset: opts.opset ?? 13 });
+  const res = compile(bytes, { file: `${nodes[0].op}.onnx` });
   const bundle = await loadBundle(res.wasm);
   const feeds = Object.fromEntries(inputs.map(([name, shape], i) => [name, Float32Array.from(rnd(size(shape), (opts.seed ?? 7) + 31 * i), (v) => (opts.positive?.includes(name) ? Math.abs(v) : v) * (opts.scale?.[name] ?? 1))]));
   const x = packInputs(bundle.info, feeds);
