@@ -11,6 +11,7 @@ import { joinInputs } from "./passes/join_inputs.ts";
 import { JOINED_OUTPUT, joinOutputs, outputParts } from "./passes/join_outputs.ts";
 import { verifyGraph, verifyPlan } from "./passes/verify.ts";
 import { expandFunctions } from "./passes/expand_functions.ts";
+import { resolveSequences } from "./passes/sequences.ts";
 import { foldConstants } from "./passes/fold_constants.ts";
 import { lift1d } from "./passes/lift_1d.ts";
 import { fuseEpilogues, type FuseOptions } from "./passes/fuse_epilogues.ts";
@@ -56,7 +57,7 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
   const t0 = performance.now();
   const file = o.file ?? "<model>";
   try {
-    const loaded = joinInputs(loadOnnx(onnx, file));
+    const loaded = resolveSequences(joinInputs(loadOnnx(onnx, file)));
     // one-sample graph and shapes; several outputs are first joined keeping their shared first axis,
     // which must be 1 per sample (a batch) for the outputs to lie end to end, else joined whole
     const front = (keepFirst: boolean) => {

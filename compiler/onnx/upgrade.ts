@@ -147,6 +147,24 @@ export const VERSIONS: Record<string, Record<number, string>> = {
   SpaceToDepth: { 1: "blocksize", 13: "blocksize" },
   Tile: { 1: "", 6: "", 13: "" },
   Split: { 1: "axis split", 2: "axis split", 11: "axis split", 13: "axis", 18: "axis num_outputs" },
+  Upsample: { 7: "mode scales", 9: "mode" }, // deprecated at 10 (CANONICAL turns it into Resize)
+  GridSample: { 16: "align_corners mode padding_mode", 20: "align_corners mode padding_mode" },
+  RNN: {
+    1: "activation_alpha activation_beta activations clip direction hidden_size output_sequence",
+    7: "activation_alpha activation_beta activations clip direction hidden_size",
+    14: "activation_alpha activation_beta activations clip direction hidden_size layout",
+  },
+  GRU: {
+    1: "activation_alpha activation_beta activations clip direction hidden_size output_sequence",
+    3: "activation_alpha activation_beta activations clip direction hidden_size linear_before_reset output_sequence",
+    7: "activation_alpha activation_beta activations clip direction hidden_size linear_before_reset",
+    14: "activation_alpha activation_beta activations clip direction hidden_size layout linear_before_reset",
+  },
+  LSTM: {
+    1: "activation_alpha activation_beta activations clip direction hidden_size input_forget output_sequence",
+    7: "activation_alpha activation_beta activations clip direction hidden_size input_forget",
+    14: "activation_alpha activation_beta activations clip direction hidden_size input_forget layout",
+  },
   Resize: {
     10: "mode",
     11: "coordinate_transformation_mode cubic_coeff_a exclude_outside extrapolation_value mode nearest_mode",
@@ -181,6 +199,15 @@ export interface Change {
 }
 
 const same = (why: string): Change => ({ why });
+// RNN/GRU/LSTM-1's output_sequence: 0 (the default) leaves Y unproduced; 7 drops the attribute and produces Y whenever it is named
+const outputSequence: Change = {
+  why: "output_sequence removed (Y is produced when it is named)",
+  apply: (n, cx) => {
+    if (n.attrs.output_sequence !== undefined && n.attrs.output_sequence !== 0 && n.attrs.output_sequence !== 1) return cx.refuse("output_sequence is not 0 or 1");
+    if (!n.attrs.output_sequence && n.outputs[0]) return cx.refuse(`${n.op}-1 with output_sequence=0 names output Y, which it does not produce`);
+    delete n.attrs.output_sequence;
+  },
+};
 const FLT_MAX = 3.4028234663852886e38; // numeric_limits<float>::max()
 
 const dropConsumed: Change = {
@@ -377,6 +404,20 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
       },
     },
   },
+  RNN: { 7: outputSequence },
+  GRU: { 3: same("linear_before_reset added; its default 0 is the old behaviour"), 7: outputSequence },
+  LSTM: { 7: outputSequence },
+  Upsample: {
+    9: {
+      why: "the scales attribute became the second input",
+      apply: (n, cx) => {
+        const sc = n.attrs.scales;
+        if (!Array.isArray(sc) || !sc.every((v) => typeof v === "number")) return cx.refuse("Upsample-7 without a 'scales' attribute");
+        delete n.attrs.scales;
+        n.inputs = [n.inputs[0], cx.constant(`${n.name}_scales`, tensor("float", [sc.length], sc as number[]))];
+      },
+    },
+  },
   Unsqueeze: { 11: same("negative axes allowed") },
   Squeeze: { 11: same("negative axes allowed") },
   Flatten: { 9: same("more types"), 11: same("negative axis allowed") },
@@ -475,6 +516,18 @@ export const UPGRADES: Record<string, Record<number, Change>> = {
  * clamps ±inf to ±FLT_MAX), not ±inf.
  */
 export const CANONICAL: Record<string, (n: Node, cx: UpgradeCtx) => void> = {
+  // Upsample-7/9 (y index o reads x at o / scale, output floor(d·scale)) is Resize-10's form, which
+  // onnxruntime runs as asymmetric coordinates, nearest rounded down; scales below 1 have no agreed meaning
+  Upsample: (n, cx) => {
+    if (cx.opset >= 10) return cx.refuse(`Upsample is deprecated from opset 10 (this model is at ${cx.opset}); use Resize`);
+    const mode = n.attrs.mode ?? "nearest", sc = cx.constOf(n.inputs[1]);
+    if (mode !== "nearest" && mode !== "linear") return cx.refuse(`Upsample mode '${String(mode)}' is not nearest or linear`);
+    if (!sc) return cx.refuse("Upsample needs constant scales");
+    if (Array.from(sc.data).some((v) => v < 1)) return cx.refuse("Upsample scales below 1 (downsampling) have no agreed meaning");
+    n.op = "Resize";
+    n.inputs = [n.inputs[0], "", n.inputs[1]];
+    n.attrs = { mode, coordinate_transformation_mode: "asymmetric", ...(mode === "nearest" ? { nearest_mode: "floor" } : {}) };
+  },
   Clip: (n, cx) => {
     const bound = (i: number, v: number) => (n.inputs[i] ? n.inputs[i] : cx.constant(`${n.name}_${i === 1 ? "min" : "max"}`, tensor("float", [], [v])));
     n.inputs = [n.inputs[0], bound(1, -FLT_MAX), bound(2, FLT_MAX)];

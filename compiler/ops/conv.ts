@@ -11,6 +11,7 @@ import { convNd, convTransposeNd, geomNd, geomTransposed } from "../reference/wi
 import { f } from "../reference/kit.ts";
 import { bitLayer, floatIn, newValue, noEpi, push, shapeOf, where, type Ctx, type Lower } from "../passes/lower.ts";
 import { convRows, rowWeights } from "../passes/windows.ts";
+import { channelMap, gathered, plain, programStep } from "../passes/float_steps.ts";
 import { int, ints, str, type OpDef, type ShapeRule } from "./op_def.ts";
 
 function conv(n: Node, ins: (Tensor | undefined)[]): Tensor[] {
@@ -74,11 +75,54 @@ function needsWindows(ctx: Ctx, n: Node, x: string, w: Tensor): boolean {
   return d.some((v) => v !== 1) || s[0] !== s[1] || p[0] >= w.shape[2] || p[2] >= w.shape[2] || p[1] >= w.shape[3] || p[3] >= w.shape[3];
 }
 
+/**
+ * A Conv or ConvTranspose whose weights or bias are activations (graph inputs): the input's im2col
+ * columns cols[c·K + k][p] (passes/windows.ts's taps, an index map) and, per group g, one matrix
+ * product W_g [M/g][C/g·K] · cols_g [C/g·K][P] on the matmul_f32 step, whose [M][P] result is the
+ * output in ONNX order. Conv weights [M][C/g][K] are that A as they are; ConvTranspose weights
+ * [C][M/g][K] are rearranged to it by an index map. A bias [M] is repeated over P (an index map) and
+ * added by an elementwise program. The same terms as the reference, summed in (c, k) order.
+ */
+function lowerActivationConv(ctx: Ctx, n: Node): ValueId {
+  const [x, wName, bName] = n.inputs, transposed = n.op === "ConvTranspose";
+  const xs = shapeOf(ctx, x), ws = shapeOf(ctx, wName), ys = shapeOf(ctx, n.outputs[0]);
+  if (xs[0] !== 1) fail(`${n.op} input [${xs}] holds ${xs[0]} samples; mbn convolves one sample at a time`, where(ctx, n));
+  const [, C, ...dims] = xs, k = ws.slice(2), groups = attrInt(n, "group", 1), M = ys[1];
+  if (ws.length !== xs.length || groups < 1 || C % groups || M % groups || C !== (transposed ? ws[0] : ws[1] * groups))
+    fail(`input [${xs}] and weights [${ws}] do not match (${groups} groups)`, where(ctx, n));
+  const g = transposed ? geomTransposed(n, dims, k) : geomNd(n, dims, k);
+  if (g.out.join() !== ys.slice(2).join()) fail(`internal: window geometry [${g.out}] for an output [${ys}]`, where(ctx, n));
+  const K = sizeOf(k), P = sizeOf(g.out), CK = C * K, cg = C / groups, mg = M / groups;
+  const rows = convRows(C, dims, g, transposed); // [P][C·K]
+  const cols = new Int32Array(rows.length);
+  for (let p = 0; p < P; p++) for (let j = 0; j < CK; j++) cols[j * P + p] = rows[p * CK + j];
+  const colsId = gathered(ctx, n, x, `${x}⊞${n.name}`, [1, CK, P], cols, `${n.op} im2col`);
+  let W = plain(ctx, n, wName);
+  if (transposed) {
+    const widx = new Int32Array(M * cg * K);
+    for (let gi = 0; gi < groups; gi++)
+      for (let m = 0; m < mg; m++)
+        for (let c = 0; c < cg; c++) for (let kk = 0; kk < K; kk++) widx[((gi * mg + m) * cg + c) * K + kk] = ((gi * cg + c) * mg + m) * K + kk;
+    W = gathered(ctx, n, wName, `${wName}↻`, [M, cg * K], widx, "ConvTranspose weights");
+  }
+  ctx.plan.notes.push(`${n.name} (${n.op} [${k}]${groups > 1 ? `, ${groups} groups` : ""}, weights or bias an activation) runs float as im2col columns (an index map) and a matrix product per group`);
+  const y = push(ctx, {
+    op: "MatMul", node: n.name, in: W, b: colsId, out: newValue(ctx, bName ? `${n.outputs[0]}·W` : n.outputs[0], "float", ys, 0, ONNX_ORDER),
+    batch: groups, m: mg, k: cg * K, n: P, aStride: mg * cg * K, bStride: cg * K * P,
+  });
+  if (!bName) return y;
+  if (sizeOf(shapeOf(ctx, bName)) !== M) fail(`bias of shape [${shapeOf(ctx, bName)}] for ${M} output channels`, where(ctx, n));
+  const bias = gathered(ctx, n, bName, `${bName}→[${ys}]`, ys, channelMap(ys), "broadcast");
+  return programStep(ctx, n, [y, bias], n.outputs[0], ys, [`${n.op} + bias`], (p) => p.emit("add", p.src(0), p.src(1)));
+}
+
+const constParams = (ctx: Ctx, n: Node) => ctx.g.consts.has(n.inputs[1]) && (!n.inputs[2] || ctx.g.consts.has(n.inputs[2]));
+
 /** Conv / ConvTranspose through im2col rows and a 1×1 float conv (passes/windows.ts). */
 function lowerWindowConv(ctx: Ctx, n: Node): ValueId {
+  if (!constParams(ctx, n)) return lowerActivationConv(ctx, n);
   const [x, wName, bName] = n.inputs, transposed = n.op === "ConvTranspose";
-  const w = ctx.g.consts.get(wName), bias = bName ? ctx.g.consts.get(bName) : undefined;
-  if (!w || (bName && !bias)) return fail(`${n.op} weights and bias must be constant after folding`, where(ctx, n));
+  const w = ctx.g.consts.get(wName)!, bias = bName ? ctx.g.consts.get(bName) : undefined;
   const xs = shapeOf(ctx, x), ys = shapeOf(ctx, n.outputs[0]);
   if (xs[0] !== 1) fail(`${n.op} input [${xs}] holds ${xs[0]} samples; mbn convolves one sample at a time`, where(ctx, n));
   const [, C, ...dims] = xs, k = w.shape.slice(2), groups = attrInt(n, "group", 1), M = ys[1];
@@ -100,11 +144,10 @@ function lowerWindowConv(ctx: Ctx, n: Node): ValueId {
 const lowerConv: Lower = (ctx, n) => {
   const [x, wName, bName] = n.inputs;
   const w = ctx.g.consts.get(wName);
-  if (!w) fail("Conv weights are not constant after folding", where(ctx, n));
+  if (!w || !constParams(ctx, n)) return lowerActivationConv(ctx, n);
   if (needsWindows(ctx, n, x, w)) return lowerWindowConv(ctx, n);
   const geom = convGeom(ctx, n, x, w);
   const bias = bName ? ctx.g.consts.get(bName) : undefined;
-  if (bName && !bias) fail("Conv bias is not constant after folding", where(ctx, n));
   const epi: Epilogue = { ...noEpi(geom.cout), bias: bias ? Float32Array.from(bias.data) : undefined };
   const wf = w.data as Float32Array;
   const groups = attrInt(n, "group", 1);
@@ -135,9 +178,9 @@ const shape: ShapeRule = (n, [x, w]) => {
 const CONV_ATTRS = { auto_pad: str("NOTSET"), dilations: ints(), group: int(1), kernel_shape: ints(), pads: ints(), strides: ints() };
 
 export const CONV: OpDef[] = [
-  { op: "Conv", attrs: CONV_ATTRS, shape, reference: conv, run: (ctx, n) => lowerConv(ctx, n), steps: ["BitConv", "BitQuantize", "Conv", "GroupConv", "IndexMap"] },
+  { op: "Conv", attrs: CONV_ATTRS, shape, reference: conv, run: (ctx, n) => lowerConv(ctx, n), steps: ["BitConv", "BitQuantize", "Conv", "GroupConv", "IndexMap", "MatMul", "Elementwise"] },
   {
     op: "ConvTranspose", attrs: { ...CONV_ATTRS, output_padding: ints(), output_shape: ints() },
-    reference: (n, ins) => [convTransposeNd(n, ins[0]!, ins[1]!, ins[2])], run: (ctx, n) => lowerWindowConv(ctx, n), steps: ["IndexMap", "Conv"],
+    reference: (n, ins) => [convTransposeNd(n, ins[0]!, ins[1]!, ins[2])], run: (ctx, n) => lowerWindowConv(ctx, n), steps: ["IndexMap", "Conv", "MatMul", "Elementwise"],
   },
 ];

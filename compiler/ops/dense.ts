@@ -8,6 +8,7 @@ import { alloc, sizeOf, type Tensor } from "../ir/tensor.ts";
 import { ONNX_ORDER, type ValueId } from "../ir/plan.ts";
 import { broadcastMap } from "../passes/index_map.ts";
 import { constValue, floatIn, lowerDense, newValue, push, shapeOf, where, type Ctx, type Lower } from "../passes/lower.ts";
+import { gathered, plain, programStep, transpose2 } from "../passes/float_steps.ts";
 import { float, int, type OpDef } from "./op_def.ts";
 
 function matmul2(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
@@ -93,8 +94,10 @@ function matmul(_n: Node, ins: (Tensor | undefined)[]): Tensor[] {
 const lowerGemm: Lower = (ctx, n) => {
   const [a, bName, cName] = n.inputs;
   const b = ctx.g.consts.get(bName);
-  if (!b || b.shape.length !== 2) fail("Gemm needs a constant 2-D weight (input B)", where(ctx, n));
-  if (attrInt(n, "transA", 0)) fail("Gemm with transA=1 is not supported", where(ctx, n));
+  const as = shapeOf(ctx, a);
+  // a dense layer: one row [1, K] times constant weights (binary when they decompose), C constant
+  const dense = b && b.shape.length === 2 && !attrInt(n, "transA", 0) && as.length === 2 && as[0] === 1 && !ctx.g.consts.has(a) && (!cName || ctx.g.consts.has(cName));
+  if (!dense) return lowerGemmF32(ctx, n);
   const transB = attrInt(n, "transB", 0) === 1;
   const [cin, cout] = transB ? [b.shape[1], b.shape[0]] : b.shape;
   const alpha = f(attrFloat(n, "alpha", 1)), beta = f(attrFloat(n, "beta", 1));
@@ -108,6 +111,45 @@ const lowerGemm: Lower = (ctx, n) => {
   const bias = c ? Float32Array.from({ length: cout }, (_, o) => f(beta * c.data[c.data.length === 1 ? 0 : o])) : undefined;
   return lowerDense(ctx, n, a, w, cin, cout, bias);
 };
+
+/**
+ * Any other Gemm — B or C an activation, A of several rows, transA — as a float matrix product:
+ * Y = alpha·(A′·B′) + beta·C with A′ = Aᵀ if transA, B′ = Bᵀ if transB (an index map of an
+ * activation, a constant stored transposed), one matmul_f32 step (ascending k, float32 after every
+ * multiply and add, as the reference), then an elementwise program f(alpha·y) + f(beta·c) when alpha ≠ 1
+ * or C is given (C broadcast to [M, N] first, NumPy rules). Bit-exact against the reference `gemm`.
+ */
+function lowerGemmF32(ctx: Ctx, n: Node): ValueId {
+  const [aName, bName, cName] = n.inputs, ys = shapeOf(ctx, n.outputs[0]);
+  const as = shapeOf(ctx, aName), bs = shapeOf(ctx, bName);
+  if (as.length !== 2 || bs.length !== 2) fail(`Gemm needs 2-D A and B, got [${as}] and [${bs}]`, where(ctx, n));
+  const transA = attrInt(n, "transA", 0) === 1, transB = attrInt(n, "transB", 0) === 1;
+  const [M, K] = transA ? [as[1], as[0]] : as, [K2, N] = transB ? [bs[1], bs[0]] : bs;
+  if (K !== K2 || ys.join() !== [M, N].join()) fail(`Gemm of [${as}] and [${bs}] (transA=${+transA}, transB=${+transB}): inner dimensions ${K} and ${K2} differ`, where(ctx, n));
+  const isConst = (t: string) => ctx.g.consts.has(t);
+  if (isConst(aName) && isConst(bName) && (!cName || isConst(cName))) fail("Gemm of constants should have been folded", where(ctx, n));
+  if (!isConst(bName) || (transA && !isConst(aName))) ctx.plan.mixesSamples.push(`node '${n.name}' (Gemm) reads an activation across its first axis`);
+  const operand = (t: string, s: number[], trans: boolean) =>
+    trans ? gathered(ctx, n, t, `${t}ᵀ`, [s[1], s[0]], transpose2(s[0], s[1]), "Gemm transpose") : plain(ctx, n, t);
+  const A = operand(aName, as, transA), B = operand(bName, bs, transB);
+  const alpha = f(attrFloat(n, "alpha", 1)), beta = f(attrFloat(n, "beta", 1));
+  const epilogue = alpha !== 1 || !!cName;
+  ctx.plan.notes.push(`${n.name} (Gemm [${M}×${K}]·[${K}×${N}]) runs as a float matrix product`);
+  const y = push(ctx, { op: "MatMul", node: n.name, in: A, b: B, out: newValue(ctx, epilogue ? `${n.outputs[0]}·AB` : n.outputs[0], "float", ys, 0, ONNX_ORDER), batch: 1, m: M, k: K, n: N, aStride: 0, bStride: 0 });
+  if (!epilogue) return y;
+  const srcs = [y];
+  if (cName) {
+    const cs = shapeOf(ctx, cName);
+    if (cs.length > 2 || !cs.every((d, i) => d === 1 || d === ys[ys.length - cs.length + i])) fail(`Gemm bias C of shape [${cs}] does not broadcast to [${ys}]`, where(ctx, n));
+    if (cs.length === 2 && cs[0] !== M && !isConst(cName)) ctx.plan.mixesSamples.push(`node '${n.name}' (Gemm) broadcasts C across its first axis`);
+    srcs.push(cs.join() === ys.join() ? plain(ctx, n, cName) : gathered(ctx, n, cName, `${cName}→[${ys}]`, ys, broadcastMap(cs, ys), "broadcast"));
+  }
+  return programStep(ctx, n, srcs, n.outputs[0], ys, ["Gemm alpha·AB + beta·C"], (p) => {
+    let r = alpha === 1 ? p.src(0) : p.emit("mul", p.src(0), p.k(alpha));
+    if (cName) r = p.emit("add", r, beta === 1 ? p.src(1) : p.emit("mul", p.src(1), p.k(beta)));
+    return r;
+  });
+}
 
 const lowerMatMul: Lower = (ctx, n) => {
   const b = ctx.g.consts.get(n.inputs[1]);
@@ -172,10 +214,11 @@ const dense2d = (a: number[], b: number[], transA: boolean, transB: boolean): nu
 };
 
 const STEPS: OpDef["steps"] = ["Gemm", "BitConv", "BitQuantize"];
+const GEMM_STEPS: OpDef["steps"] = [...STEPS, "MatMul", "IndexMap", "Elementwise"];
 
 export const DENSE: OpDef[] = [
   {
-    op: "Gemm", attrs: { alpha: float(1), beta: float(1), transA: int(0), transB: int(0) }, reference: gemm, run: (ctx, n) => lowerGemm(ctx, n), steps: STEPS,
+    op: "Gemm", attrs: { alpha: float(1), beta: float(1), transA: int(0), transB: int(0) }, reference: gemm, run: (ctx, n) => lowerGemm(ctx, n), steps: GEMM_STEPS,
     shape: (n, [a, b]) => (b ? dense2d(a.shape, b.shape, attrInt(n, "transA", 0) === 1, attrInt(n, "transB", 0) === 1) : undefined),
   },
   {

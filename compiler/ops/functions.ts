@@ -3,12 +3,14 @@
 // so reference, lowering and replica know only the primitives:
 //   MeanVarianceNormalization(X, axes=[0,2,3]) = (X − E X) / (√(E X² − (E X)²) + 1e-9)
 //   InstanceNormalization(X, s, b, ε)          = s[c]·(X − E X)/√(Var X + ε) + b[c]   over the spatial axes
+//                                                (s, b activations: Reshape to [C, 1, …] first)
 //   LayerNormalization(X, s, b, axis, ε)       = s·(X − E X)/√(Var X + ε) + b           over axes ≥ axis
 //                                                (optional outputs Mean = E X, InvStdDev = 1/√(Var X + ε))
 //   Gelu(X) (opset 20)                         = 0.5·X·(1 + erf(X/√2)), or with approximate="tanh"
 //                                                0.5·X·(1 + tanh(√(2/π)·(X + 0.044715·X³)))
 // (E = ReduceMean with keepdims; Var X = E (X − E X)².)
 import { fail } from "../errors.ts";
+import { tensor } from "../ir/tensor.ts";
 import { attrFloat, attrInt, attrInts, attrStr } from "../ir/graph.ts";
 import { float, int, ints, str, type Expander, type OpDef } from "./op_def.ts";
 
@@ -21,15 +23,19 @@ const mvn: Expander = ({ x, y, node, scalar, mean }, n) => {
 
 const instanceNorm: Expander = ({ consts, where, y, rank, name, node, normalize }, n) => {
   if (rank === undefined) fail("the input's rank is not known", where);
-  const s = consts.get(n.inputs[1]), b = consts.get(n.inputs[2]);
-  if (!s || !b) fail("scale and bias must be constant", where);
-  const per = (t: typeof s, base: string) => {
-    const c = name(base);
-    consts.set(c, { ...t!, shape: [t!.data.length, ...new Array(rank! - 2).fill(1)] });
+  // scale and bias [C] as [C, 1, …] (broadcasting over the spatial axes): a constant reshaped, or an activation through Reshape
+  const per = (input: string, base: string) => {
+    const t = consts.get(input), c = name(base);
+    if (t) consts.set(c, { ...t, shape: [t.data.length, ...new Array(rank! - 2).fill(1)] });
+    else {
+      consts.set(c, tensor("int", [rank! - 1], [-1, ...new Array(rank! - 2).fill(1)]));
+      return node("Reshape", [input, c]);
+    }
     return c;
   };
+  const [s, b] = [per(n.inputs[1], "scale"), per(n.inputs[2], "bias")];
   const z = normalize(Array.from({ length: rank! - 2 }, (_, i) => i + 2), attrFloat(n, "epsilon", 1e-5));
-  node("Add", [node("Mul", [z, per(s, "scale")]), per(b, "bias")], {}, y);
+  node("Add", [node("Mul", [z, s]), b], {}, y);
 };
 
 const layerNorm: Expander = ({ where, y, rank, node, normalize }, n) => {

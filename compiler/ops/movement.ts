@@ -1,12 +1,12 @@
 // Ops: the pure data movements that run as index maps (passes/index_map.ts: the op's reference run on
 // index tensors) — DepthToSpace, SpaceToDepth, Slice, Split (any output), Tile, Expand, Gather with
-// constant indices, nearest Resize.
+// constant indices (nearest Resize is an index map too: ops/resize.ts).
 import { attrInt, attrInts, attrStr, type Node } from "../ir/graph.ts";
 import { alloc, sizeOf, type Tensor } from "../ir/tensor.ts";
 import { mapN } from "../reference/broadcast.ts";
-import { f, ints as intsOf, normAxis, req, type OpFn } from "../reference/kit.ts";
+import { ints as intsOf, normAxis, req, type OpFn } from "../reference/kit.ts";
 import { gather, need, strides } from "../reference/movement.ts";
-import { float, int, ints, str, type OpDef } from "./op_def.ts";
+import { int, ints, str, type OpDef } from "./op_def.ts";
 
 /**
  * DepthToSpace (blocksize b): [N, C·b², H, W] → [N, C, H·b, W·b]. DCR: channel (i·b + j)·C + c;
@@ -72,65 +72,6 @@ const split: OpFn = (n, ins, opset) => {
     return gather(x, shape, (idx) => idx.reduce((p, i, a) => p + (a === axis ? i + at : i) * s[a], 0));
   });
 };
-
-/**
- * Resize (opset 11+) in mode "nearest": each output coordinate is mapped back by
- * coordinate_transformation_mode and rounded by nearest_mode; scales or sizes per axis. Other modes
- * (linear, cubic) are arithmetic, not data movement, and are refused here.
- */
-const resize: OpFn = (n, ins) => {
-  const x = ins[0]!, r = x.shape.length;
-  const mode = attrStr(n, "mode", "nearest");
-  if (mode !== "nearest") throw new RangeError(`Resize mode '${mode}' is not supported (nearest only)`);
-  if (n.attrs.axes !== undefined || attrInt(n, "antialias", 0) !== 0) throw new RangeError("Resize with axes or antialias is not supported");
-  if (attrStr(n, "keep_aspect_ratio_policy", "stretch") !== "stretch") throw new RangeError(`Resize keep_aspect_ratio_policy '${attrStr(n, "keep_aspect_ratio_policy", "")}' is not supported (stretch only)`);
-  const ctm = attrStr(n, "coordinate_transformation_mode", "half_pixel"), nm = attrStr(n, "nearest_mode", "round_prefer_floor");
-  const scalesT = ins[2] && ins[2].data.length ? intsOf(ins[2]) : [], sizesT = ins[3] && ins[3].data.length ? intsOf(ins[3]) : [];
-  let scales: number[], outShape: number[];
-  if (sizesT.length) {
-    if (sizesT.length !== r) throw new RangeError(`Resize sizes [${sizesT}] do not match rank ${r}`);
-    outShape = sizesT;
-    scales = outShape.map((o, a) => f(o / x.shape[a]));
-  } else {
-    if (scalesT.length !== r) throw new RangeError(`Resize needs scales or sizes for all ${r} axes`);
-    scales = scalesT.map((v) => f(v));
-    outShape = x.shape.map((d, a) => Math.floor(d * scales[a]));
-    // floor(d·scale) exactly (the ONNX text) and in float32 (onnxruntime) can differ: refuse rather than pick one
-    x.shape.forEach((d, a) => {
-      if (Math.floor(f(d * scales[a])) !== outShape[a]) throw new RangeError(`Resize output size of axis ${a} is ambiguous: floor(${d}·${scales[a]}) is ${outShape[a]} exactly but ${Math.floor(f(d * scales[a]))} in float32; give sizes instead of scales`);
-    });
-  }
-  if (ctm === "tf_crop_and_resize") throw new RangeError("Resize coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
-  // the source coordinate in float32, operation by operation, as onnxruntime computes it (a float64
-  // coordinate can fall on the other side of an integer or a .5 tie)
-  const back = (o: number, a: number): number => {
-    const s = scales[a], lin = x.shape[a], lout = outShape[a];
-    switch (ctm) {
-      case "half_pixel": return f(f(f(o + 0.5) / s) - 0.5);
-      case "pytorch_half_pixel": return lout > 1 ? f(f(f(o + 0.5) / s) - 0.5) : 0;
-      case "align_corners": return lout === 1 ? 0 : f(f(o * (lin - 1)) / (lout - 1));
-      case "asymmetric": return f(o / s);
-      case "tf_half_pixel_for_nn": return f(f(o + 0.5) / s);
-      case "half_pixel_symmetric": {
-        const adj = f(lout / f(s * lin)), center = f(lin / 2), off = f(center * f(1 - adj));
-        return f(f(off + f(f(o + 0.5) / s)) - 0.5);
-      }
-      default: throw new RangeError(`Resize coordinate_transformation_mode '${ctm}' is not supported`);
-    }
-  };
-  const round = (v: number): number => {
-    switch (nm) {
-      case "round_prefer_floor": return v === Math.floor(v) + 0.5 ? Math.floor(v) : Math.round(v);
-      case "round_prefer_ceil": return Math.round(v);
-      case "floor": return Math.floor(v);
-      case "ceil": return Math.ceil(v);
-      default: throw new RangeError(`Resize nearest_mode '${nm}' is not supported`);
-    }
-  };
-  const s = strides(x.shape);
-  return [gather(x, outShape, (idx) => idx.reduce((p, o, a) => p + Math.min(Math.max(round(back(o, a)), 0), x.shape[a] - 1) * s[a], 0))];
-};
-
 
 export function slice(n: Node, ins: (Tensor | undefined)[]): Tensor {
   const x = req(n, ins, 0);
@@ -201,11 +142,4 @@ export const MOVEMENT: OpDef[] = [
   { op: "Tile", reference: tile, indexMap: true, steps: STEPS },
   { op: "Expand", reference: expand, indexMap: true, steps: STEPS },
   { op: "Gather", attrs: { axis: int(0) }, reference: gatherOp, indexMap: true, steps: STEPS },
-  {
-    op: "Resize", reference: resize, indexMap: true, steps: STEPS,
-    attrs: {
-      antialias: int(0), axes: ints(), coordinate_transformation_mode: str("half_pixel"), cubic_coeff_a: float(-0.75), exclude_outside: int(0),
-      extrapolation_value: float(0), keep_aspect_ratio_policy: str("stretch"), mode: str("nearest"), nearest_mode: str("round_prefer_floor"),
-    },
-  },
 ];

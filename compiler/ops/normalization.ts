@@ -1,10 +1,13 @@
-// Ops: BatchNormalization (inference: x·scale + shift per channel, the Affine step's epilogue) and
+// Ops: BatchNormalization (inference: x·scale + shift per channel, the Affine step's epilogue; with
+// activation parameters, an elementwise program over them repeated per channel) and
 // LRN across channels (AlexNet, GoogLeNet: its own run-time step).
 import { fail } from "../errors.ts";
 import { attrFloat, attrInt, type Node } from "../ir/graph.ts";
-import { alloc, type Tensor } from "../ir/tensor.ts";
+import { alloc, sizeOf, type Tensor } from "../ir/tensor.ts";
+import type { ValueId } from "../ir/plan.ts";
 import { f, type OpFn } from "../reference/kit.ts";
 import { affine, floatIn, newValue, pixels, push, shapeOf, where, type Ctx } from "../passes/lower.ts";
+import { channelMap, gathered, plain, programStep } from "../passes/float_steps.ts";
 import { float, int, sameShapeFloat, type OpDef } from "./op_def.ts";
 
 /** BatchNormalization (inference) as runtimes compute it: s = γ/√(var+ε), y = x·s + (β − mean·s). */
@@ -58,9 +61,28 @@ const lrn: OpFn = (n, ins) => {
 };
 
 
+/**
+ * BatchNormalization whose scale, bias, mean or var are activations: each [C] parameter repeated over
+ * the input's shape (an index map; a constant stored so), then one elementwise program of the
+ * reference's operations per element: s = γ/√(var+ε), y = x·s + (β − mean·s).
+ */
+function lowerActivationBatchNorm(ctx: Ctx, n: Node): ValueId {
+  const xs = shapeOf(ctx, n.inputs[0]), C = xs[1] ?? 1;
+  const params = n.inputs.slice(1, 5);
+  for (const p of params) if (sizeOf(shapeOf(ctx, p)) !== C) fail(`parameter '${p}' of shape [${shapeOf(ctx, p)}] for ${C} channels`, where(ctx, n));
+  if (xs[0] !== 1) ctx.plan.mixesSamples.push(`node '${n.name}' (BatchNormalization) repeats activation parameters across the batch axis`);
+  const srcs = [plain(ctx, n, n.inputs[0]), ...params.map((p) => gathered(ctx, n, p, `${p}→[${xs}]`, xs, channelMap(xs), "broadcast"))];
+  const eps = f(attrFloat(n, "epsilon", 1e-5));
+  return programStep(ctx, n, srcs, n.outputs[0], xs, ["BatchNormalization"], (b) => {
+    const s = b.emit("div", b.src(1), b.emit("sqrt", b.emit("add", b.src(4), b.k(eps))));
+    const shift = b.emit("sub", b.src(2), b.emit("mul", b.src(3), s));
+    return b.emit("add", b.emit("mul", b.src(0), s), shift);
+  });
+}
+
 function lowerBatchNorm(ctx: Ctx, n: Node) {
   const ins = n.inputs.map((i) => (i ? ctx.g.consts.get(i) : undefined));
-  if (ins.slice(1, 5).some((t) => !t)) fail("BatchNormalization parameters must be constant", where(ctx, n));
+  if (ins.slice(1, 5).some((t) => !t)) return lowerActivationBatchNorm(ctx, n);
   const { scale, shift } = bnScaleShift(n, ins);
   return affine(ctx, n, n.inputs[0], { scale, bias: shift });
 }
@@ -79,7 +101,7 @@ function lowerLRN(ctx: Ctx, n: Node) {
 export const NORMALIZATION: OpDef[] = [
   {
     op: "BatchNormalization", attrs: { epsilon: float(1e-5), momentum: float(0.9), training_mode: int(0) }, shape: sameShapeFloat,
-    reference: batchnorm, run: (ctx, n) => lowerBatchNorm(ctx, n), steps: ["Affine", "Elementwise"],
+    reference: batchnorm, run: (ctx, n) => lowerBatchNorm(ctx, n), steps: ["Affine", "Elementwise", "IndexMap"],
     elementwise: (e, n) => {
       const ins = n.inputs.map((i) => (i ? e.constOf(i) : undefined));
       if (ins.slice(1, 5).some((t) => !t)) fail("BatchNormalization parameters must be constant", e.where(n));

@@ -10,7 +10,7 @@ import type { OpFn } from "../reference/kit.ts";
 import type { Ctx } from "../passes/lower.ts";
 import type { ErrorWhere } from "../errors.ts";
 
-export type AttrType = "int" | "float" | "ints" | "floats" | "string" | "tensor";
+export type AttrType = "int" | "float" | "ints" | "floats" | "string" | "strings" | "tensor";
 export interface AttrDef {
   type: AttrType;
   default?: number | number[] | string; // absent: required, or no single default (read per case)
@@ -20,6 +20,7 @@ export const float = (d?: number): AttrDef => ({ type: "float", default: d });
 export const ints = (d?: number[]): AttrDef => ({ type: "ints", default: d });
 export const floats = (d?: number[]): AttrDef => ({ type: "floats", default: d });
 export const str = (d?: string): AttrDef => ({ type: "string", default: d });
+export const strs = (): AttrDef => ({ type: "strings" });
 export const tensorAttr = (): AttrDef => ({ type: "tensor" });
 
 /** Output shape from the input tensors' shapes (undefined: let the reference decide, and refuse). */

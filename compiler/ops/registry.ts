@@ -18,18 +18,21 @@ import { REDUCE } from "./reduce.ts";
 import { SOFTMAX } from "./softmax.ts";
 import { SELECT } from "./select.ts";
 import { MOVEMENT } from "./movement.ts";
+import { RESIZE } from "./resize.ts";
 import { PAD } from "./pad.ts";
 import { CONCAT } from "./concat.ts";
 import { TRANSPOSE } from "./transpose.ts";
 import { VIEW_OPS } from "./views.ts";
 import { TENSOR_OPS } from "./tensor_ops.ts";
 import { FUNCTIONS } from "./functions.ts";
+import { RECURRENT } from "./recurrent.ts";
+import { GRID_SAMPLE } from "./grid_sample.ts";
 
 /** Each op module (its file name under compiler/ops/) and its OpDefs. */
 const MODULES: [string, OpDef[]][] = [
   ["unary_math", UNARY_MATH], ["arith", ARITH], ["logic", LOGIC], ["activations", ACTIVATIONS], ["quant", QUANT], ["conv", CONV], ["dense", DENSE],
-  ["pool", POOL], ["normalization", NORMALIZATION], ["reduce", REDUCE], ["softmax", SOFTMAX], ["select", SELECT], ["movement", MOVEMENT], ["pad", PAD],
-  ["concat", CONCAT], ["transpose", TRANSPOSE], ["views", VIEW_OPS], ["tensor_ops", TENSOR_OPS], ["functions", FUNCTIONS],
+  ["pool", POOL], ["normalization", NORMALIZATION], ["reduce", REDUCE], ["softmax", SOFTMAX], ["select", SELECT], ["movement", MOVEMENT], ["resize", RESIZE], ["pad", PAD],
+  ["concat", CONCAT], ["transpose", TRANSPOSE], ["views", VIEW_OPS], ["tensor_ops", TENSOR_OPS], ["functions", FUNCTIONS], ["recurrent", RECURRENT], ["grid_sample", GRID_SAMPLE],
 ];
 const ALL: OpDef[] = MODULES.flatMap(([, defs]) => defs);
 /** op → the module that defines it (README's op table). */

@@ -89,8 +89,10 @@ export function geomTransposed(n: Node, dims: number[], k: number[]): GeomNd {
   if (shape.length || auto === "SAME_UPPER" || auto === "SAME_LOWER") {
     const want = shape.length ? shape.slice(-r) : dims.map((x, i) => x * s[i]);
     const tot = full.map((v, i) => v - want[i]);
-    if (tot.some((t) => t < 0)) throw new RangeError(`output_shape [${want}] is larger than the transposed convolution gives`);
-    padB = tot.map((t) => (auto === "SAME_UPPER" ? Math.floor(t / 2) : Math.ceil(t / 2)));
+    // one row or column more than the convolution gives (tot = −1, not SAME_UPPER): a zero at the end,
+    // where onnxruntime (padding clamped at 0) and the ONNX reference (pads 0 and −1) agree; beyond that they differ
+    if (tot.some((t) => t < -1 || (t < 0 && auto === "SAME_UPPER"))) throw new RangeError(`output_shape [${want}] is larger than the transposed convolution gives`);
+    padB = tot.map((t) => (t < 0 ? 0 : auto === "SAME_UPPER" ? Math.floor(t / 2) : Math.ceil(t / 2)));
     padE = tot.map((t, i) => t - padB[i]);
   }
   return { k, s, d, padB, padE, out: full.map((v, i) => v - padB[i] - padE[i]) };

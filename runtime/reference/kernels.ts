@@ -335,7 +335,7 @@ export function elementwiseRef(x: Float32Array | Float32Array[], npix: number, c
   return out;
 }
 
-function elemOp(op: string, x: number, y: number, z: number): number {
+export function elemOp(op: string, x: number, y: number, z: number): number {
   const b = (v: boolean) => (v ? 1 : 0);
   switch (op) {
     case "copy": return x;

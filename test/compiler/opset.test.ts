@@ -22,13 +22,14 @@ const { onnx } = onnxProto as unknown as { onnx: any };
 
 // ---- a model builder with typed attributes (the shared helper writes ints only) ----------------
 
-type A = number | number[] | { f: number } | { s: string };
+type A = number | number[] | { f: number } | { fs: number[] } | { s: string };
 interface N { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, A>; domain?: string }
 
 function attr(name: string, v: A): any {
   if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: 7, ints: v });
   if (typeof v === "number") return onnx.AttributeProto.create({ name, type: 2, i: v });
   if ("f" in v) return onnx.AttributeProto.create({ name, type: 1, f: v.f });
+  if ("fs" in v) return onnx.AttributeProto.create({ name, type: 6, floats: v.fs });
   return onnx.AttributeProto.create({ name, type: 3, s: new TextEncoder().encode(v.s) });
 }
 
@@ -340,6 +341,17 @@ cases.push({
   shape: [1, 3, 4, 4],
 });
 
+cases.push({
+  name: "Upsample-7 nearest, scales attribute [1, 1, 2, 3] (same bytes; runs as Resize asymmetric, floor)",
+  bytes: model(7, [{ op: "Upsample", inputs: ["x"], outputs: ["y"], attrs: { scales: { fs: [1, 1, 2, 3] } } }], [], X, [1, 3, 6, 9]),
+  shape: X, rule: [["Upsample", 9], ["Upsample", 0]],
+});
+cases.push({
+  name: "Upsample-9 linear, scales [1, 1, 2, 2.5] (same bytes; runs as Resize linear asymmetric)",
+  bytes: model(9, [{ op: "Upsample", inputs: ["x", "sc"], outputs: ["y"], attrs: { mode: { s: "linear" } } }], [ft("sc", [4], [1, 1, 2, 2.5])], [1, 3, 3, 4], [1, 3, 6, 10]),
+  shape: [1, 3, 3, 4], rule: ["Upsample", 0],
+});
+
 describe("opsets 1–10 upgraded at import: bundle vs onnxruntime-node", () => {
   for (const c of cases)
     it(c.name, async () => {
@@ -389,8 +401,13 @@ describe("opsets 1–10: refusals, one line each", () => {
       /legacy broadcasting \(broadcast=1, axis=1\) needs the ranks of 'x' and 'k'/],
     ["Add-6 legacy broadcast that does not fit", () => model(6, [{ op: "Add", inputs: ["x", "k"], outputs: ["y"], attrs: { broadcast: 1, axis: 3 } }], [ft("k", [3, 3], rnd(9, 1))], X, X),
       /legacy broadcasting of a rank-2 input at axis 3 of a rank-4 input does not fit/],
-    ["Upsample-9 (mbn has no Resize)", () => model(9, [{ op: "Upsample", inputs: ["x", "sc"], outputs: ["y"] }], [ft("sc", [4], [1, 1, 2, 2])], X, [1, 3, 6, 6]),
-      /node 'n0_Upsample' \(Upsample\): operator 'Upsample' is not supported by mbn/],
+    ["Upsample-9 downsampling", () => model(9, [{ op: "Upsample", inputs: ["x", "sc"], outputs: ["y"] }], [ft("sc", [4], [1, 1, 0.5, 1])], X, [1, 3, 1, 3]),
+      /node 'n0_Upsample' \(Upsample\): Upsample scales below 1 \(downsampling\) have no agreed meaning/],
+    ["RNN-1 with output_sequence=0 (the default) naming output Y, which it does not produce",
+      () => model(1, [{ op: "RNN", inputs: ["x", "w", "r"], outputs: ["y"], attrs: { hidden_size: 3 } }], [ft("w", [1, 3, 3], rnd(9, 5)), ft("r", [1, 3, 3], rnd(9, 6))], [3, 1, 3], [3, 1, 1, 3]),
+      /RNN-1 with output_sequence=0 names output Y, which it does not produce/, ["RNN", 7]],
+    ["Upsample in an opset-10 model", () => model(10, [{ op: "Upsample", inputs: ["x", "sc"], outputs: ["y"] }], [ft("sc", [4], [1, 1, 2, 2])], X, [1, 3, 6, 6]),
+      /Upsample is deprecated from opset 10/],
     ["an op the upgrade table does not know, below opset 11 (LpNormalization-9)", () => model(9, [{ op: "LpNormalization", inputs: ["x"], outputs: ["y"], attrs: { p: 2 } }], [], X, X),
       /operator 'LpNormalization' is not supported by mbn/],
     ["an op that does not exist yet at the model's opset (Sign in opset 8)", () => model(8, [{ op: "Sign", inputs: ["x"], outputs: ["y"] }], [], X, X),
