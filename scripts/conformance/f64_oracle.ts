@@ -126,6 +126,7 @@ function conv(mode: Mode, n: any, x: T, wt: T, bt?: T): T {
   const [pt, pl, pb, pr] = ints(n, "pads", [0, 0, 0, 0]);
   const oh = Math.floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1, ow = Math.floor((W + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
   const len = N * M * oh * ow, lo = new Float64Array(len), hi = new Float64Array(len), err = new Float64Array(len), mg = M / g;
+  const single = x.lo === x.hi; // a point input (the graph input, an anchored tensor): one product per tap
   const gx = mode === "bounds" ? gridOf((function* () { yield* x.lo; yield* x.hi; })()) : undefined;
   for (let s = 0; s < N; s++)
     for (let m = 0; m < M; m++) {
@@ -143,16 +144,22 @@ function conv(mode: Mode, n: any, x: T, wt: T, bt?: T): T {
                 const ix = ox * sw - pl + kx * dw;
                 if (ix < 0 || ix >= W) continue;
                 const j = ((s * C + c0 + c) * H + iy) * W + ix, wv = w[((m * Cg + c) * kh + ky) * kw + kx];
+                taps++;
+                if (single) {
+                  const p = x.lo[j] * wv;
+                  a += p;
+                  mag += Math.abs(p);
+                  continue;
+                }
                 const p = x.lo[j] * wv, q = x.hi[j] * wv;
                 a += Math.min(p, q);
                 z += Math.max(p, q);
                 mag += Math.max(Math.abs(p), Math.abs(q));
-                taps++;
               }
             }
           const o = ((s * M + m) * oh + oy) * ow + ox;
           lo[o] = a;
-          hi[o] = z;
+          hi[o] = single ? a : z;
           err[o] = mag < grid ? 0 : gamma(taps + 1) * mag;
         }
     }

@@ -122,15 +122,15 @@ async function oracle(t: TestSpec, bytes: Uint8Array): Promise<Oracle> {
  * quantizer's rounding decision (and every later layer's, which inherit it) are judged layer by layer
  * (f64_oracle.ts evalBounds). The bundle's quantized tensors, read back from its memory
  * (bundle_trace.ts), and its output must each lie inside the bounds that every float32 evaluation order
- * gives from the bundle's own inputs to that layer, and onnxruntime's output inside the bounds from the
- * graph input (the bounds' own check). Then the bundle is a valid float32 evaluation of the graph that
- * decided some ties otherwise (a pass, with the count: `note`); anything else is wrong (`why`).
+ * gives from the bundle's own inputs to that layer. Then the bundle is a valid float32 evaluation of the
+ * graph that decided some ties otherwise (a pass, with the count: `note`); anything else is wrong
+ * (`why`). (That the bounds hold for other implementations is checked by test/conformance/bounds.test.ts
+ * over many summation orders, and for onnxruntime layer by layer by tie_report.ts; here that costs a
+ * second whole-graph evaluation per set.)
  */
 function judgeTies(bytes: Uint8Array, res: ReturnType<typeof compile>, bundle: Bundle, graphInputs: { name: string }[], input: Tensor, got: Float32Array, want: Float32Array): { note: string } | { why: string } {
   if (graphInputs.length !== 1 || (bundle.info.outputs?.length ?? 1) !== 1) return { why: "quantizer ties are judged for models with one input and one output only" };
   const inputs = { [graphInputs[0].name]: { dims: input.dims, data: input.data } };
-  const plain = evalBounds(bytes, inputs);
-  if ("unavailable" in plain) return { why: `no bounds to judge quantizer ties: ${plain.unavailable}` };
   const layered = evalBounds(bytes, inputs, quantizedTensors(res, bundle, input.data));
   if ("unavailable" in layered) return { why: `no bounds to judge quantizer ties: ${layered.unavailable}` };
   const tol = (v: number) => ATOL + RTOL * Math.abs(v);
@@ -139,8 +139,6 @@ function judgeTies(bytes: Uint8Array, res: ReturnType<typeof compile>, bundle: B
   if (layer) return { why: `the bundle's quantized tensor '${layer.name}' has ${layer.outside}/${layer.values} values outside the bounds of every float32 evaluation order from its inputs (index ${layer.first!.index}: ${layer.first!.value}, bounds [${layer.first!.lo}, ${layer.first!.hi}])` };
   const j = outside(got, layered);
   if (j >= 0) return { why: `output index ${j} (${got[j]}) lies outside the bounds of every float32 evaluation order from the bundle's quantized inputs [${layered.lo[j]}, ${layered.hi[j]}]` };
-  const k = outside(want, plain);
-  if (k >= 0) return { why: `onnxruntime's output index ${k} (${want[k]}) lies outside the bounds [${plain.lo[k]}, ${plain.hi[k]}]: the bounds do not hold here, so they judge nothing` };
   const n = Array.from(got, (g, m) => Math.abs(g - want[m]) > tol(want[m])).filter(Boolean).length;
   const open = layered.checks.reduce((a, c) => a + c.open, 0);
   return { note: `${n}/${got.length} values differ from onnxruntime's at quantizer ties; the bundle's ${layered.checks.length} quantized tensor(s) and output lie inside the bounds of every float32 evaluation order from their own inputs (which leave ${open} quantized values open between two levels)` };
