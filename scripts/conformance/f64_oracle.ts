@@ -133,35 +133,40 @@ function conv(mode: Mode, n: any, x: T, wt: T, bt?: T): T {
       const c0 = Math.floor(m / mg) * Cg;
       const gw = gx && gridOf(w.subarray(m * Cg * kh * kw, (m + 1) * Cg * kh * kw));
       const grid = gx && gw && gx.width + gw.width <= 24 && (!b || !b[m] || bitsOf(b[m]).low >= gx.low + gw.low) ? 2 ** (gx.low + gw.low + 24) : 0;
-      for (let oy = 0; oy < oh; oy++)
-        for (let ox = 0; ox < ow; ox++) {
-          let a = b ? b[m] : 0, z = a, mag = Math.abs(a), taps = b ? 1 : 0;
-          for (let c = 0; c < Cg; c++)
-            for (let ky = 0; ky < kh; ky++) {
+      // one weight tap at a time over the whole output plane (contiguous rows: fast in JavaScript)
+      const P = oh * ow, a = new Float64Array(P).fill(b ? b[m] : 0), z = single ? a : a.slice(), mag = new Float64Array(P).fill(b ? Math.abs(b[m]) : 0);
+      const taps = new Int32Array(P).fill(b ? 1 : 0);
+      for (let c = 0; c < Cg; c++)
+        for (let ky = 0; ky < kh; ky++)
+          for (let kx = 0; kx < kw; kx++) {
+            const wv = w[((m * Cg + c) * kh + ky) * kw + kx];
+            const ox0 = Math.max(0, Math.ceil((pl - kx * dw) / sw)), ox1 = Math.min(ow - 1, Math.floor((W - 1 + pl - kx * dw) / sw));
+            for (let oy = 0; oy < oh; oy++) {
               const iy = oy * sh - pt + ky * dh;
               if (iy < 0 || iy >= H) continue;
-              for (let kx = 0; kx < kw; kx++) {
-                const ix = ox * sw - pl + kx * dw;
-                if (ix < 0 || ix >= W) continue;
-                const j = ((s * C + c0 + c) * H + iy) * W + ix, wv = w[((m * Cg + c) * kh + ky) * kw + kx];
-                taps++;
+              const row = ((s * C + c0 + c) * H + iy) * W - pl + kx * dw, orow = oy * ow;
+              for (let ox = ox0; ox <= ox1; ox++) {
+                const j = row + ox * sw, o = orow + ox;
+                taps[o]++;
                 if (single) {
                   const p = x.lo[j] * wv;
-                  a += p;
-                  mag += Math.abs(p);
-                  continue;
+                  a[o] += p;
+                  mag[o] += Math.abs(p);
+                } else {
+                  const p = x.lo[j] * wv, q = x.hi[j] * wv;
+                  a[o] += Math.min(p, q);
+                  z[o] += Math.max(p, q);
+                  mag[o] += Math.max(Math.abs(p), Math.abs(q));
                 }
-                const p = x.lo[j] * wv, q = x.hi[j] * wv;
-                a += Math.min(p, q);
-                z += Math.max(p, q);
-                mag += Math.max(Math.abs(p), Math.abs(q));
               }
             }
-          const o = ((s * M + m) * oh + oy) * ow + ox;
-          lo[o] = a;
-          hi[o] = single ? a : z;
-          err[o] = mag < grid ? 0 : gamma(taps + 1) * mag;
-        }
+          }
+      const base = (s * M + m) * P;
+      for (let o = 0; o < P; o++) {
+        lo[base + o] = a[o];
+        hi[base + o] = z[o];
+        err[base + o] = mag[o] < grid ? 0 : gamma(taps[o] + 1) * mag[o];
+      }
     }
   return out(mode, [N, M, oh, ow], lo, hi, err);
 }
