@@ -32,9 +32,15 @@ function bundleHash(file: string): string {
   return hashes.get(file)!;
 }
 
-/** Whether today's bundle of a record's model has the record's fingerprint on the same images and ε. */
+const bundles = new Map<string, ReturnType<typeof loadBundle>>();
+/**
+ * Whether today's bundle of a record's model (an .onnx path, or a zoo model's name) has the record's
+ * fingerprint on the same images and ε.
+ */
 async function sameFunction(r: { model: string; dataset: string; n: number; offset: number; eps: number; fingerprint: Fingerprint }): Promise<boolean> {
-  const bundle = await loadBundle(compile(readFileSync(ROOT + r.model), { file: ROOT + r.model }).wasm);
+  const file = r.model.endsWith(".onnx") ? r.model : `models/zoo/${r.model}/model.onnx`;
+  if (!bundles.has(file)) bundles.set(file, loadBundle(compile(readFileSync(ROOT + file), { file: ROOT + file }).wasm));
+  const bundle = await bundles.get(file)!;
   const data = take(loadDataset(r.dataset), r.n, r.offset);
   const now = fingerprint(bundle, data.x, r.n, r.offset, r.eps);
   return JSON.stringify(now) === JSON.stringify({ clean: r.fingerprint.clean, ball: r.fingerprint.ball });
@@ -131,7 +137,7 @@ describe("zoo records reproduce", () => {
       else if (r.bundle_sha256 !== want) {
         // another bundle measured it: the record holds while today's bundle computes bit-identical logits on
         // every image it evaluated and on the probed point of each image's ε-ball (harness/attacks/fingerprint.ts)
-        const same = r.fingerprint && where.startsWith("results/") ? await sameFunction(r) : false;
+        const same = r.fingerprint ? await sameFunction(r) : false;
         if (!same) bad.push(`${where} (${r.attack} ε=${r.eps}): bundle ${r.bundle_sha256.slice(0, 12)}… is not today's ${want.slice(0, 12)}…${r.fingerprint ? " and computes other logits" : ""} (stale: rerun the command it names)`);
       }
     }
