@@ -2,7 +2,9 @@
 // accuracy on the bundle, training stages), models/zoo/results/*.jsonl (attack records on the bundle) and
 // results/bench-*.json (mbn bench records). Every figure names its sample size, and every block the date,
 // machine and command of the records behind it. An attack record whose bundle_sha256 is not the manifest's
-// (a bundle today's compiler no longer produces) is shown as "stale", never as a figure; a bench record
+// (a bundle today's compiler no longer produces) is shown as "stale", never as a figure — unless the
+// manifest lists it in same_function_as (today's bundle reproduces the record's fingerprint: build_manifest.ts
+// checks, test/models/records.test.ts checks again); a bench record
 // flagged noisy is not published.
 //   npx tsx scripts/results_table.ts                  prints the block
 //   npx tsx scripts/results_table.ts --write README.md replaces the block between <!-- results:start --> and <!-- results:end -->
@@ -53,7 +55,8 @@ export function resultsBlock(root = "."): string {
     for (const z of zoo) {
       const rs = att.get(z.name) ?? [];
       const get = (a: string, e: number) => rs.find((r) => r.attack === a && r.eps === e);
-      const cell = (r: any) => (!r ? "–" : r.bundle_sha256 !== z.bundle_sha256 ? (stale++, "stale") : `${pct(r.adversarial_acc)} (n=${r.n})`);
+      const current = (r: any) => r.bundle_sha256 === z.bundle_sha256 || (z.same_function_as ?? []).includes(r.bundle_sha256);
+      const cell = (r: any) => (!r ? "–" : !current(r) ? (stale++, "stale") : `${pct(r.adversarial_acc)} (n=${r.n})`);
       const nat = (a: number) => `${pct(a)}${z.natural_n ? ` (n=${z.natural_n})` : ""}`;
       lines.push(`| ${z.name} | ${z.weight_bases ? `${z.weight_bases}×${z.act_bases}` : z.fixed_point_bits ? `${z.fixed_point_bits}-bit` : "fp32"} | ${z.adversarial_training ?? "none"} | ${trainingCell(z)} | ${nat(z.natural_acc)} | ${nat(z.torch_acc)} | ${eps.map((e) => cell(get("pgd", e))).join(" | ")} | ${cell(get("fgsm", 0.1))} | ${(z.bops / 1e6).toFixed(1)}M | ${(z.ops / 1e6).toFixed(2)}M | ${(z.bundle_bytes / 1024).toFixed(0)} KiB |`);
     }

@@ -18,6 +18,7 @@ import { loadDataset, take } from "../../harness/data/datasets.ts";
 import { readNpy } from "../../harness/data/npy.ts";
 import { accuracy } from "../../harness/eval.ts";
 import { evaluateAttack } from "../../harness/attacks/evaluate.ts";
+import { fingerprint } from "../../harness/attacks/fingerprint.ts";
 import { rebuildCommands, selectionOf } from "./recipe.ts";
 
 const ZOO = fileURLToPath(new URL(".", import.meta.url));
@@ -54,6 +55,17 @@ for (const name of readdirSync(ZOO).sort()) {
   }
   const kind: string = meta.kind;
   const selection = selectionOf(meta);
+  const sha = createHash("sha256").update(res.wasm).digest("hex");
+  // earlier bundles whose attack records stay true: today's bundle reproduces each record's fingerprint
+  // (bit-identical logits on its images and their probed ε-ball points; harness/attacks/fingerprint.ts)
+  const verified = new Set<string>();
+  const recordsPath = join(ZOO, "results", `${name}.jsonl`);
+  if (!withAttacks && existsSync(recordsPath))
+    for (const r of readFileSync(recordsPath, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)))
+      if (r.bundle_sha256 !== sha && r.fingerprint && !verified.has(r.bundle_sha256)) {
+        const sub = take(data, r.n, r.offset), now = fingerprint(bundle, sub.x, r.n, r.offset, r.eps);
+        if (JSON.stringify(now) === JSON.stringify({ clean: r.fingerprint.clean, ball: r.fingerprint.ball })) verified.add(r.bundle_sha256);
+      }
   const mbn = /^mbn(\d+)x(\d+)$/.exec(kind), fxp = /^fxp(\d+)$/.exec(kind);
   const entry = {
     name, file: `${name}/model.onnx`, dataset: meta.dataset, arch: `resnet${meta.depth}`,
@@ -68,7 +80,9 @@ for (const name of readdirSync(ZOO).sort()) {
     bundle_vs_torch_pp: +((acc - meta.torch_acc) * 100).toFixed(3), test_data_max_rel_diff: d / m,
     train_seconds: meta.train_seconds, bops: res.report.totals.bops, ops: res.report.totals.ops,
     bundle_bytes: res.wasm.length, memory_bytes: res.report.totals.memoryBytes,
-    bundle_sha256: createHash("sha256").update(res.wasm).digest("hex"),
+    bundle_sha256: sha,
+    // records measured on these earlier bundles hold: today's computes bit-identical logits on their images
+    ...(verified.size ? { same_function_as: [...verified].sort() } : {}),
     // as run (meta.json's record, "unknown (not recorded)" where the training program did not record it)
     trained_with: meta.command,
     rebuild: { env: "MBN_DATA_DIR=<folder with Fashion-MNIST's IDX files>", recipe: selection.recipe, ...rebuildCommands(name, selection.recipe) },
