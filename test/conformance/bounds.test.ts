@@ -149,8 +149,6 @@ describe("layer-by-layer judging of a bundle's quantized tensors", async () => {
     const t = quantizedTensors(res, bundle, x), b0 = judge(t);
     // one value of a1 moved by one level (0.25) at a place with a single admissible level
     const a1 = Float64Array.from(t.get("a1")!);
-    const c1 = evalBounds(bytes, inputs, new Map([["a1", a1]]));
-    if ("unavailable" in c1) throw new Error(c1.unavailable);
     const i = a1.findIndex((v) => v > 0.3 && v < 1.5);
     a1[i] += 0.25;
     expect(judge(new Map([["a1", a1], ["a2", t.get("a2")!]])).checks[0].outside).toBe(1);
