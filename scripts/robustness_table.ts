@@ -13,15 +13,30 @@ export const ROBUSTNESS_BLOCK = /<!-- robustness:start -->[\s\S]*<!-- robustness
 const ROWS = [["pgd", "PGD-20"], ["square", "Square-1000"], ["autoattack", "AutoAttack (worst case)"]] as const;
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
-interface Rec { model: string; attack: string; eps: number; n: number; offset: number; natural_acc: number; adversarial_acc: number; seconds: number; steps: number; queries: number; date: string; machine: string; command: string; stages?: { attack: string; robust_acc: number }[] }
+interface Rec { model: string; attack: string; eps: number; n: number; offset: number; natural_acc: number; adversarial_acc: number; seconds: number; steps: number; queries: number; date: string; machine: string; command: string; per_sample_robust: number[]; stages?: { attack: string; robust_acc: number }[] }
+
+/**
+ * Issue 15's "never weaker" on the records themselves: the images the ensemble left robust that `other`
+ * (PGD-20 or Square-1000 on the same model, ε and images) broke. Undefined when the two records do not
+ * cover the same images, so they cannot be compared sample by sample.
+ */
+export function weakerSamples(ensemble: Pick<Rec, "offset" | "n" | "per_sample_robust">, other: Pick<Rec, "offset" | "n" | "per_sample_robust">): number[] | undefined {
+  if (ensemble.offset !== other.offset || ensemble.n !== other.n) return undefined;
+  return ensemble.per_sample_robust.flatMap((r, i) => (r && !other.per_sample_robust[i] ? [ensemble.offset + i] : []));
+}
 
 const short = (model: string) => model.replace(/^.*fmnist_resnet20_/, "").replace(/\/model\.onnx$/, "");
 
-export function robustnessBlock(root = "."): string {
+/** The n ≥ 1000 records of README's table: PGD-20, Square-1000 and the ensemble. */
+export function robustnessRecords(root = "."): Rec[] {
   const dir = join(root, "results");
-  const recs: Rec[] = readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")))
+  return readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")))
     .filter((r) => typeof r.attack === "string" && r.n >= 1000 && ROWS.some(([a]) => a === r.attack))
     .filter((r) => r.attack !== "pgd" || r.steps === 20).filter((r) => r.attack !== "square" || r.queries === 1000);
+}
+
+export function robustnessBlock(root = "."): string {
+  const recs = robustnessRecords(root);
   const lines = ["<!-- robustness:start -->"];
   for (const eps of [...new Set(recs.map((r) => r.eps))].sort((a, b) => a - b)) {
     const at = recs.filter((r) => r.eps === eps);
@@ -47,6 +62,14 @@ export function robustnessBlock(root = "."): string {
       const d = r0 && r1 ? `${r0.adversarial_acc >= r1.adversarial_acc ? "+" : "−"}${(Math.abs(r0.adversarial_acc - r1.adversarial_acc) * 100).toFixed(1)} pp` : "–";
       lines.push(`| ${label} | ${cells.join(" | ")}${diff ? ` | ${d} |` : " |"}`);
     }
+    // per sample: robust under the ensemble, broken by PGD-20 or Square-1000 alone (issue 15: never)
+    const weaker = models.map((m) => {
+      const e = get(m, "autoattack"), o = [get(m, "pgd"), get(m, "square")].filter((r): r is Rec => !!r);
+      if (!e || !o.length) return "–";
+      const w = o.map((r) => weakerSamples(e, r));
+      return w.some((x) => !x) ? "other images" : `${new Set(w.flatMap((x) => x!)).size} of ${e.n}`;
+    });
+    lines.push(`| robust under the ensemble, broken by PGD-20 or Square-1000 | ${weaker.join(" | ")}${diff ? " | |" : " |"}`);
     lines.push("", `Seconds: wall time of each run with --workers 2 on a VM shared with other jobs (compare figures, not times). Commands: ${[...new Set(at.map((r) => `\`${r.command}\``))].join(", ")}.`);
   }
   lines.push("<!-- robustness:end -->");

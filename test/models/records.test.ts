@@ -18,7 +18,7 @@ import { loadDataset, take } from "../../harness/data/datasets.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { rebuildCommands, selectionOf } from "../../models/zoo/recipe.ts";
 import { BLOCK, resultsBlock } from "../../scripts/results_table.ts";
-import { ROBUSTNESS_BLOCK, robustnessBlock } from "../../scripts/robustness_table.ts";
+import { ROBUSTNESS_BLOCK, robustnessBlock, robustnessRecords, weakerSamples } from "../../scripts/robustness_table.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ZOO = ROOT + "models/zoo/";
@@ -156,6 +156,27 @@ describe("zoo records reproduce", () => {
     const block = ROBUSTNESS_BLOCK.exec(readFileSync(ROOT + "README.md", "utf8"));
     expect(block, "README.md has a robustness block").not.toBeNull();
     expect(block![0]).toBe(robustnessBlock(ROOT));
+  });
+
+  it("on every model's n ≥ 1000 records the ensemble is never weaker than PGD-20 or Square-1000, sample by sample", () => {
+    const recs = robustnessRecords(ROOT);
+    const ensembles = recs.filter((r) => r.attack === "autoattack");
+    expect(ensembles.length).toBeGreaterThan(0);
+    let compared = 0;
+    for (const e of ensembles)
+      for (const o of recs.filter((r) => r.model === e.model && r.eps === e.eps && r.attack !== "autoattack")) {
+        const weaker = weakerSamples(e, o);
+        expect(weaker, `${e.model} ε=${e.eps}: ${o.attack} covers other images than the ensemble`).toBeDefined();
+        expect(weaker, `${e.model} ε=${e.eps}: robust under the ensemble but broken by ${o.attack}`).toEqual([]);
+        compared++;
+      }
+    expect(compared).toBeGreaterThan(0);
+    // the check can fail: an ensemble record that keeps one image PGD-20 broke is caught
+    const e = ensembles[0], o = recs.find((r) => r.model === e.model && r.eps === e.eps && r.attack === "pgd")!;
+    const i = o.per_sample_robust.findIndex((v) => !v);
+    const mutant = { ...e, per_sample_robust: e.per_sample_robust.map((v, j) => (j === i ? 1 : v)) };
+    expect(weakerSamples(mutant, o)).toEqual([e.offset + i]);
+    expect(weakerSamples({ ...e, offset: e.offset + 1 }, o)).toBeUndefined();
   });
 
   it("README's results block is generated from the records (npx tsx scripts/results_table.ts --write README.md)", () => {
