@@ -182,8 +182,43 @@ export function bconv_window(
   stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
   cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
 ): void {
-  const T = 64 / cin, R = (kw + T - 1) / T, NW = windowWords(cin, kh, kw), dense = NW < kh * R;
   const S = windowStride(cin, kh, kw);
+  if (S == 1) window1(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
+  else if (S == 3) window3(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
+  else if (S == 5) window5(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
+  else window6(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
+}
+
+// One function per window stride S (chosen once per call): each holds only its own two instances
+// of the channel loop, so the engine allocates registers for a small function.
+function window1(
+  x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
+  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
+  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
+): void { windowLoop(1, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+function window3(
+  x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
+  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
+  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
+): void { windowLoop(3, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+function window5(
+  x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
+  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
+  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
+): void { windowLoop(5, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+function window6(
+  x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
+  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
+  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
+): void { windowLoop(6, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+
+// The pixel loop of one window stride S (a constant in each instance).
+@inline function windowLoop(
+  S: i32, x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
+  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
+  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
+): void {
+  const T = 64 / cin, R = (kw + T - 1) / T, NW = windowWords(cin, kh, kw), dense = NW < kh * R;
   // scratch: ab [K][M][cout] f32 (α_om·β_k) | aw [K][S] u64 | bm [S] u64 (border masks; interior
   // pixels need none) | sk [K] f32 (β_k·Σh, for c_w) | hk [K] i32
   const ab = scratch;
