@@ -191,26 +191,10 @@ export function bconv_window(
 
 // One function per window stride S (chosen once per call): each holds only its own two instances
 // of the channel loop, so the engine allocates registers for a small function.
-function window1(
-  x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
-  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
-  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
-): void { windowLoop(1, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
-function window3(
-  x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
-  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
-  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
-): void { windowLoop(3, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
-function window5(
-  x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
-  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
-  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
-): void { windowLoop(5, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
-function window6(
-  x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
-  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
-  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
-): void { windowLoop(6, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+function window1(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize): void { windowLoop(1, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+function window3(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize): void { windowLoop(3, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+function window5(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize): void { windowLoop(5, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+function window6(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize): void { windowLoop(6, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
 
 // The pixel loop of one window stride S (a constant in each instance).
 @inline function windowLoop(
