@@ -55,6 +55,9 @@ export function windowWords(cin: number, kh: number, kw: number): { words: numbe
   return dense < rows ? { words: dense, dense: true } : { words: rows, dense: false };
 }
 
+/** The window strides S the runtime has an instance of the window loop for (bconv_window.ts window1, window3, …). */
+export const WINDOW_STRIDES = [1, 3, 5, 6] as const;
+
 /** Words per (output channel, weight plane) in the window layout: the window's words, rounded up to 1, 3, 5 or 6 (zero-filled). */
 export function windowStride(cin: number, kh: number, kw: number): number {
   const nw = windowWords(cin, kh, kw).words;
