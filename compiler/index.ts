@@ -2,7 +2,7 @@
 // runtime for the target (runtime/build/mbn-<target>.wasm, or mbn-<target>-ext.wasm for a plan that
 // uses the float fallback's extended math) and runs the pipeline; the bundle keeps only the runtime
 // functions its plan reaches (emit/prune.ts).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
 import { compilePipeline, type CompileResult, type Runtime, type Target } from "./pipeline.ts";
@@ -21,7 +21,9 @@ export function runtimeFor(target: Target, extended = false): Runtime {
   let r = runtimes.get(name);
   if (!r) {
     const bytes = readFileSync(fileURLToPath(new URL(`../runtime/build/${name}.wasm`, import.meta.url)));
-    const funcs = JSON.parse(readFileSync(fileURLToPath(new URL(`../runtime/build/${name}.funcs.json`, import.meta.url)), "utf8")) as FunctionTable;
+    const table = fileURLToPath(new URL(`../runtime/build/${name}.funcs.json`, import.meta.url));
+    if (!existsSync(table)) throw new CompileError(`runtime/build/${name}.funcs.json is missing (a runtime built before function tables: run npm run build)`, {});
+    const funcs = JSON.parse(readFileSync(table, "utf8")) as FunctionTable;
     if (funcs.wasm_sha256 !== createHash("sha256").update(bytes).digest("hex"))
       throw new CompileError(`runtime/build/${name}.funcs.json does not describe runtime/build/${name}.wasm (run npm run build)`, {});
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {});
