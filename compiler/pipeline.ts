@@ -4,6 +4,7 @@ import kernelList from "../runtime/kernels.json" with { type: "json" };
 import { createHash } from "node:crypto";
 import { CompileError } from "./errors.ts";
 import { buildBundle } from "./emit/bundle.ts";
+import { pruneRuntime, type FunctionTable } from "./emit/prune.ts";
 import { emitBlob, FORMAT_VERSION } from "./emit/blob.ts";
 import { loadOnnx } from "./onnx/load.ts";
 import { splitBatch } from "./passes/batch.ts";
@@ -29,10 +30,19 @@ export const RUNTIME_VERSION = "0.1.0";
 export interface CompileOptions {
   target: Target;
   /** The prebuilt runtime module for the target and its mbn_blob_base(); `extended`: with the float fallback's extended math. */
-  runtime: (extended: boolean) => { bytes: Uint8Array; base: number };
+  runtime: (extended: boolean) => Runtime;
+  /** Keep every runtime function in the bundle (default: only those the plan reaches, emit/prune.ts; tests compare both). */
+  wholeRuntime?: boolean;
   file?: string; // for error messages
   dumpAfter?: (pass: string, text: string) => void; // IR dumps for golden tests
   fuse?: FuseOptions; // epilogue fusion rules (tests and A/B benchmarks compare plans with and without one)
+}
+
+/** A prebuilt runtime: its bytes, mbn_blob_base(), and its function table (without one, the bundle keeps every function). */
+export interface Runtime {
+  bytes: Uint8Array;
+  base: number;
+  funcs?: FunctionTable;
 }
 
 export interface CompileResult {
@@ -101,7 +111,8 @@ export function compilePipeline(onnx: Uint8Array, o: CompileOptions): CompileRes
       totals: report0.totals,
       layers: report0.layers.map((l) => ({ node: l.node, op: l.op, out: l.out, planes: l.planes, macs: l.macs, bops: l.bops })),
     };
-    const wasm = buildBundle(rt.bytes, blob, manifest);
+    const runtime = rt.funcs && !o.wholeRuntime ? pruneRuntime(rt.bytes, rt.funcs, blob.needs).wasm : rt.bytes;
+    const wasm = buildBundle(runtime, blob, manifest);
     const report = buildReport(plan, file, o.target, mem.arenaBytes, blob.memEnd, wasm.length, performance.now() - t0);
     return { wasm, report, plan, graph: folded, addresses: blob.addresses };
   } catch (e) {

@@ -1,10 +1,12 @@
 // Runtime build: generates the dispatch table from kernels.json (the one kernel list), then
 // compiles the AssemblyScript runtime twice with the options of the top-level asconfig.json:
 // `scalar` (WebAssembly 1.0, no SIMD) and `simd` (SIMD128), and the popcount-floor probe.
-// Output: runtime/build/mbn-scalar.wasm, runtime/build/mbn-simd.wasm, runtime/build/popcount-floor.wasm.
+// Output: runtime/build/mbn-scalar.wasm, runtime/build/mbn-simd.wasm (each with its .wat and its
+// function table .funcs.json, below), the -ext twins, runtime/build/popcount-floor.wasm.
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { functionTable } from "./function_table.mjs";
 import asc from "assemblyscript/asc";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -75,14 +77,24 @@ function writeIfChanged(file, bytes) {
 
 for (const target of Object.keys(config.targets)) {
   if (!ENTRY[target]) throw new Error(`runtime build: asconfig.json target '${target}' has no entry file in runtime/build.mjs`);
+  const out = {};
   const { error, stderr } = await asc.main([join(root, ENTRY[target]), "--config", ASCONFIG, "--target", target], {
-    writeFile: (name, contents, baseDir) => writeIfChanged(resolve(baseDir, name), contents),
+    writeFile: (name, contents, baseDir) => {
+      const file = resolve(baseDir, name);
+      out[file.endsWith(".wat") ? "wat" : file.endsWith(".wasm") ? "wasm" : "other"] = contents;
+      writeIfChanged(file, contents);
+    },
   });
   if (error) {
     console.error(stderr.toString());
     throw new Error(`runtime build (${target}) failed: ${error.message}`);
   }
-  console.log(`runtime: built ${config.targets[target].outFile}`);
+  const { outFile, textFile } = config.targets[target];
+  if (textFile) {
+    if (!out.wat || !out.wasm) throw new Error(`runtime build (${target}): no text file or module written`);
+    writeIfChanged(join(root, outFile.replace(/\.wasm$/, ".funcs.json")), functionTable(out.wat, out.wasm));
+  }
+  console.log(`runtime: built ${outFile}`);
 }
 
 // The differentiable replica's TensorFlow.js bundle (see harness/replica/tf_entry.ts).

@@ -2,7 +2,8 @@
 // (tsconfig.build.json: entries index.ts and loader.ts, cli, compiler, runtime host, harness) to
 // JavaScript with type declarations in dist/, then copies beside them, at the same relative paths the
 // code reads them from (new URL("../…", import.meta.url)), the files needed at run time:
-//   runtime/build/*.wasm        the prebuilt AssemblyScript runtime, every target of asconfig.json
+//   runtime/build/*.wasm        the prebuilt AssemblyScript runtime, every target of asconfig.json, with
+//                               each one's function table *.funcs.json
 //                               (installing needs no AssemblyScript)
 //   compiler/emit/c/            the C target's host sources (mbn compile --emit-c)
 //   harness/replica/build/tf.mjs  the bundled TensorFlow.js of the attack replica (its wasm binaries come
@@ -25,8 +26,10 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = join(root, "dist");
 const DEMO_MODEL = "fmnist_resnet20_mbn3x1"; // cli/main.ts: `mbn demo --model` default
 
-// every runtime target of asconfig.json (its .wasm; the .wat stays out)
-const RUNTIME = Object.values(JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8")).targets).map((t) => t.outFile);
+// every runtime target of asconfig.json (its .wasm, and the function table .funcs.json the compiler
+// prunes bundles with, compiler/emit/prune.ts; the .wat stays out)
+const RUNTIME = Object.values(JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8")).targets)
+  .flatMap((t) => (t.textFile ? [t.outFile, t.outFile.replace(/\.wasm$/, ".funcs.json")] : [t.outFile]));
 const ASSETS = [
   ...RUNTIME, "compiler/emit/c", "harness/replica/build/tf.mjs", "harness/attacks/worker_boot.mjs", "hosts",
   "models/data/fashion-mnist", `models/zoo/${DEMO_MODEL}/model.onnx`, `models/zoo/${DEMO_MODEL}/meta.json`,

@@ -7,7 +7,7 @@
 import { fail } from "../errors.ts";
 import { REDUCE_KINDS, SOFTMAX_MODES, type Epilogue, type Plan, type QuantSpec, type Step, type ValueId } from "../ir/plan.ts";
 import { valueBytes } from "../ir/plan.ts";
-import { packBits, transposeThresholds, windowPack, windowPackable, windowScratchBytes, wordsFor } from "../pack/bits.ts";
+import { packBits, transposeThresholds, windowPack, windowPackable, windowScratchBytes, windowStride, wordsFor } from "../pack/bits.ts";
 import type { MemoryPlan } from "../passes/plan_memory.ts";
 import { KERNEL_ID, Layout, RECORDS } from "./layout.ts";
 
@@ -24,6 +24,8 @@ export interface Blob {
   arenaBytes: number;
   /** Where each value that steps write lies in linear memory (the sample's input and output buffers, arena slots), for tracing. */
   addresses: Map<ValueId, number>;
+  /** The runtime functions the plan reaches (compiler/emit/prune.ts): its kernels, and `window<S>` for each window stride S of its window-path binary convs. */
+  needs: Set<string>;
 }
 
 const align = (n: number, a = 64) => Math.ceil(n / a) * a;
@@ -45,6 +47,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
   const L = capacity === undefined ? new Layout(base, 0, true) : new Layout(base, capacity);
   const header = L.alloc(HEADER_SLOTS * 4, 64);
   const table = L.alloc(plan.steps.length * 8, 8);
+  const needs = new Set<string>();
   // dynamic region (after the image): input, output, shared scratch, arena
   let dyn = dynBase;
   const dynAlloc = (n: number) => {
@@ -142,6 +145,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
         const words = wordsFor(g.cin);
         // narrow layers carry only window-packed weights (bconv_window.ts), the others the general layout
         const window = windowPackable(g.cin, g.kh, g.kw);
+        if (window) needs.add(`window${windowStride(g.cin, g.kh, g.kw)}`);
         return ["bconv", L.params("bconv", {
           in: addr(s.in), h: g.h, w: g.w, cin: g.cin, in_words: words, k: Math.max(1, s.act.planes), in_plane_stride: g.h * g.w * words * 8,
           weights: window ? 0 : L.bytes(packBits(s.wbits, s.m, g.cout * g.kh * g.kw, g.cin)), m: s.m, cout: g.cout, kh: g.kh, kw: g.kw, stride: g.sh, pad_t: g.padT, pad_l: g.padL,
@@ -200,6 +204,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
   };
   plan.steps.forEach((s, i) => {
     const [kernel, params] = encode(s);
+    needs.add(kernel);
     L.setI32(table + 8 * i, KERNEL_ID[kernel]);
     L.setI32(table + 8 * i + 4, params);
   });
@@ -212,7 +217,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
   const image = L.measure ? new Uint8Array(imageEnd - base) : L.image(); // (measuring: zeros of the size)
   if (image.length !== imageEnd - base) fail("internal: blob image size mismatch");
   const addresses = new Map<ValueId, number>(plan.values.filter((v) => v.pinned !== "const" && (v.pinned || mem.offset.has(v.id))).map((v) => [v.id, addr(v.id)]));
-  return { image, base, inputPtr: batchInPtr, outputPtr: batchOutPtr, memEnd, arenaBytes: mem.arenaBytes, addresses };
+  return { image, base, inputPtr: batchInPtr, outputPtr: batchOutPtr, memEnd, arenaBytes: mem.arenaBytes, addresses, needs };
 }
 
 /** Two passes: the first measures the constant image, the second places the dynamic region after it. */

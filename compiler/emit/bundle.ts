@@ -4,7 +4,7 @@
 // Works on the binary format directly (sections are length-prefixed; only 3 are touched).
 import { fail } from "../errors.ts";
 
-function uleb(n: number): number[] {
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -65,7 +65,7 @@ export function customSection(wasm: Uint8Array, name: string): Uint8Array | unde
   return undefined;
 }
 
-const concat = (parts: (Uint8Array | number[])[]): Uint8Array => {
+export const concat = (parts: (Uint8Array | number[])[]): Uint8Array => {
   const n = parts.reduce((s, p) => s + p.length, 0);
   const out = new Uint8Array(n);
   let o = 0;

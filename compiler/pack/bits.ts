@@ -45,13 +45,23 @@ export function unpackBits(bytes: Uint8Array, planes: number, rows: number, chan
 
 // Window-packed weights for narrow layers (runtime/assembly/kernels/bconv_window.ts): with Cin ≤ 64
 // the kw taps of a kernel row share words — T = ⌊64/Cin⌋ taps per word, tap kx in word ⌊kx/T⌋ at bit
-// (kx mod T)·Cin + c — so a 3×3 window of 16 channels is 3 words, of 32 channels 6 words.
+// (kx mod T)·Cin + c — so a 3×3 window of 16 channels is 3 words. Where the rows leave a word's worth
+// of pad bits, the window is packed densely instead: tap t = ky·kw + kx of the raster order in word
+// ⌊t/T⌋ at bit (t mod T)·Cin + c, ⌈kh·kw/T⌉ words (3×3 × 32 channels: 5 words instead of 6).
 
-/** Words per (output channel, weight plane) in the window layout: kh·⌈kw/T⌉, rounded up to 1, 3 or 6 (zero-filled). */
+/** Words of one window: kh·⌈kw/T⌉ row by row, or ⌈kh·kw/T⌉ (dense) where that is fewer. */
+export function windowWords(cin: number, kh: number, kw: number): { words: number; dense: boolean } {
+  const t = Math.floor(WORD_BITS / cin), rows = kh * Math.ceil(kw / t), dense = Math.ceil((kh * kw) / t);
+  return dense < rows ? { words: dense, dense: true } : { words: rows, dense: false };
+}
+
+/** The window strides S the runtime has an instance of the window loop for (bconv_window.ts window1, window3, …). */
+export const WINDOW_STRIDES = [1, 3, 5, 6] as const;
+
+/** Words per (output channel, weight plane) in the window layout: the window's words, rounded up to 1, 3, 5 or 6 (zero-filled). */
 export function windowStride(cin: number, kh: number, kw: number): number {
-  const t = Math.floor(WORD_BITS / cin);
-  const nw = kh * Math.ceil(kw / t);
-  return nw === 1 ? 1 : nw <= 3 ? 3 : 6;
+  const nw = windowWords(cin, kh, kw).words;
+  return nw === 1 ? 1 : nw <= 3 ? 3 : nw === 5 ? 5 : 6;
 }
 
 /**
@@ -68,7 +78,7 @@ export function windowPackable(cin: number, kh: number, kw: number): boolean {
 
 /** Window-packed weights: bits [M][cout][kh][kw][cin] (0/1) → words [cout][M][windowStride]. */
 export function windowPack(bits: Uint8Array, m: number, cout: number, kh: number, kw: number, cin: number): Uint8Array {
-  const t = Math.floor(WORD_BITS / cin), r = Math.ceil(kw / t), s = windowStride(cin, kh, kw);
+  const t = Math.floor(WORD_BITS / cin), r = Math.ceil(kw / t), s = windowStride(cin, kh, kw), { dense } = windowWords(cin, kh, kw);
   const out = new Uint8Array(cout * m * s * 8);
   for (let p = 0; p < m; p++)
     for (let o = 0; o < cout; o++)
@@ -76,7 +86,9 @@ export function windowPack(bits: Uint8Array, m: number, cout: number, kh: number
         for (let kx = 0; kx < kw; kx++)
           for (let c = 0; c < cin; c++) {
             if (!bits[((((p * cout + o) * kh + ky) * kw + kx) * cin) + c]) continue;
-            const word = (o * m + p) * s + ky * r + Math.floor(kx / t), bit = (kx % t) * cin + c;
+            const tap = ky * kw + kx;
+            const word = (o * m + p) * s + (dense ? Math.floor(tap / t) : ky * r + Math.floor(kx / t));
+            const bit = (dense ? tap % t : kx % t) * cin + c;
             out[word * 8 + (bit >> 3)] |= 1 << (bit & 7);
           }
   return out;

@@ -125,16 +125,28 @@ export async function loadBundle(wasm: Uint8Array, opts: { verify?: boolean } = 
     }
   };
   const fail = (rc: number) => new BundleError(`mbn_run failed with code ${rc} (${ERRORS[rc] ?? "unknown"})`);
+  // The runtime's own `unreachable` instructions (binaryen's, after exhaustive branches; none in the
+  // core builds) are never reached, so that trap means the plan called a function the compiler left
+  // out of the bundle (compiler/emit/prune.ts): a compiler bug.
+  const guard = (f: () => number): number => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError && /unreachable/i.test(e.message))
+        throw new BundleError("the plan reached a runtime function that the compiler left out of this bundle (compiler/emit/prune.ts: a compiler bug; recompile with the whole runtime)");
+      throw e;
+    }
+  };
   /** Load the first sample of x, then call each(i, step) for every plan step; step() runs step i. */
   const stepwise = (x: Float32Array, what: string, each: (i: number, step: () => void) => void) => {
     const per = inLen / batch;
     if (!(x instanceof Float32Array) || x.length < per) throw new BundleError(`${what} needs one sample of ${per} floats`);
     new Float32Array(ex.memory.buffer, ex.mbn_input_ptr(), per).set(x.subarray(0, per));
-    const rc0 = ex.mbn_load_sample(0);
+    const rc0 = guard(() => ex.mbn_load_sample(0));
     if (rc0) throw fail(rc0);
     for (let i = 0; i < ex.mbn_step_count(); i++)
       each(i, () => {
-        const rc = ex.mbn_run_step(i);
+        const rc = guard(() => ex.mbn_run_step(i));
         if (rc) throw fail(rc);
       });
   };
@@ -146,7 +158,7 @@ export async function loadBundle(wasm: Uint8Array, opts: { verify?: boolean } = 
       const y = new Float32Array(n * outLen);
       for (let i = 0; i < n; i++) {
         new Float32Array(ex.memory.buffer, ex.mbn_input_ptr(), inLen).set(x.subarray(i * inLen, (i + 1) * inLen));
-        const rc = ex.mbn_run();
+        const rc = guard(() => ex.mbn_run());
         if (rc) throw fail(rc);
         y.set(new Float32Array(ex.memory.buffer, ex.mbn_output_ptr(), outLen), i * outLen);
       }

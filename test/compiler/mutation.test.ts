@@ -3,7 +3,7 @@
 // moved by 1e-3 of its scale, two output channels' scales swapped, a flatten→dense head read in the
 // wrong (channels-last vs ONNX) order, one float weight or bias perturbed by 1% of its layer's
 // largest — the bundle is re-emitted with the pipeline's own back end (planMemory → emitBlob →
-// buildBundle), and the oracle must reject every mutant. The un-mutated plan re-emitted first must
+// pruneRuntime → buildBundle), and the oracle must reject every mutant. The un-mutated plan re-emitted first must
 // give the compiler's bundle byte for byte, and pass — so a rejection is due to the mutation.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -14,6 +14,7 @@ import type { Plan, QuantSpec, Step } from "../../compiler/ir/plan.ts";
 import { planMemory } from "../../compiler/passes/plan_memory.ts";
 import { emitBlob } from "../../compiler/emit/blob.ts";
 import { buildBundle, customSection } from "../../compiler/emit/bundle.ts";
+import { pruneRuntime } from "../../compiler/emit/prune.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { readNpy } from "../../harness/data/npy.ts";
 import { agreement, argmax, ortOracles, relDiff, uniformInputs, type Agreement } from "../helpers/oracle.ts";
@@ -31,7 +32,7 @@ function reemit(res: CompileResult, plan: Plan): Uint8Array {
   Object.assign(manifest, {
     blob_sha256: createHash("sha256").update(blob.image).digest("hex"), blob_base: blob.base, blob_bytes: blob.image.length, memory_bytes: blob.memEnd,
   });
-  return buildBundle(rt.bytes, blob, manifest);
+  return buildBundle(pruneRuntime(rt.bytes, rt.funcs!, blob.needs).wasm, blob, manifest);
 }
 
 // ---- mutants. Each lists a few candidate sites of one kind of corruption, in a fixed order (the

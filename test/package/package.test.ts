@@ -77,7 +77,7 @@ afterAll(() => {
 describe("the packed package", () => {
   it("holds built JavaScript, declarations and the prebuilt runtime, and no sources, tests or scratch", () => {
     for (const f of ["package.json", "bin/mbn.mjs", "dist/index.js", "dist/index.d.ts", "dist/loader.js", "dist/loader.d.ts", "dist/cli/main.js",
-      "dist/runtime/build/mbn-simd.wasm", "dist/runtime/build/mbn-scalar.wasm", "dist/runtime/kernels.json",
+      "dist/runtime/build/mbn-simd.wasm", "dist/runtime/build/mbn-scalar.wasm", "dist/runtime/build/mbn-simd.funcs.json", "dist/runtime/build/mbn-scalar-ext.funcs.json", "dist/runtime/kernels.json",
       "dist/harness/bench/device_client.bundle.js", "dist/models/data/fashion-mnist/t10k-images-idx3-ubyte.gz"])
       expect(packed, f).toContain(f);
     const bad = packed.filter((p) => (p.endsWith(".ts") && !p.endsWith(".d.ts")) || p.endsWith(".wat") || p.endsWith(".tgz") ||

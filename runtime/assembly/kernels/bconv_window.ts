@@ -5,9 +5,12 @@
 // Why: with Cin = 16 or 32 the general layout fills a quarter or half of every channel word, so
 // most popcount work counts zero pad bits. Here the kw taps of one kernel row are packed side by
 // side: T = ⌊64/Cin⌋ taps per word, tap kx in word ⌊kx/T⌋ at bit (kx mod T)·Cin, R = ⌈kw/T⌉ words
-// per kernel row, NW = kh·R words per window (3×3: Cin 16 → 3 words instead of 9, Cin 32 → 6).
-// Weights come pre-packed by the compiler (`wpk`, [cout][M][S] words, S = NW ≤ 6 rounded up to 3 or 6,
-// zero-filled); activation words are built once per output pixel and plane into `scratch`.
+// per kernel row, NW = kh·R words per window (3×3: Cin 16 → 3 words instead of 9). Where that
+// leaves a word's worth of pad bits, the window is packed densely instead: the kh·kw taps in raster
+// order t = ky·kw + kx, T per word, tap t in word ⌊t/T⌋ at bit (t mod T)·Cin, NW = ⌈kh·kw/T⌉ words
+// (3×3: Cin 22–32 → 5 words instead of 6, one popcount in six fewer; Cin ≤ 12 → 2 or 1 instead of 3).
+// Weights come pre-packed by the compiler (`wpk`, [cout][M][S] words, S = NW ≤ 6 rounded up to 1, 3, 5
+// or 6, zero-filled); activation words are built once per output pixel and plane into `scratch`.
 //
 // Loop order: per output pixel, output channel outermost, then plane k, then weight plane m — the
 // per-channel sum stays in a register and sees the terms in the reference order (k outer, m inner,
@@ -21,10 +24,16 @@ import { epilogue } from "./epilogue";
   return n >= 64 ? <u64>-1 : (<u64>1 << <u64>n) - 1;
 }
 
-/** Words per (output channel, weight plane) in the window-packed layout: kh·⌈kw/⌊64/cin⌋⌉ ≤ 6, rounded up to 1, 3 or 6. */
+// Words of one window: kh·⌈kw/T⌉ row by row, or ⌈kh·kw/T⌉ densely packed where that is fewer.
+@inline function windowWords(cin: i32, kh: i32, kw: i32): i32 {
+  const t = 64 / cin;
+  return min(kh * ((kw + t - 1) / t), (kh * kw + t - 1) / t);
+}
+
+/** Words per (output channel, weight plane) in the window-packed layout: the window's words (≤ 6), rounded up to 1, 3, 5 or 6 (compiler/pack/bits.ts windowStride). */
 export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
-  const t = 64 / cin, nw = kh * ((kw + t - 1) / t);
-  return nw == 1 ? 1 : nw <= 3 ? 3 : 6;
+  const nw = windowWords(cin, kh, kw);
+  return nw == 1 ? 1 : nw <= 3 ? 3 : nw == 5 ? 5 : 6;
 }
 
 // Two or three consecutive taps (pixel words at p, p + 8, p + 16) side by side in one word, tap t at bit t·Cin.
@@ -42,7 +51,14 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   return <i32>(popcnt<u64>(a0 & load<u64>(w)) + popcnt<u64>(a1 & load<u64>(w, 8)) + popcnt<u64>(a2 & load<u64>(w, 16)));
 }
 
-// Bit count of the window (S = 1, 3 or 6 words a0..) against one channel-plane's weights at w.
+// Bit count of two window words against weights at w (words 3 and 4 of a 5-word window).
+@inline function pop2(a0: u64, a1: u64, m0: u64, m1: u64, w: usize, xor: bool, masked: bool): i32 {
+  if (xor && !masked) return <i32>(popcnt<u64>(a0 ^ load<u64>(w)) + popcnt<u64>(a1 ^ load<u64>(w, 8)));
+  if (xor) return <i32>(popcnt<u64>((a0 ^ load<u64>(w)) & m0) + popcnt<u64>((a1 ^ load<u64>(w, 8)) & m1));
+  return <i32>(popcnt<u64>(a0 & load<u64>(w)) + popcnt<u64>(a1 & load<u64>(w, 8)));
+}
+
+// Bit count of the window (S = 1, 3, 5 or 6 words a0..) against one channel-plane's weights at w.
 @inline function popWindow(
   S: i32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64,
   m0: u64, m1: u64, m2: u64, m3: u64, m4: u64, m5: u64, w: usize, xor: bool, masked: bool,
@@ -52,6 +68,7 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
     return <i32>popcnt<u64>(masked ? d & m0 : d);
   }
   const p = pop3(a0, a1, a2, m0, m1, m2, w, xor, masked);
+  if (S == 5) return p + pop2(a3, a4, m3, m4, w + 24, xor, masked);
   return S == 6 ? p + pop3(a3, a4, a5, m3, m4, m5, w + 24, xor, masked) : p;
 }
 
@@ -90,7 +107,7 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   cw: usize, ca: f32, wtap: usize, acc: usize, kh: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32, xor: bool,
 ): void {
   const m0 = masked ? load<u64>(mk) : 0, m1 = masked && S >= 3 ? load<u64>(mk, 8) : 0, m2 = masked && S >= 3 ? load<u64>(mk, 16) : 0;
-  const m3 = masked && S == 6 ? load<u64>(mk, 24) : 0, m4 = masked && S == 6 ? load<u64>(mk, 32) : 0, m5 = masked && S == 6 ? load<u64>(mk, 40) : 0;
+  const m3 = masked && S >= 5 ? load<u64>(mk, 24) : 0, m4 = masked && S >= 5 ? load<u64>(mk, 32) : 0, m5 = masked && S == 6 ? load<u64>(mk, 40) : 0;
   let o = 0;
   if (ASC_FEATURE_SIMD) {
     // four output channels at a time: scalar popcounts, the float part in f32x4 lanes (each lane
@@ -103,7 +120,7 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
         for (let k = 0; k < K; k++) {
           const a = aw + (<usize>(k * S) << 3);
           const a0 = load<u64>(a), a1 = S >= 3 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
-          const a3 = S == 6 ? load<u64>(a, 24) : 0, a4 = S == 6 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
+          const a3 = S >= 5 ? load<u64>(a, 24) : 0, a4 = S >= 5 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
           const base = i32x4.splat(load<i32>(hk + (<usize>k << 2)));
           for (let m = 0; m < M; m++) {
             const w = wb + <usize>m * ws, t = ab + (<usize>((k * M + m) * cout + o) << 2);
@@ -128,7 +145,7 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
       for (let k = 0; k < K; k++) {
         const a = aw + (<usize>(k * S) << 3);
         const a0 = load<u64>(a), a1 = S >= 3 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
-        const a3 = S == 6 ? load<u64>(a, 24) : 0, a4 = S == 6 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
+        const a3 = S >= 5 ? load<u64>(a, 24) : 0, a4 = S >= 5 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
         const base = i32x4.splat(load<i32>(hk + (<usize>k << 2)));
         for (let m = 0; m < M; m++) {
           const pv = pop4(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wb + <usize>m * ws, wo, xor, masked);
@@ -147,7 +164,7 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
     for (let k = 0; k < K; k++) {
       const a = aw + (<usize>(k * S) << 3);
       const a0 = load<u64>(a), a1 = S >= 3 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
-      const a3 = S == 6 ? load<u64>(a, 24) : 0, a4 = S == 6 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
+      const a3 = S >= 5 ? load<u64>(a, 24) : 0, a4 = S >= 5 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
       const base = load<i32>(hk + (<usize>k << 2));
       for (let m = 0; m < M; m++) {
         const p = popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wb + <usize>m * ws, xor, masked);
@@ -165,8 +182,27 @@ export function bconv_window(
   stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
   cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
 ): void {
-  const T = 64 / cin, R = (kw + T - 1) / T, NW = kh * R;
   const S = windowStride(cin, kh, kw);
+  if (S == 1) window1(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
+  else if (S == 3) window3(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
+  else if (S == 5) window5(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
+  else window6(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
+}
+
+// One function per window stride S (chosen once per call): each holds only its own two instances
+// of the channel loop, so the engine allocates registers for a small function.
+function window1(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize): void { windowLoop(1, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+function window3(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize): void { windowLoop(3, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+function window5(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize): void { windowLoop(5, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+function window6(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize): void { windowLoop(6, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+
+// The pixel loop of one window stride S (a constant in each instance).
+@inline function windowLoop(
+  S: i32, x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
+  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
+  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
+): void {
+  const T = 64 / cin, R = (kw + T - 1) / T, NW = windowWords(cin, kh, kw), dense = NW < kh * R;
   // scratch: ab [K][M][cout] f32 (α_om·β_k) | aw [K][S] u64 | bm [S] u64 (border masks; interior
   // pixels need none) | sk [K] f32 (β_k·Σh, for c_w) | hk [K] i32
   const ab = scratch;
@@ -194,7 +230,7 @@ export function bconv_window(
       const masked = xor && !full;
       if (full) {
         // interior pixel (most of them): every tap valid, no masks
-        if (kh == 3 && kw == 3 && R == 1) {
+        if (!dense && kh == 3 && kw == 3 && R == 1) {
           // 3×3 with the three taps of a row in one word (Cin ≤ 21): straight-line rows
           const c1 = <u64>cin, c2 = <u64>(2 * cin);
           for (let k = 0; k < K; k++) {
@@ -203,17 +239,26 @@ export function bconv_window(
             store<u64>(a, packTaps(row + rowBytes, c1, c2, 3), 8);
             store<u64>(a, packTaps(row + 2 * rowBytes, c1, c2, 3), 16);
           }
-        } else if (kh == 3 && kw == 3 && R == 2) {
-          // 3×3 with two taps of a row in the first word and the third in the second (22 ≤ Cin ≤ 32)
+        } else if (dense && kh == 3 && kw == 3 && T == 2) {
+          // 3×3 with 22 ≤ Cin ≤ 32, dense: taps (0,1) (2,3) (4,5) (6,7) (8) of the raster order in five words
           const c1 = <u64>cin;
           for (let k = 0; k < K; k++) {
-            const row = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3), a = aw + (<usize>(k * S) << 3);
-            store<u64>(a, packTaps(row, c1, 0, 2));
-            store<u64>(a, load<u64>(row, 16), 8);
-            store<u64>(a, packTaps(row + rowBytes, c1, 0, 2), 16);
-            store<u64>(a, load<u64>(row + rowBytes, 16), 24);
-            store<u64>(a, packTaps(row + 2 * rowBytes, c1, 0, 2), 32);
-            store<u64>(a, load<u64>(row + 2 * rowBytes, 16), 40);
+            const r0 = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3), r1 = r0 + rowBytes, r2 = r1 + rowBytes, a = aw + (<usize>(k * S) << 3);
+            store<u64>(a, packTaps(r0, c1, 0, 2));
+            store<u64>(a, load<u64>(r0, 16) | (load<u64>(r1) << c1), 8);
+            store<u64>(a, load<u64>(r1, 8) | (load<u64>(r1, 16) << c1), 16);
+            store<u64>(a, packTaps(r2, c1, 0, 2), 24);
+            store<u64>(a, load<u64>(r2, 16), 32);
+          }
+        } else if (dense) {
+          // any other dense window: tap by tap
+          for (let k = 0; k < K; k++) {
+            const xk = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3), a = aw + (<usize>(k * S) << 3);
+            for (let j = 0; j < NW; j++) store<u64>(a + (<usize>j << 3), 0);
+            for (let t = 0; t < kh * kw; t++) {
+              const q = a + (<usize>(t / T) << 3), ky = t / kw, kx = t - ky * kw;
+              store<u64>(q, load<u64>(q) | (load<u64>(xk + (<usize>(ky * W + kx) << 3)) << <u64>((t % T) * cin)));
+            }
           }
         } else {
           // any other window: loops over rows, words and taps
@@ -230,6 +275,22 @@ export function bconv_window(
             }
           }
         }
+      } else if (dense) {
+        // border pixel, dense window: the valid taps one by one, each with its mask bits
+        for (let j = 0; j < NW; j++) {
+          store<u64>(bm + (<usize>j << 3), 0);
+          for (let k = 0; k < K; k++) store<u64>(aw + (<usize>(k * S + j) << 3), 0);
+        }
+        const cm = lowBits(cin);
+        for (let ky = ky0; ky < ky1; ky++)
+          for (let kx = kx0; kx < kx1; kx++) {
+            const t = ky * kw + kx, j = t / T, sh = <u64>((t % T) * cin);
+            store<u64>(bm + (<usize>j << 3), load<u64>(bm + (<usize>j << 3)) | (cm << sh));
+            for (let k = 0; k < K; k++) {
+              const q = aw + (<usize>(k * S + j) << 3);
+              store<u64>(q, load<u64>(q) | (load<u64>(x + <usize>k * xPlane + (<usize>((iy0 + ky) * W + ix0 + kx) << 3)) << sh));
+            }
+          }
       } else {
         // border pixel: clip the window, mask off the taps outside the image
         for (let r = 0; r < kh; r++) {
@@ -262,10 +323,12 @@ export function bconv_window(
       if (masked) {
         if (S == 1) channels(1, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
         else if (S == 3) channels(3, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else if (S == 5) channels(5, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
         else channels(6, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
       } else {
         if (S == 1) channels(1, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
         else if (S == 3) channels(3, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else if (S == 5) channels(5, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
         else channels(6, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
       }
       epilogue(e, acc, oy * OW + ox);
