@@ -87,7 +87,7 @@ export async function attackCommand(file: string, o: AttackOpts): Promise<Attack
     if (ensemble) {
       const r = record as AutoAttackRecord;
       for (const st of r.stages)
-        console.log(`  ${st.attack.padEnd(8)} on ${String(st.attacked).padStart(5)} samples: robust ${(st.robust_acc * 100).toFixed(2)}% after it (${st.broken} broken, ${st.mean_queries.toFixed(1)} queries/sample, ${st.seconds.toFixed(1)} s` +
+        console.log(`  ${st.attack.padEnd(11)} on ${String(st.attacked).padStart(5)} samples: robust ${(st.robust_acc * 100).toFixed(2)}% after it (${st.broken} broken, ${st.mean_queries.toFixed(1)} queries/sample, ${st.seconds.toFixed(1)} s` +
           `${st.replica_seconds !== undefined ? `; compute: replica ${st.replica_seconds.toFixed(1)} s, bundle ${st.bundle_seconds!.toFixed(1)} s` : ""})`);
       console.log(r.checks.reliable ? "reliability checks: none fired" : r.checks.warnings.map((w) => `WARNING: ${w}`).join("\n"));
     }

@@ -1,6 +1,14 @@
 // Harness: the AutoAttack ensemble (Croce & Hein 2020) on the deployed bundle — APGD-CE, then APGD-T,
-// then FAB-T, then Square (5,000 queries by default), the published order, each stage on the samples
-// still robust after the previous ones, worst case per sample. Every stage is one ordinary evaluation of a registered attack
+// then FAB-T, then Square (5,000 queries by default), the published order — plus two stages that replay
+// mbn's standalone attacks, PGD-20 (after the gradient stages) and Square-1000 (last). Each stage runs on
+// the samples still robust after the previous ones, worst case per sample.
+// Why the two extra stages: every attack draws a sample's randomness from that sample's own stream
+// (apgd.ts sampleRng), so a stage repeats, on each survivor, exactly the run the standalone attack makes
+// on it; hence a sample robust under the ensemble is robust under PGD-20 and under Square-1000 alone by
+// construction. Without them it need not be: Square-5000 halves its square size at fixed fractions of its
+// budget, so it does not retrace Square-1000, and AutoAttack runs no PGD (the zoo MBN1x1 at ε = 0.05:
+// 8 of 1,000 images survived the four published stages but not PGD-20 or Square-1000).
+// Every stage is one ordinary evaluation of a registered attack
 // (evaluate.ts in this thread, or parallel.ts over worker threads: a later stage's samples travel
 // to the workers as a temporary npy dataset), so predictions come from the bundle and gradients from
 // the replica exactly as for PGD.
@@ -16,15 +24,33 @@ import { join } from "node:path";
 import type { Dataset } from "../data/datasets.ts";
 import { writeNpy } from "../data/npy.ts";
 import { describeApgd } from "./apgd.ts";
-import { combineGradients, reliabilityChecks, type AutoAttackRecord, type StageSummary } from "./checks.ts";
+import { combineGradients, gradientFree, reliabilityChecks, type AutoAttackRecord, type StageSummary } from "./checks.ts";
 import { describeFab } from "./fab.ts";
 import { evaluateAttack, type AttackRecord, type EvaluateOptions } from "./evaluate.ts";
 import { evaluateParallel } from "./parallel.ts";
 import type { AttackParams } from "./types.ts";
 
-export const AUTOATTACK_STAGES = ["apgd-ce", "apgd-t", "fab-t", "square"] as const;
+export const AUTOATTACK_STAGES = ["apgd-ce", "apgd-t", "fab-t", "pgd-20", "square", "square-1000"] as const;
+/** The published AutoAttack (standard version) alone, without the replay stages. */
+export const AUTOATTACK_PUBLISHED_STAGES = ["apgd-ce", "apgd-t", "fab-t", "square"] as const;
 /** Square's query budget inside the ensemble (AutoAttack's standard version). */
 export const AUTOATTACK_SQUARE_QUERIES = 5000;
+
+/**
+ * The registered attack a stage runs and its parameters. "pgd-20" and "square-1000" replay the
+ * standalone defaults of `mbn attack --attack pgd` (20 steps of 2.5·ε/20, one random start) and
+ * `--attack square` (1,000 queries) with the run's seed; the other stages take the run's parameters
+ * (APGD/FAB iterations, restarts, targets; "square": the run's query budget).
+ */
+export function stageAttack(stage: string, params: AttackParams): { attack: string; params: AttackParams } {
+  const base: AttackParams = { ...params, randomStart: true, queries: 0 };
+  switch (stage) {
+    case "pgd-20": return { attack: "pgd", params: { ...base, steps: 20, stepSize: (2.5 * params.eps) / 20, restarts: 1 } };
+    case "square-1000": return { attack: "square", params: { ...base, queries: 1000 } };
+    case "square": return { attack: "square", params: { ...base, queries: params.queries } };
+    default: return { attack: stage, params: base };
+  }
+}
 export type { AutoAttackChecks, AutoAttackRecord, StageSummary } from "./checks.ts";
 
 /** evaluateAttack's options without the attack (the stages choose it); params.steps: APGD iterations,
@@ -33,7 +59,7 @@ export interface AutoAttackOptions extends Pick<EvaluateOptions, "model" | "bund
   /** run every stage over worker threads (file: the ONNX model; dataSpec: what `data` was loaded from, offset/n into it) */
   parallel?: { file: string; dataSpec: string; workers: number };
   onProgress?: (done: number) => void;
-  /** stage names, for tests (default: all three) */
+  /** stage names (default AUTOATTACK_STAGES; AUTOATTACK_PUBLISHED_STAGES: the published four) */
   stages?: readonly string[];
 }
 
@@ -57,10 +83,10 @@ export async function evaluateAutoAttack(o: AutoAttackOptions): Promise<{ record
   let ticked = 0;
   const tmp = o.parallel ? mkdtempSync(join(tmpdir(), "mbn-autoattack-")) : undefined;
   try {
-    for (const [s, attack] of stageNames.entries()) {
+    for (const [s, stage] of stageNames.entries()) {
       const ts = performance.now();
       const idx = s === 0 ? Array.from({ length: n }, (_, i) => i) : robustIdx;
-      const stageParams: AttackParams = { ...params, randomStart: true, queries: attack === "square" ? params.queries : 0 };
+      const { attack, params: stageParams } = stageAttack(stage, params);
       let rec: AttackRecord, adv: Float32Array;
       // the bar counts n per stage: a stage attacks only the samples still robust, the rest is ticked at its end
       const tick = (k: number) => {
@@ -72,7 +98,7 @@ export async function evaluateAutoAttack(o: AutoAttackOptions): Promise<{ record
         ticked = (s + 1) * n;
       };
       if (!idx.length) {
-        stages.push({ attack, attacked: 0, robust_acc: 0, broken: 0, mean_queries: 0, seconds: 0 });
+        stages.push({ attack: stage, attacked: 0, robust_acc: 0, broken: 0, mean_queries: 0, seconds: 0 });
         endStage();
         continue;
       }
@@ -103,7 +129,7 @@ export async function evaluateAutoAttack(o: AutoAttackOptions): Promise<{ record
       idx.forEach((i, k) => {
         if (rec.per_sample_robust[k]) still.push(i);
         else if (brokenBy[i] === "") {
-          brokenBy[i] = attack;
+          brokenBy[i] = stage;
           broken++;
           xadv.set(adv.subarray(k * per, (k + 1) * per), i * per);
         }
@@ -111,11 +137,11 @@ export async function evaluateAutoAttack(o: AutoAttackOptions): Promise<{ record
       robustIdx = still;
       const described = describeFab(describeApgd(rec, attack, stageParams, classes), attack, stageParams, classes);
       stages.push({
-        attack, attacked: Math.round(rec.natural_acc * rec.n), robust_acc: still.length / n, broken, mean_queries: rec.mean_queries,
+        attack: stage, attacked: Math.round(rec.natural_acc * rec.n), robust_acc: still.length / n, broken, mean_queries: rec.mean_queries,
         seconds: (performance.now() - ts) / 1000,
         ...(rec.time_split ? { replica_seconds: rec.time_split.replica_s, bundle_seconds: rec.time_split.bundle_s } : {}),
-        ...(attack !== "square" ? { steps: params.steps } : {}), ...(described.targets !== undefined ? { targets: described.targets } : {}),
-        ...(attack === "square" ? { queries: params.queries } : {}), ...(rec.gradient ? { gradient: rec.gradient } : {}),
+        ...(attack !== "square" ? { steps: stageParams.steps } : {}), ...(described.targets !== undefined ? { targets: described.targets } : {}),
+        ...(attack === "square" ? { queries: stageParams.queries } : {}), ...(rec.gradient ? { gradient: rec.gradient } : {}),
       });
     }
   } finally {
@@ -133,7 +159,7 @@ export async function evaluateAutoAttack(o: AutoAttackOptions): Promise<{ record
   const success: number[] = correct.map((c, i) => (c && !robust[i] ? 1 : 0));
   const attacked = correct.reduce((a, b) => a + b, 0);
   const totalQueries = stages.reduce((p, s) => p + s.mean_queries * s.attacked, 0);
-  const gradient = combineGradients(stages.filter((s) => s.attack !== "square"));
+  const gradient = combineGradients(stages.filter((s) => !gradientFree(s.attack)));
   const adversarialAcc = robust.reduce((a, b) => a + b, 0) / Math.max(1, n);
   // reliability checks
   const clean = data.x;

@@ -32,8 +32,8 @@ export interface AutoAttackChecks {
   gradient_masking_suspected: boolean;
   replica_agreement: number | null; // clean argmax agreement of the replica with the bundle
   replica_disagrees: boolean; // agreement < 0.99
-  gradient_robust_acc: number; // after APGD-CE, APGD-T and FAB-T
-  square_robust_acc: number; // after Square as well (= the worst case)
+  gradient_robust_acc: number; // after the gradient stages (APGD-CE, APGD-T, FAB-T, PGD-20)
+  square_robust_acc: number; // after the Square stages as well (= the worst case)
   square_below_gradient: boolean; // Square broke samples the gradient attacks could not (AutoAttack's check_square_sr, α = 0.002)
   square_extra_broken: number;
   deterministic: boolean; // the bundle gives bit-identical logits twice (AutoAttack's check_randomized)
@@ -43,6 +43,11 @@ export interface AutoAttackChecks {
 }
 
 export type AutoAttackRecord = AttackRecord & { stages: StageSummary[]; per_sample_broken_by: string[]; checks: AutoAttackChecks; targets?: number };
+
+/** Whether an ensemble stage is gradient-free (Square at any budget: "square", "square-1000"). */
+export function gradientFree(stage: string): boolean {
+  return stage === "square" || stage.startsWith("square-");
+}
 
 /** Gradient statistics of several stages as one (weights: gradients taken ≈ mean queries × samples). */
 export function combineGradients(stages: StageSummary[]): AttackRecord["gradient"] {
@@ -72,23 +77,25 @@ export function reliabilityChecks(o: {
   deterministic: boolean; probabilities: boolean;
 }): AutoAttackChecks {
   const { stages, gradient, agreement, adversarialAcc } = o;
-  const gradAcc = stages.filter((s) => s.attack !== "square").at(-1)?.robust_acc ?? o.naturalAcc;
-  const sq = stages.find((s) => s.attack === "square");
-  const gradNames = stages.filter((s) => s.attack !== "square").map((s) => s.attack.toUpperCase()).join(", ");
+  // the gradient stages run first: the robust accuracy after the last of them is theirs
+  const gradAcc = stages.filter((s) => !gradientFree(s.attack)).at(-1)?.robust_acc ?? o.naturalAcc;
+  const sqStages = stages.filter((s) => gradientFree(s.attack));
+  const sqBroken = sqStages.reduce((p, s) => p + s.broken, 0);
+  const gradNames = stages.filter((s) => !gradientFree(s.attack)).map((s) => s.attack.toUpperCase()).join(", ");
   const warnings: string[] = [];
   const zeroFrac = gradient ? gradient.zero_fraction : null;
   const vanishing = gradient ? gradient.median_l1 < 1e-8 : false;
   if (zeroFrac !== null && zeroFrac > 0) warnings.push(`${(zeroFrac * 100).toFixed(1)} % of the input gradients were exactly zero: the gradient attacks could not move those samples (masking).`);
   if (vanishing) warnings.push("the median input gradient vanishes (L1 < 1e-8): gradient attacks are unreliable on this model.");
   if (agreement !== null && agreement < AGREEMENT_MIN) warnings.push(`the replica agrees with the bundle on only ${(agreement * 100).toFixed(1)} % of clean inputs: gradients aim at a different model.`);
-  const squareBelow = !!sq && sq.attacked > 0 && adversarialAcc < gradAcc * (1 - SQUARE_ALPHA);
-  if (squareBelow) warnings.push(`Square broke ${sq!.broken} sample(s) that ${gradNames} could not (robust ${(gradAcc * 100).toFixed(2)} % → ${(adversarialAcc * 100).toFixed(2)} %): a sign of gradient masking; the gradient attacks alone overestimate robustness.`);
+  const squareBelow = sqStages.some((s) => s.attacked > 0) && adversarialAcc < gradAcc * (1 - SQUARE_ALPHA);
+  if (squareBelow) warnings.push(`Square broke ${sqBroken} sample(s) that ${gradNames} could not (robust ${(gradAcc * 100).toFixed(2)} % → ${(adversarialAcc * 100).toFixed(2)} %): a sign of gradient masking; the gradient attacks alone overestimate robustness.`);
   if (!o.deterministic) warnings.push("the bundle's logits differ between two runs on the same inputs: the model is randomised, use EOT.");
   if (o.probabilities) warnings.push("the outputs are probabilities (rows in [0, 1] summing to 1): CE and DLR on probabilities weaken the gradient attacks; attack the logits.");
   return {
     zero_gradient_fraction: zeroFrac, vanishing_gradient: vanishing, gradient_masking_suspected: gradient?.masking_suspected ?? false,
     replica_agreement: agreement, replica_disagrees: agreement !== null && agreement < AGREEMENT_MIN,
-    gradient_robust_acc: gradAcc, square_robust_acc: adversarialAcc, square_below_gradient: squareBelow, square_extra_broken: sq?.broken ?? 0,
+    gradient_robust_acc: gradAcc, square_robust_acc: adversarialAcc, square_below_gradient: squareBelow, square_extra_broken: sqBroken,
     deterministic: o.deterministic, outputs_are_probabilities: o.probabilities, reliable: warnings.length === 0, warnings,
   };
 }

@@ -5,7 +5,7 @@
 // gradients taken; per-sample "broken by" lists are concatenated; the reliability checks are computed
 // anew from the merged stages (checks.ts), with the bundle checks (determinism, probabilities) of
 // every shard.
-import { combineGradients, reliabilityChecks, type AutoAttackRecord, type StageSummary } from "./checks.ts";
+import { combineGradients, gradientFree, reliabilityChecks, type AutoAttackRecord, type StageSummary } from "./checks.ts";
 import type { AttackRecord } from "./evaluate.ts";
 
 const BROKEN = new Set(["", "natural"]);
@@ -45,7 +45,7 @@ export function mergeEnsemble(rs: AutoAttackRecord[], merged: AttackRecord): Pic
     if (g) out.gradient = grads.length > 1 ? { ...g, median_of_shard_medians: true } as typeof g : g;
     return out;
   });
-  const gradient = combineGradients(stages.filter((s) => s.attack !== "square"));
+  const gradient = combineGradients(stages.filter((s) => !gradientFree(s.attack)));
   const checks = reliabilityChecks({
     stages, gradient, agreement: merged.replica_agreement ?? null, adversarialAcc: merged.adversarial_acc, naturalAcc: merged.natural_acc,
     deterministic: rs.every((r) => r.checks.deterministic), probabilities: rs.some((r) => r.checks.outputs_are_probabilities),

@@ -2,7 +2,7 @@
 // predictions from the bundle, gradients from the replica; small budgets so that it runs in about a
 // minute on 2 cores): ε = 0 ⇒ adversarial = natural; APGD-CE no weaker than PGD with the same
 // iterations (within one sample); the ensemble's worst case is no weaker than any of its members run
-// alone (per sample: every member draws from per-sample random streams); adversarial inputs lie in the ε-ball and in [0, 1] and reproduce the reported accuracy; same
+// alone, the replay stages PGD-20 and Square-1000 included (per sample: every member draws from per-sample random streams); adversarial inputs lie in the ε-ball and in [0, 1] and reproduce the reported accuracy; same
 // seed ⇒ same result; the record carries the per-stage accuracies and the reliability checks.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -10,7 +10,7 @@ import { compile } from "../../compiler/index.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { loadDataset, take } from "../../harness/data/datasets.ts";
 import { evaluateAttack } from "../../harness/attacks/evaluate.ts";
-import { evaluateAutoAttack } from "../../harness/attacks/autoattack.ts";
+import { AUTOATTACK_STAGES, evaluateAutoAttack } from "../../harness/attacks/autoattack.ts";
 import { checkpointLengths } from "../../harness/attacks/apgd.ts";
 import { argmaxRows } from "../../harness/attacks/types.ts";
 
@@ -37,7 +37,7 @@ describe("APGD and AutoAttack on the MBN3x1 zoo model", async () => {
     }
     const { record } = await ensemble(0);
     expect(record.adversarial_acc).toBe(record.natural_acc);
-    expect(record.stages.map((s) => s.robust_acc)).toEqual([record.natural_acc, record.natural_acc, record.natural_acc, record.natural_acc]);
+    expect(record.stages.map((s) => s.robust_acc)).toEqual(AUTOATTACK_STAGES.map(() => record.natural_acc));
   });
 
   it("APGD-CE is no weaker than PGD with the same iterations (within one sample)", async () => {
@@ -49,7 +49,11 @@ describe("APGD and AutoAttack on the MBN3x1 zoo model", async () => {
 
   it("autoattack: worst case no weaker than any member alone, inputs in the ε-ball, record with stages and checks", async () => {
     const { record, xadv } = await ensemble(EPS);
-    const members = { "apgd-ce": await single("apgd-ce", EPS), "apgd-t": await single("apgd-t", EPS), "fab-t": await single("fab-t", EPS), square: await single("square", EPS) };
+    const members = {
+      "apgd-ce": await single("apgd-ce", EPS), "apgd-t": await single("apgd-t", EPS), "fab-t": await single("fab-t", EPS), square: await single("square", EPS),
+      // the replay stages: mbn attack's standalone defaults
+      "pgd-20": await single("pgd", EPS, data, { steps: 20, stepSize: (2.5 * EPS) / 20 }), "square-1000": await single("square", EPS, data, { queries: 1000 }),
+    };
     console.log(`ε=${EPS}: autoattack ${record.adversarial_acc} (stages ${record.stages.map((s) => `${s.attack} ${s.robust_acc}`).join(", ")}); alone: ${Object.entries(members).map(([k, r]) => `${k} ${r.adversarial_acc}`).join(", ")}; warnings: ${record.checks.warnings.length}`);
     for (const [k, r] of Object.entries(members)) {
       expect(record.adversarial_acc).toBeLessThanOrEqual(r.adversarial_acc);
@@ -60,8 +64,9 @@ describe("APGD and AutoAttack on the MBN3x1 zoo model", async () => {
     expect(record.stages[0].robust_acc).toBe(members["apgd-ce"].adversarial_acc);
     const accs = record.stages.map((s) => s.robust_acc);
     expect(accs.map((s) => s.toString())).toEqual([...accs].sort((a, b) => b - a).map((s) => s.toString()));
-    expect(accs[3]).toBe(record.adversarial_acc);
-    expect(record.stages.map((s) => s.attack)).toEqual(["apgd-ce", "apgd-t", "fab-t", "square"]);
+    expect(accs.at(-1)).toBe(record.adversarial_acc);
+    expect(record.stages.map((s) => s.attack)).toEqual(["apgd-ce", "apgd-t", "fab-t", "pgd-20", "square", "square-1000"]);
+    expect(record.stages.map((s) => s.steps ?? s.queries)).toEqual([STEPS, STEPS, STEPS, 20, 200, 1000]);
     expect(record.stages[1].attacked).toBe(Math.round(record.stages[0].robust_acc * 32));
     const c = record.checks;
     expect(c.replica_agreement).toBeGreaterThanOrEqual(0.95);

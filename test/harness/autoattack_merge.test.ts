@@ -64,7 +64,7 @@ describe("merging autoattack shards", async () => {
     expect(merge([parts[0], { ...ce, shard: "1/2", run_n: N }])).toThrow(MergeError);
     expect(merge([parts[0], { ...ce, shard: "1/2", run_n: N }])).toThrow(/attack "apgd-ce" vs "autoattack"/);
     const noFab = shard(await run(6, 6, ["apgd-ce", "apgd-t", "square"]), 1);
-    expect(merge([parts[0], noFab])).toThrow(/\(stages apgd-ce\/5 it → apgd-t\/5 it\/2 targets → square\/200 q vs .* → fab-t\/5 it\/2 targets → square/);
+    expect(merge([parts[0], noFab])).toThrow(/\(stages apgd-ce\/5 it → apgd-t\/5 it\/2 targets → square\/200 q vs .* → fab-t\/5 it\/2 targets → pgd-20\/20 it → square\/200 q → square-1000\/1000 q/);
     const { stages: _, ...bare } = parts[1] as AutoAttackRecord & ShardRecord;
     expect(merge([parts[0], bare as ShardRecord])).toThrow(/without its per-stage summaries/);
   });
