@@ -3,7 +3,8 @@
 # ensemble on the first 1,000 Fashion-MNIST test images, --workers 2, one record per run in
 # results/<attack>-1000-<model>-eps<ε>.json. Resumable.
 #   [SHARDS=k] bash scripts/attack_records.sh <eps> <model>…     e.g. bash scripts/attack_records.sh 0.05 mbn3x1 fxp2
-# (model = the zoo folder's suffix: models/zoo/fmnist_resnet20_<model>/model.onnx)
+# (model = the zoo folder's suffix: models/zoo/fmnist_resnet20_<model>/model.onnx, or models/zoo/fmnist_<model>
+# where that exists, e.g. resnet56_fp32 for the study's float ResNet-56)
 # A record that exists is kept (file times mean nothing in a fresh clone); test/models/records.test.ts
 # checks each record's fingerprint against today's bundle, so a record of an older model fails there.
 # SHARDS=k splits each run into k `--shard i/k` runs (records in results/shards/, kept and skipped like
@@ -16,6 +17,8 @@ shards=${SHARDS:-1}
 have() { [ -f "$1" ] && grep -q '"fingerprint"' "$1"; }
 for m in "$@"; do
   model=models/zoo/fmnist_resnet20_$m/model.onnx
+  [ -d "models/zoo/fmnist_$m" ] && model=models/zoo/fmnist_$m/model.onnx
+  [ -f "$model" ] || { echo "mbn: attack_records.sh: no zoo model $m (neither models/zoo/fmnist_resnet20_$m nor models/zoo/fmnist_$m)" >&2; exit 1; }
   for a in pgd:pgd20 square:square1000 autoattack:autoattack; do
     out=results/${a##*:}-1000-$m-eps$eps.json
     have "$out" && continue

@@ -25,7 +25,8 @@ export function weakerSamples(ensemble: Pick<Rec, "offset" | "n" | "per_sample_r
   return ensemble.per_sample_robust.flatMap((r, i) => (r && !other.per_sample_robust[i] ? [ensemble.offset + i] : []));
 }
 
-const short = (model: string) => model.replace(/^.*fmnist_resnet20_/, "").replace(/\/model\.onnx$/, "");
+/** models/zoo/fmnist_resnet20_mbn3x1/model.onnx → mbn3x1; models/zoo/fmnist_resnet56_fp32/model.onnx → resnet56_fp32 */
+const short = (model: string) => model.replace(/^.*fmnist_(resnet20_)?/, "").replace(/\/model\.onnx$/, "");
 
 /** The n ≥ 1000 records of README's table: PGD-20, Square-1000 and the ensemble. */
 export function robustnessRecords(root = "."): Rec[] {
