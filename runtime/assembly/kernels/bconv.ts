@@ -157,8 +157,9 @@ export function bconv_impl(
         const bk = load<f32>(beta + (<usize>k << 2));
         const xa0 = xk + <usize>((iy0 + ky0) * W + ix0 + kx0) * pixStride;
         let hp = 0;
-        // popcount of the activation plane over the valid window (Σh = n − 2·hp; Σu = hp)
-        for (let r = 0; r < rows; r++) hp += popa(xa0 + <usize>r * rowStride, len);
+        // popcount of the activation plane over the valid window (Σh = n − 2·hp; Σu = hp), needed
+        // for unipolar bases and for the c_w term only
+        if (unipolar || cw) for (let r = 0; r < rows; r++) hp += popa(xa0 + <usize>r * rowStride, len);
         const base = unipolar ? hp : n; // dot = base − 2·popcount
         for (let m = 0; m < M; m++) {
           const w0 = wts + <usize>m * wPlane + (<usize>((ky0 * kw + kx0) * words) << 3);

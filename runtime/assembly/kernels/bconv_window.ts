@@ -311,13 +311,16 @@ function window6(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i
           }
         }
       }
-      for (let k = 0; k < K; k++) {
-        let hp: u64 = 0;
-        const a = aw + (<usize>(k * S) << 3);
-        for (let j = 0; j < NW; j++) hp += popcnt<u64>(load<u64>(a + (<usize>j << 3)));
-        store<i32>(hk + (<usize>k << 2), unipolar ? <i32>hp : n);
-        store<f32>(sk + (<usize>k << 2), load<f32>(beta + (<usize>k << 2)) * <f32>(unipolar ? <i32>hp : n - 2 * <i32>hp));
-      }
+      // the planes' own bit counts: needed for unipolar bases and for the c_w term only
+      if (unipolar || cw)
+        for (let k = 0; k < K; k++) {
+          let hp: u64 = 0;
+          const a = aw + (<usize>(k * S) << 3);
+          for (let j = 0; j < NW; j++) hp += popcnt<u64>(load<u64>(a + (<usize>j << 3)));
+          store<i32>(hk + (<usize>k << 2), unipolar ? <i32>hp : n);
+          store<f32>(sk + (<usize>k << 2), load<f32>(beta + (<usize>k << 2)) * <f32>(unipolar ? <i32>hp : n - 2 * <i32>hp));
+        }
+      else for (let k = 0; k < K; k++) store<i32>(hk + (<usize>k << 2), n);
       // one instance of the channel loop per window size and border/interior, so that each loads
       // only its own words and interior pixels never touch the masks (fewer loads and live
       // registers; S and masked are constants in each instance after inlining)
