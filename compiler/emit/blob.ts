@@ -66,7 +66,11 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
     if ("epi" in s) maxC = Math.max(maxC, s.epi.c);
     if (s.op === "Output" || s.op === "BitQuantize") maxC = Math.max(maxC, s.op === "Output" ? s.hw : s.c);
   }
-  const acc = dynAlloc(maxC * 8);
+  // binary and float convs fill a whole output row of acc (ow·cout floats) before its epilogue
+  // (bconv.ts, conv2d_f32.ts: epilogue_rows)
+  let accBytes = maxC * 8;
+  for (const s of plan.steps) if (s.op === "BitConv" || s.op === "Conv") accBytes = Math.max(accBytes, s.geom.ow * s.geom.cout * 4);
+  const acc = dynAlloc(accBytes);
   // scratch of the bconv window path (the largest any window-packed step needs)
   let windowBytes = 0;
   for (const s of plan.steps)

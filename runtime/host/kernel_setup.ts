@@ -47,7 +47,7 @@ export function setupBconv(rt: RawRuntime, a: BconvRef, e: EpilogueRef, windowPa
     in: x, h: a.h, w: a.w, cin: a.cin, in_words: inWords, k: a.k, in_plane_stride: a.h * a.w * inWords * 8,
     weights, m: a.m, cout: a.cout, kh: a.kh, kw: a.kw, stride: a.stride, pad_t: a.padT, pad_l: a.padL,
     oh: a.oh, ow: a.ow, unipolar: a.unipolar ? 1 : 0, alpha: L.f32(a.alpha), beta: L.f32(a.beta),
-    cw: a.cw ? L.f32(a.cw) : 0, ca: a.ca, wtap: a.wtap ? L.f32(a.wtap) : 0, acc: L.alloc(a.cout * 8), epilogue: out.epi,
+    cw: a.cw ? L.f32(a.cw) : 0, ca: a.ca, wtap: a.wtap ? L.f32(a.wtap) : 0, acc: L.alloc(Math.max(a.cout * 8, a.ow * a.cout * 4)), epilogue: out.epi,
     wpk: windowPath && windowPackable(a.cin, a.kh, a.kw) ? L.bytes(windowPack(a.wbits, a.m, a.cout, a.kh, a.kw, a.cin)) : 0,
     scratch: L.alloc(windowScratchBytes(Math.min(a.cin, 64), a.kh, a.kw, a.cout, a.m, a.k) + 16),
   });
@@ -59,7 +59,7 @@ export function setupConv2d(rt: RawRuntime, x: Float32Array, w: Float32Array, g:
   const out = writeEpilogue(L, e, g.oh * g.ow);
   const params = rt.params("conv2d_f32", {
     in: L.f32(x), h: g.h, w: g.w, cin: g.cin, weights: L.f32(w), cout: g.cout, kh: g.kh, kw: g.kw,
-    stride: g.stride, pad_t: g.padT, pad_l: g.padL, oh: g.oh, ow: g.ow, acc: L.alloc(g.cout * 4 + 16), epilogue: out.epi,
+    stride: g.stride, pad_t: g.padT, pad_l: g.padL, oh: g.oh, ow: g.ow, acc: L.alloc(Math.max(g.cout * 4 + 16, g.ow * g.cout * 4)), epilogue: out.epi,
   });
   return { params, out };
 }

@@ -14,7 +14,7 @@
 // Pad bits of each pixel's last channel word are 0 in weights and activations: 0 ⊕ 0 = 0 ∧ 0 = 0,
 // so they never count; n uses the true Cin.
 import { pi, pu, pf } from "../params";
-import { epilogue } from "./epilogue";
+import { epilogue_rows } from "./epilogue";
 import { bconv_window } from "./bconv_window";
 
 // Accumulate Σ_o' α[o][m]·β_k·(base − 2·popcount) into acc for four output channels o..o+3:
@@ -122,11 +122,11 @@ import { bconv_window } from "./bconv_window";
 export function bconv_impl(
   x: usize, H: i32, W: i32, cin: i32, words: i32, K: i32, xPlane: usize,
   wts: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
-  unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
+  unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, accRow: usize, e: usize, wpk: usize, scratch: usize,
 ): void {
   if (wpk != 0) {
     // narrow layer: the compiler packed the weights for the window path (bconv_window.ts)
-    bconv_window(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
+    bconv_window(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, accRow, e, wpk, scratch);
     return;
   }
   const wso = <usize>(kh * kw * words) << 3; // bytes per output channel in one weight plane
@@ -150,14 +150,16 @@ export function bconv_impl(
       const kx0 = max(0, -ix0), kx1 = min(kw, W - ix0);
       const len = (kx1 - kx0) * words;
       const n = rows * (kx1 - kx0) * cin;
+      const acc = accRow + (<usize>(ox * cout) << 2); // this pixel's row of acc
       for (let o = 0; o < cout; o++) store<f32>(acc + (<usize>o << 2), 0); // (memory.fill is a call in V8)
       for (let k = 0; k < K; k++) {
         const xk = x + <usize>k * xPlane;
         const bk = load<f32>(beta + (<usize>k << 2));
         const xa0 = xk + <usize>((iy0 + ky0) * W + ix0 + kx0) * pixStride;
         let hp = 0;
-        // popcount of the activation plane over the valid window (Σh = n − 2·hp; Σu = hp)
-        for (let r = 0; r < rows; r++) hp += popa(xa0 + <usize>r * rowStride, len);
+        // popcount of the activation plane over the valid window (Σh = n − 2·hp; Σu = hp), needed
+        // for unipolar bases and for the c_w term only
+        if (unipolar || cw) for (let r = 0; r < rows; r++) hp += popa(xa0 + <usize>r * rowStride, len);
         const base = unipolar ? hp : n; // dot = base − 2·popcount
         for (let m = 0; m < M; m++) {
           const w0 = wts + <usize>m * wPlane + (<usize>((ky0 * kw + kx0) * words) << 3);
@@ -187,8 +189,8 @@ export function bconv_impl(
           store<f32>(q, load<f32>(q) + ca * sw);
         }
       }
-      epilogue(e, acc, oy * OW + ox);
     }
+    epilogue_rows(e, accRow, oy * OW, OW);
   }
 }
 

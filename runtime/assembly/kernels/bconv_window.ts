@@ -18,7 +18,7 @@
 // product to float32 before multiplying by the integer dot).
 // Taps outside the image: activation words hold 0 there; bipolar (XOR) counts are masked with the
 // valid-tap bits of each word (`mk`), unipolar (AND) counts need no mask.
-import { epilogue } from "./epilogue";
+import { epilogue_rows } from "./epilogue";
 
 @inline function lowBits(n: i32): u64 {
   return n >= 64 ? <u64>-1 : (<u64>1 << <u64>n) - 1;
@@ -228,6 +228,7 @@ function window6(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i
       const n = (ky1 - ky0) * (kx1 - kx0) * cin;
       const full = ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw;
       const masked = xor && !full;
+      const pacc = acc + (<usize>(ox * cout) << 2); // this pixel's row of acc
       if (full) {
         // interior pixel (most of them): every tap valid, no masks
         if (!dense && kh == 3 && kw == 3 && R == 1) {
@@ -310,28 +311,31 @@ function window6(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i
           }
         }
       }
-      for (let k = 0; k < K; k++) {
-        let hp: u64 = 0;
-        const a = aw + (<usize>(k * S) << 3);
-        for (let j = 0; j < NW; j++) hp += popcnt<u64>(load<u64>(a + (<usize>j << 3)));
-        store<i32>(hk + (<usize>k << 2), unipolar ? <i32>hp : n);
-        store<f32>(sk + (<usize>k << 2), load<f32>(beta + (<usize>k << 2)) * <f32>(unipolar ? <i32>hp : n - 2 * <i32>hp));
-      }
+      // the planes' own bit counts: needed for unipolar bases and for the c_w term only
+      if (unipolar || cw)
+        for (let k = 0; k < K; k++) {
+          let hp: u64 = 0;
+          const a = aw + (<usize>(k * S) << 3);
+          for (let j = 0; j < NW; j++) hp += popcnt<u64>(load<u64>(a + (<usize>j << 3)));
+          store<i32>(hk + (<usize>k << 2), unipolar ? <i32>hp : n);
+          store<f32>(sk + (<usize>k << 2), load<f32>(beta + (<usize>k << 2)) * <f32>(unipolar ? <i32>hp : n - 2 * <i32>hp));
+        }
+      else for (let k = 0; k < K; k++) store<i32>(hk + (<usize>k << 2), n);
       // one instance of the channel loop per window size and border/interior, so that each loads
       // only its own words and interior pixels never touch the masks (fewer loads and live
       // registers; S and masked are constants in each instance after inlining)
       if (masked) {
-        if (S == 1) channels(1, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else if (S == 3) channels(3, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else if (S == 5) channels(5, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else channels(6, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        if (S == 1) channels(1, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else if (S == 3) channels(3, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else if (S == 5) channels(5, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else channels(6, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
       } else {
-        if (S == 1) channels(1, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else if (S == 3) channels(3, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else if (S == 5) channels(5, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else channels(6, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, acc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        if (S == 1) channels(1, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else if (S == 3) channels(3, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else if (S == 5) channels(5, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
+        else channels(6, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
       }
-      epilogue(e, acc, oy * OW + ox);
     }
+    epilogue_rows(e, acc, oy * OW, OW);
   }
 }

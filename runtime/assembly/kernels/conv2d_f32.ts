@@ -4,7 +4,7 @@
 // across the window), so every output channel sums its terms in the same (ky, kx, ci) order as the
 // scalar build: both builds give bit-identical results.
 import { pi, pu } from "../params";
-import { epilogue } from "./epilogue";
+import { epilogue_rows } from "./epilogue";
 
 // Σ over the clipped window of x·w for output channels o..o+3 (f32x4 lanes), taps in (ky, kx, ci) order.
 @inline function sum4(xrow: usize, rowStride: usize, wts: usize, o: i32, cin: i32, cout: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, span: i32): v128 {
@@ -20,7 +20,7 @@ import { epilogue } from "./epilogue";
 
 export function conv2d_impl(
   x: usize, H: i32, W: i32, cin: i32, wts: usize, cout: i32, kh: i32, kw: i32,
-  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, acc: usize, e: usize,
+  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, accRow: usize, e: usize,
 ): void {
   const rowStride = <usize>(W * cin) << 2;
   for (let oy = 0; oy < OH; oy++) {
@@ -33,6 +33,7 @@ export function conv2d_impl(
       // within a kernel row the valid taps' (kx, ci) inputs are contiguous in NHWC and in the weights:
       // one loop of span = (kx1 − kx0)·Cin terms per row, in the same (kx, ci) order
       const span = (kx1 - kx0) * cin;
+      const acc = accRow + (<usize>(ox * cout) << 2); // this pixel's row of acc (one output row, then its epilogue)
       let o = 0;
       if (ASC_FEATURE_SIMD) {
         // sixteen output channels per pass, their sums in four registers across the whole window
@@ -67,8 +68,8 @@ export function conv2d_impl(
         }
         store<f32>(acc + (<usize>o << 2), s);
       }
-      epilogue(e, acc, oy * OW + ox);
     }
+    epilogue_rows(e, accRow, oy * OW, OW);
   }
 }
 

@@ -149,6 +149,19 @@ export function pack_pixel(q: usize, x: usize, c: i32, dst: usize, pix: i32): vo
 
 // Apply the output transform to acc[0..c) (modified in place) and store pixel `pix`.
 export function epilogue(e: usize, acc: usize, pix: i32): void {
+  epilogueRows(e, acc, pix, 1, false);
+}
+
+// The output transform of n consecutive pixels pix0.. whose acc rows lie one after another
+// (acc + i·c floats): a producing kernel that fills a whole output row first decodes the record
+// once per row instead of once per pixel. Per pixel the same operations as `epilogue`, in the
+// same order (the pixels are independent).
+export function epilogue_rows(e: usize, acc: usize, pix0: i32, n: i32): void {
+  epilogueRows(e, acc, pix0, n, true);
+}
+
+// rows: the per-row fast paths (no copy of an untransformed row; the binary quantizer decoded once)
+@inline function epilogueRows(e: usize, acc0: usize, pix0: i32, n: i32, rows: bool): void {
   const c = pi(e, E_C);
   const scale = pu(e, E_SCALE);
   const bias = pu(e, E_BIAS);
@@ -159,37 +172,49 @@ export function epilogue(e: usize, acc: usize, pix: i32): void {
   const out = pu(e, E_OUT);
   const quant = pu(e, E_QUANT);
   const fout = pu(e, E_FOUT);
-  const rowRes = res + (<usize>(pix * c) << 2);
-  // float output goes straight to its row; a quantized one is staged in acc for pack_pixel
-  // (a per-pixel memory.copy is a call out of generated code in V8, measurably slower), or in its
-  // row of fout where the float value is kept too
-  const dst = quant ? (fout ? fout + (<usize>(pix * c) << 2) : acc) : out + (<usize>(pix * c) << 2);
-  let ch = 0;
-  if (ASC_FEATURE_SIMD) {
-    // four channels at a time, lane-wise the same operations as the scalar loop below. Besides the
-    // width, this avoids V8's scalar f32.max/min, which branch on the data (NaN and ±0 handling) and
-    // mispredict on ReLU inputs of random sign: measured 2.2× faster on a 16-channel bconv + ReLU.
-    const zero = f32x4.splat(0), vlo = f32x4.splat(lo), vhi = f32x4.splat(hi);
-    for (; ch + 4 <= c; ch += 4) {
-      const o = <usize>ch << 2;
-      let y = v128.load(acc + o);
-      if (scale) y = f32x4.mul(y, v128.load(scale + o));
-      if (bias) y = f32x4.add(y, v128.load(bias + o));
-      if (res) y = f32x4.add(y, v128.load(rowRes + o));
-      if (act == 1) y = f32x4.max(y, zero);
-      else if (act == 2) y = f32x4.min(f32x4.max(y, vlo), vhi);
-      v128.store(dst + o, y);
+  // a quantized output with no transform and no float copy packs acc as it is
+  const copyOnly = rows && quant && !fout && !scale && !bias && !res && act == 0;
+  // the one-threshold, one-word quantizer (pack_pixel's fast case) decoded once for all n pixels
+  const binary = rows && quant != 0 && pi(quant, Q_LEVELS) == 2 && pi(quant, Q_WORDS) == 1;
+  const thr = binary ? pu(quant, Q_THR) : 0, flip = binary ? pu(quant, Q_FLIP) : 0, lut = binary ? pu(quant, Q_LUT) : 0;
+  const planes = binary ? pi(quant, Q_PLANES) : 0, planeStride = binary ? pu(quant, Q_PLANE_STRIDE) : 0;
+  for (let i = 0; i < n; i++) {
+    const pix = pix0 + i, acc = acc0 + (<usize>(i * c) << 2);
+    const rowRes = res + (<usize>(pix * c) << 2);
+    // float output goes straight to its row; a quantized one is staged in acc for pack_pixel
+    // (a per-pixel memory.copy is a call out of generated code in V8, measurably slower), or in its
+    // row of fout where the float value is kept too
+    const dst = quant ? (fout ? fout + (<usize>(pix * c) << 2) : acc) : out + (<usize>(pix * c) << 2);
+    if (!copyOnly) {
+      let ch = 0;
+      if (ASC_FEATURE_SIMD) {
+        // four channels at a time, lane-wise the same operations as the scalar loop below. Besides the
+        // width, this avoids V8's scalar f32.max/min, which branch on the data (NaN and ±0 handling) and
+        // mispredict on ReLU inputs of random sign: measured 2.2× faster on a 16-channel bconv + ReLU.
+        const zero = f32x4.splat(0), vlo = f32x4.splat(lo), vhi = f32x4.splat(hi);
+        for (; ch + 4 <= c; ch += 4) {
+          const o = <usize>ch << 2;
+          let y = v128.load(acc + o);
+          if (scale) y = f32x4.mul(y, v128.load(scale + o));
+          if (bias) y = f32x4.add(y, v128.load(bias + o));
+          if (res) y = f32x4.add(y, v128.load(rowRes + o));
+          if (act == 1) y = f32x4.max(y, zero);
+          else if (act == 2) y = f32x4.min(f32x4.max(y, vlo), vhi);
+          v128.store(dst + o, y);
+        }
+      }
+      for (; ch < c; ch++) {
+        const o = <usize>ch << 2;
+        let y = load<f32>(acc + o);
+        if (scale) y = y * load<f32>(scale + o);
+        if (bias) y = y + load<f32>(bias + o);
+        if (res) y = y + load<f32>(rowRes + o);
+        if (act == 1) y = max(y, <f32>0);
+        else if (act == 2) y = min(max(y, lo), hi);
+        store<f32>(dst + o, y);
+      }
     }
+    if (binary) pack_binary(dst, c, thr, flip, planes, lut, out + (<usize>pix << 3), planeStride);
+    else if (quant) pack_pixel(quant, dst, c, out, pix);
   }
-  for (; ch < c; ch++) {
-    const o = <usize>ch << 2;
-    let y = load<f32>(acc + o);
-    if (scale) y = y * load<f32>(scale + o);
-    if (bias) y = y + load<f32>(bias + o);
-    if (res) y = y + load<f32>(rowRes + o);
-    if (act == 1) y = max(y, <f32>0);
-    else if (act == 2) y = min(max(y, lo), hi);
-    store<f32>(dst + o, y);
-  }
-  if (quant) pack_pixel(quant, dst, c, out, pix);
 }
