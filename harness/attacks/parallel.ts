@@ -22,6 +22,13 @@ export function shardRange(total: number, i: number, k: number): { offset: numbe
 /** A shard record: `shard` "i/k"; `run_n` the samples of the whole run (absent in records of older versions); `targets` (APGD-T, FAB-T, autoattack). */
 export type ShardRecord = AttackRecord & { run_n?: number; targets?: number };
 
+/**
+ * Today's bundle of the shards' model, for shards measured by different bundles (a runtime rebuilt
+ * between two sessions of one long run): sameFunction(r) holds when it reproduces r's fingerprint on
+ * r's images and ε (harness/attacks/fingerprint.ts), so r's figures are today's bundle's too.
+ */
+export interface TodaysBundle { sha256: string; sameFunction: (r: ShardRecord) => boolean }
+
 /** What identifies one run: shards that differ in any of these are parts of different evaluations. */
 const RUN_FIELDS = ["model", "dataset", "attack", "norm", "eps", "steps", "step_size", "restarts", "random_start", "queries", "targets", "seed", "bundle_sha256", "run_n"] as const;
 
@@ -56,7 +63,7 @@ const range = (offset: number, n: number) => (n ? `samples ${offset}–${offset 
  * Accuracies are recounted from the samples; mean queries are weighted by the attacked (naturally
  * correct) samples, replica agreement by the samples, gradient statistics by the gradients taken.
  */
-export function mergeShards(shards: { record: ShardRecord; source: string }[]): AttackRecord {
+export function mergeShards(shards: { record: ShardRecord; source: string }[], today?: TodaysBundle): AttackRecord {
   if (!shards.length) throw new MergeError("nothing to merge");
   for (const s of shards) {
     const why = notAShard(s.record);
@@ -69,7 +76,10 @@ export function mergeShards(shards: { record: ShardRecord; source: string }[]): 
   for (const s of shards) {
     const [i, ki] = parse(s.record);
     if (ki !== k) throw new MergeError(`${s.source}: shard ${s.record.shard} of a run split ${ki} ways, but ${first.source} is shard ${first.record.shard} of ${k}: shards of different runs`);
-    const diff = RUN_FIELDS.filter((f) => JSON.stringify(s.record[f]) !== JSON.stringify(first.record[f]));
+    // with today's bundle at hand, shards measured by other bundles count when it reproduces their fingerprints
+    const diff = RUN_FIELDS.filter((f) => !(today && f === "bundle_sha256") && JSON.stringify(s.record[f]) !== JSON.stringify(first.record[f]));
+    if (today && s.record.bundle_sha256 !== today.sha256 && !(s.record.fingerprint && today.sameFunction(s.record)))
+      throw new MergeError(`${s.source}: measured by bundle ${show(s.record.bundle_sha256)}, and today's bundle of ${s.record.model} (${show(today.sha256)}) ${s.record.fingerprint ? "computes other logits on its images" : "cannot be checked against it (the record has no fingerprint)"}: a shard of another model`);
     if (diff.length) throw new MergeError(`${s.source}: not the same run as ${first.source} (${diff.map((f) => `${f} ${show(s.record[f])} vs ${show(first.record[f])}`).join(", ")})`);
     const stagesDiffer = s.record.attack === "autoattack" ? stageMismatch(s.record as ShardRecord & AutoAttackRecord, first.record as ShardRecord & AutoAttackRecord) : undefined;
     if (stagesDiffer) throw new MergeError(`${s.source}: not the same run as ${first.source} (${stagesDiffer})`);
@@ -139,6 +149,8 @@ export function mergeShards(shards: { record: ShardRecord; source: string }[]): 
     time_split: rs.every((r) => r.time_split) ? { replica_s: rs.reduce((p, r) => p + r.time_split!.replica_s, 0), bundle_s: rs.reduce((p, r) => p + r.time_split!.bundle_s, 0) } : undefined,
     machine: machines.join(" + "), date: new Date().toISOString(),
   };
+  const bundles = [...new Set(rs.map((r) => r.bundle_sha256))];
+  if (today && bundles.length > 1) Object.assign(out, { bundle_sha256: today.sha256, shard_bundles: bundles });
   if (out.attack === "autoattack") Object.assign(out, mergeEnsemble(rs as (ShardRecord & AutoAttackRecord)[], out));
   delete out.shard;
   delete out.run_n;

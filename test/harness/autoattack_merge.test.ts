@@ -4,7 +4,8 @@
 // its checks; mean queries are the attacked-weighted means, seconds the shards' sum. Refused: a shard
 // given twice, a missing shard, an autoattack shard with an APGD-CE shard, shards whose stage lists
 // differ, an autoattack record without its stages; and the CLI merges shard files written by
-// `mbn attack --attack autoattack --shard i/n` (one `mbn: …` line on a refusal).
+// `mbn attack --attack autoattack --shard i/n` (one `mbn: …` line on a refusal), and shards measured by
+// different bundles when today's bundle reproduces their fingerprints (not when one logit hash differs).
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,5 +79,24 @@ describe("merging autoattack shards", async () => {
     expect(m.per_sample_broken_by).toEqual(whole.per_sample_broken_by);
     expect(m.stages.map((s) => s.robust_acc)).toEqual(whole.stages.map((s) => s.robust_acc));
     expect(() => mergeCommand([join(dir, "s0.json"), join(dir, "s0.json")], {})).toThrow(/s0\.json: shard 0\/2 given twice/);
+  });
+
+  it("shards measured by different bundles merge when today's bundle reproduces each one's fingerprint, and only then", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mbn-aamerge2-"));
+    const p0 = { ...parts[0], model: file }, other = { ...parts[1], model: file, bundle_sha256: "0".repeat(64) };
+    const bad = { ...other, fingerprint: { ...other.fingerprint!, clean: other.fingerprint!.clean.map((h, i) => (i ? h : (h ^ 1) >>> 0)) } };
+    writeFileSync(join(dir, "s0.json"), JSON.stringify(p0));
+    writeFileSync(join(dir, "s1.json"), JSON.stringify(other));
+    writeFileSync(join(dir, "bad.json"), JSON.stringify(bad));
+    const { mergeCommand } = await import("../../cli/commands/merge.ts");
+    await mergeCommand([join(dir, "s0.json"), join(dir, "s1.json")], { output: join(dir, "m.json") });
+    const m = JSON.parse(readFileSync(join(dir, "m.json"), "utf8"));
+    expect(m.per_sample_robust).toEqual(whole.per_sample_robust);
+    expect(m.bundle_sha256).toBe(parts[0].bundle_sha256); // today's: the test compiled the same file
+    expect(m.shard_bundles).toEqual([parts[0].bundle_sha256, "0".repeat(64)]);
+    // one changed logit hash on one image: not today's function
+    await expect(Promise.resolve().then(() => mergeCommand([join(dir, "s0.json"), join(dir, "bad.json")], {}))).rejects.toThrow(/bad\.json: measured by bundle 000000000000…, and today.s bundle of .* computes other logits on its images/);
+    // without today's bundle (mergeShards alone, as inside one run) different bundles stay refused
+    expect(() => mergeShards([{ record: p0, source: "a" }, { record: other, source: "b" }])).toThrow(/not the same run as a \(bundle_sha256/);
   });
 });
