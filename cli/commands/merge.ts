@@ -56,7 +56,8 @@ export function mergeCommand(files: string[], o: { output?: string }): void | Pr
     if (o.output) writeOutput(o.output, text);
     else process.stdout.write(text);
   };
-  // one bundle (the usual case): a plain merge, no compile
-  if (new Set(shards.map((s) => s.record?.bundle_sha256)).size <= 1) return finish();
+  // one bundle (the usual case), or records that are not shards (mergeShards says what is wrong): a plain merge, no compile
+  const records = shards.map((s) => s.record as Partial<ShardRecord> | null);
+  if (records.some((r) => typeof r !== "object" || r === null || typeof r.model !== "string") || new Set(records.map((r) => r!.bundle_sha256)).size <= 1) return finish();
   return todaysBundle(shards).then(finish);
 }

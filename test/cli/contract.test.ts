@@ -76,6 +76,7 @@ beforeAll(() => {
   writeFileSync(f("s1_n6.json"), JSON.stringify(shard(1, { run_n: 6 })));
   const { shard: _, run_n: __, ...whole } = shard(0);
   writeFileSync(f("whole.json"), JSON.stringify(whole));
+  writeFileSync(f("null.json"), "null");
   writeFileSync(f("bad.json"), '{"model": ');
   writeFileSync(f("plain.wasm"), new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])); // a valid module without the manifest
   writeFileSync(f("torn.wasm"), new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0, 0x7f]));
@@ -149,6 +150,8 @@ const BAD: [string[], RegExp][] = [
   [["merge", f("s0.json"), f("s1_of3.json")], /s1_of3\.json: shard 1\/3 of a run split 3 ways, but .*s0\.json is shard 0\/2/],
   [["merge", f("s0.json"), f("s1_n6.json")], /s1_n6\.json: not the same run as .*\(run_n 6 vs 4\)$/],
   [["merge", f("whole.json")], /whole\.json: not a shard record/],
+  // a non-record beside a shard of some bundle: refused as such, not an internal error
+  [["merge", f("null.json"), f("s0.json")], /null\.json: not an attack record \(not a JSON object\)$/],
   [["merge", f("s0.json"), f("x.npy")], /x\.npy: a NumPy \.npy file, not a JSON attack record$/],
   [["merge", f("bad.json")], /bad\.json: not a JSON attack record \(/],
   [["merge", f("missing.json")], /missing\.json: cannot read \(ENOENT\)$/],
