@@ -1,8 +1,9 @@
 // README's robustness comparison at n ≥ 1000, generated from the attack records in results/ (written by
 // `mbn attack … -o results/<attack>-<n>-<model>-eps<ε>.json`; never typed by hand): per ε, robust accuracy
 // of each model under PGD-20, Square-1000 and the AutoAttack ensemble (worst case per sample, with the
-// accuracy after each stage), the seconds each run took, and the difference of the study's pair
-// (the study's pair: MBN3x1 − fxp2). Each table names its images, date, machine and the records' commands.
+// accuracy after each stage), the seconds each run took, and the differences of the study's two pairs
+// (MBN3x1 − 2-bit fixed point fxp2; the adversarially trained MBN3x3 − the float ResNet-56), where both
+// models of a pair have records. Each table names its images, date, machine and the records' commands.
 //   npx tsx scripts/robustness_table.ts            prints the block
 //   npx tsx scripts/robustness_table.ts --write    rewrites README.md between the markers
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,6 +13,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 export const ROBUSTNESS_BLOCK = /<!-- robustness:start -->[\s\S]*<!-- robustness:end -->/;
 const ROWS = [["pgd", "PGD-20"], ["square", "Square-1000"], ["autoattack", "AutoAttack (worst case)"]] as const;
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+/** The study's comparisons, as short model names (first − second). */
+const PAIRS = [["mbn3x1", "fxp2"], ["mbn3x3_at", "resnet56_fp32"]] as const;
 
 interface Rec { model: string; attack: string; eps: number; n: number; offset: number; natural_acc: number; adversarial_acc: number; seconds: number; steps: number; queries: number; date: string; machine: string; command: string; per_sample_robust: number[]; stages?: { attack: string; robust_acc: number }[] }
 
@@ -23,6 +26,25 @@ interface Rec { model: string; attack: string; eps: number; n: number; offset: n
 export function weakerSamples(ensemble: Pick<Rec, "offset" | "n" | "per_sample_robust">, other: Pick<Rec, "offset" | "n" | "per_sample_robust">): number[] | undefined {
   if (ensemble.offset !== other.offset || ensemble.n !== other.n) return undefined;
   return ensemble.per_sample_robust.flatMap((r, i) => (r && !other.per_sample_robust[i] ? [ensemble.offset + i] : []));
+}
+
+/**
+ * Exact two-sided McNemar test on two attack records of the same images: b = images robust on the first
+ * model only, c = on the second only; under "the two models are equally robust" each of the b + c
+ * discordant images is a fair coin, so p = min(1, 2·P[Binomial(b + c, ½) ≤ min(b, c)]).
+ */
+export function mcnemar(first: number[], second: number[]): { b: number; c: number; p: number } {
+  let b = 0, c = 0;
+  first.forEach((r, i) => { if (r && !second[i]) b++; else if (!r && second[i]) c++; });
+  const n = b + c;
+  if (n === 0) return { b, c, p: 1 };
+  // P[X = k] = C(n, k) / 2^n, summed in logs (n ≤ 10,000)
+  let logC = 0, tail = 0;
+  for (let k = 0; k <= Math.min(b, c); k++) {
+    if (k > 0) logC += Math.log(n - k + 1) - Math.log(k);
+    tail += Math.exp(logC - n * Math.LN2);
+  }
+  return { b, c, p: Math.min(1, 2 * tail) };
 }
 
 /** models/zoo/fmnist_resnet20_mbn3x1/model.onnx → mbn3x1; models/zoo/fmnist_resnet56_fp32/model.onnx → resnet56_fp32 */
@@ -47,11 +69,12 @@ export function robustnessBlock(root = "."): string {
     const ns = [...new Set(at.map((r) => `${r.n} images from ${r.offset}`))].join(", ");
     lines.push("", `**ε = ${eps}** (${ns}; ${[...new Set(at.map((r) => r.date.slice(0, 10)))].join(", ")}; ${[...new Set(at.map((r) => r.machine))].join("; ")})`, "");
     const natural = (m: string) => at.find((r) => r.model === m)!.natural_acc;
-    // the study's pair: MBN3x1 against 2-bit fixed point
-    const pair = [models.find((m) => short(m) === "mbn3x1"), models.find((m) => short(m) === "fxp2")];
-    const diff = !!(pair[0] && pair[1]);
-    lines.push(`| robust accuracy | ${models.map((m) => `${short(m)} (natural ${pct(natural(m))})`).join(" | ")}${diff ? " | mbn3x1 − fxp2 |" : " |"}`);
-    lines.push(`|---|${models.map(() => "---|").join("")}${diff ? "---|" : ""}`);
+    // the study's pairs whose two models both have records at this ε
+    const pairs = PAIRS.map(([a, b]) => [models.find((m) => short(m) === a), models.find((m) => short(m) === b)] as const)
+      .filter((p): p is readonly [string, string] => !!(p[0] && p[1]));
+    const tail = (cells: string[]) => pairs.map((_, i) => ` ${cells[i]} |`).join("");
+    lines.push(`| robust accuracy | ${models.map((m) => `${short(m)} (natural ${pct(natural(m))})`).join(" | ")} |${tail(pairs.map(([a, b]) => `${short(a)} − ${short(b)}`))}`);
+    lines.push(`|---|${models.map(() => "---|").join("")}${pairs.map(() => "---|").join("")}`);
     for (const [a, label] of ROWS) {
       const cells = models.map((m) => {
         const r = get(m, a);
@@ -59,9 +82,11 @@ export function robustnessBlock(root = "."): string {
         const stages = r.stages?.length ? `; after ${r.stages.map((s) => `${s.attack.toUpperCase()} ${pct(s.robust_acc)}`).join(", ")}` : "";
         return `${a === "autoattack" ? `**${pct(r.adversarial_acc)}**` : pct(r.adversarial_acc)} (${Math.round(r.seconds)} s${stages})`;
       });
-      const [r0, r1] = diff ? [get(pair[0]!, a), get(pair[1]!, a)] : [undefined, undefined];
-      const d = r0 && r1 ? `${r0.adversarial_acc >= r1.adversarial_acc ? "+" : "−"}${(Math.abs(r0.adversarial_acc - r1.adversarial_acc) * 100).toFixed(1)} pp` : "–";
-      lines.push(`| ${label} | ${cells.join(" | ")}${diff ? ` | ${d} |` : " |"}`);
+      const diffs = pairs.map(([m0, m1]) => {
+        const [r0, r1] = [get(m0, a), get(m1, a)];
+        return r0 && r1 ? `${r0.adversarial_acc >= r1.adversarial_acc ? "+" : "−"}${(Math.abs(r0.adversarial_acc - r1.adversarial_acc) * 100).toFixed(1)} pp` : "–";
+      });
+      lines.push(`| ${label} | ${cells.join(" | ")} |${tail(diffs)}`);
     }
     // per sample: robust under the ensemble, broken by PGD-20 or Square-1000 alone (issue 15: never)
     const weaker = models.map((m) => {
@@ -70,7 +95,18 @@ export function robustnessBlock(root = "."): string {
       const w = o.map((r) => weakerSamples(e, r));
       return w.some((x) => !x) ? "other images" : `${new Set(w.flatMap((x) => x!)).size} of ${e.n}`;
     });
-    lines.push(`| robust under the ensemble, broken by PGD-20 or Square-1000 | ${weaker.join(" | ")}${diff ? " | |" : " |"}`);
+    lines.push(`| robust under the ensemble, broken by PGD-20 or Square-1000 | ${weaker.join(" | ")} |${tail(pairs.map(() => ""))}`);
+    // does the pair's ranking hold? a paired test on the same images, per attack
+    for (const [m0, m1] of pairs) {
+      const verdicts = ROWS.flatMap(([a, label]) => {
+        const [r0, r1] = [get(m0, a), get(m1, a)];
+        if (!r0 || !r1 || r0.offset !== r1.offset || r0.n !== r1.n) return [];
+        const { b, c, p } = mcnemar(r0.per_sample_robust, r1.per_sample_robust);
+        const word = p >= 0.05 ? "no significant difference" : b > c ? `${short(m0)} more robust` : `${short(m1)} more robust`;
+        return [`${label.replace(/ \(worst case\)/, "")}: ${word} (${b} images robust on ${short(m0)} only, ${c} on ${short(m1)} only; McNemar p = ${p < 0.001 ? p.toExponential(1) : p.toFixed(3)})`];
+      });
+      if (verdicts.length) lines.push("", `**${short(m0)} vs ${short(m1)}**, paired on the same images: ${verdicts.join("; ")}.`);
+    }
     lines.push("", `Seconds: wall time of each run with --workers 2 on a VM shared with other jobs (compare figures, not times). Commands: ${[...new Set(at.map((r) => `\`${r.command}\``))].join(", ")}.`);
   }
   lines.push("<!-- robustness:end -->");

@@ -18,7 +18,7 @@ import { loadDataset, take } from "../../harness/data/datasets.ts";
 import { loadBundle } from "../../runtime/host/loader.ts";
 import { rebuildCommands, selectionOf } from "../../models/zoo/recipe.ts";
 import { BLOCK, resultsBlock } from "../../scripts/results_table.ts";
-import { ROBUSTNESS_BLOCK, robustnessBlock, robustnessRecords, weakerSamples } from "../../scripts/robustness_table.ts";
+import { mcnemar, ROBUSTNESS_BLOCK, robustnessBlock, robustnessRecords, weakerSamples } from "../../scripts/robustness_table.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ZOO = ROOT + "models/zoo/";
@@ -201,6 +201,20 @@ describe("zoo records reproduce", () => {
     const mutant = { ...e, per_sample_robust: e.per_sample_robust.map((v, j) => (j === i ? 1 : v)) };
     expect(weakerSamples(mutant, o)).toEqual([e.offset + i]);
     expect(weakerSamples({ ...e, offset: e.offset + 1 }, o)).toBeUndefined();
+  });
+
+  it("the robustness block's paired test: exact McNemar p-values worked by hand", () => {
+    const v = (ones: number, zeros: number) => [...Array(ones).fill(1), ...Array(zeros).fill(0)];
+    // 10 discordant images, all robust on the first model only: p = 2 · C(10,0)/2^10
+    expect(mcnemar([...v(10, 0), 1, 0], [...v(0, 10), 1, 0])).toEqual({ b: 10, c: 0, p: 2 / 1024 });
+    // 3 against 7: p = 2 · (1 + 10 + 45 + 120)/1024 = 352/1024, whichever order
+    const a = [...v(3, 7), 1], b = [...v(0, 3), ...v(7, 0), 1];
+    expect(mcnemar(a, b).p).toBeCloseTo(352 / 1024, 12);
+    expect(mcnemar(b, a)).toMatchObject({ b: 7, c: 3 });
+    expect(mcnemar(b, a).p).toBeCloseTo(352 / 1024, 12);
+    // 5 against 5, and no discordant image: no evidence either way
+    expect(mcnemar([...v(5, 5)], [...v(0, 5), ...v(5, 0)]).p).toBe(1);
+    expect(mcnemar([1, 0], [1, 0])).toEqual({ b: 0, c: 0, p: 1 });
   });
 
   it("README's results block is generated from the records (npx tsx scripts/results_table.ts --write README.md)", () => {
