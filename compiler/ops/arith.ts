@@ -64,9 +64,15 @@ function lowerMul(ctx: Ctx, n: Node) {
   if (!bc) return lowerElementwise(ctx, n);
   return affine(ctx, n, bc.x, { scale: bc.k });
 }
+/**
+ * x / v for a per-channel constant v: x·(1/v) (an Affine scale) only where 1/v is exact in float32
+ * (v = ±2^e: both are then the rounding of the same real number, bit for bit); any other v is the
+ * elementwise program's div, as ONNX defines it (x·f(1/v) can differ from x/v in the last bit).
+ */
 function lowerDiv(ctx: Ctx, n: Node) {
   const bc = binaryConst(ctx, n);
-  if (!bc || bc.constFirst) return lowerElementwise(ctx, n);
+  const exact = (v: number) => { const r = f(1 / v); return r !== 0 && Number.isFinite(r) && r * v === 1; }; // r·v is exact in double
+  if (!bc || bc.constFirst || !bc.k.every(exact)) return lowerElementwise(ctx, n);
   return affine(ctx, n, bc.x, { scale: bc.k.map((v) => f(1 / v)) });
 }
 

@@ -98,3 +98,18 @@ describe("BatchNormalization and InstanceNormalization with activation parameter
     expect(r.replicaRel).toBe(0);
   });
 });
+
+describe("Div by a constant is bit-exact", () => {
+  it("x / [3, 7, 0.1] per channel equals float32 x/v element for element (x·f(1/v) would not); x / 4 stays an Affine scale", async () => {
+    const v = [3, 7, 0.1];
+    const r = await run({ op: "Div", inputs: ["x", "v"], outputs: ["y"] }, [["x", [1, 3, 32, 32]]], ["y", [1, 3, 32, 32]], { inits: [floatTensor("v", [3, 1, 1], v)] });
+    const x = r.feeds.x, P = 32 * 32;
+    const want = Array.from(x, (xv, i) => Math.fround(xv / Math.fround(v[Math.floor(i / P)])));
+    const viaReciprocal = Array.from(x, (xv, i) => Math.fround(xv * Math.fround(1 / Math.fround(v[Math.floor(i / P)]))));
+    expect(viaReciprocal).not.toEqual(want); // the inputs do tell the two apart
+    expect(Array.from(r.got)).toEqual(want);
+    const pow2 = await run({ op: "Div", inputs: ["x", "v"], outputs: ["y"] }, [["x", [1, 3, 8, 8]]], ["y", [1, 3, 8, 8]], { inits: [floatTensor("v", [], [4])] });
+    expect(Array.from(pow2.got)).toEqual(Array.from(pow2.feeds.x, (xv) => Math.fround(xv / 4)));
+    expect(pow2.plan.steps.some((s) => s.op === "Affine")).toBe(true);
+  });
+});
