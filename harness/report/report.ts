@@ -27,7 +27,7 @@ export interface ReportInput { attacks: AttackRecord[]; latency: LatencyRecord[]
 const esc = (s: string) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 /** A model's display name: the zoo folder or file name without the common prefix. */
-export const short = (m: string) => m.replace(/\/model\.onnx$/, "").replace(/^.*\//, "").replace(/\.onnx$/, "").replace(/^fmnist_resnet20_/, "");
+export const short = (m: string) => m.replace(/\/model\.onnx$/, "").replace(/^.*\//, "").replace(/\.onnx$/, "").replace(/^fmnist_(resnet20_)?/, "");
 
 /** Which images an attack record's accuracies are over, e.g. "Fashion-MNIST test images 0–99 (n = 100)". */
 export function sliceOf(r: Pick<AttackRecord, "dataset" | "n" | "offset">): string {

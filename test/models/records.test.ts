@@ -60,20 +60,6 @@ function readLog(path: string) {
   return { kind: h[1], at: h[2], epochs: Number(h[3]), n: Number(h[4]), exported: e[1], acc: Number(e[2]) };
 }
 
-// Issue 15's "never weaker" did NOT hold on the zoo MBN1x1 at ε = 0.05 (found by the test below on the
-// n = 1000 records): Square-1000 broke 7 images and PGD-20 one that the ensemble of AutoAttack's four
-// published stages (APGD-CE, APGD-T, FAB-T, Square-5000) left robust. Square and PGD are random;
-// Square-5000's schedule of square sizes differs from Square-1000's and those four stages run no PGD.
-// Fixed in the ensemble (autoattack.ts): PGD-20 and Square-1000 replay stages, every attack on
-// per-sample random streams, so a record that has those stages must show no such image at all. The
-// record below predates them (its stages are the published four; it is rerun with the retrained zoo):
-// its images are listed exactly, so any other or further difference still fails, and it is printed
-// as a known failure on every run.
-const KNOWN_WEAKER: Record<string, number[]> = {
-  "models/zoo/fmnist_resnet20_mbn1x1/model.onnx ε=0.05 square": [62, 211, 377, 590, 745, 776, 825],
-  "models/zoo/fmnist_resnet20_mbn1x1/model.onnx ε=0.05 pgd": [335],
-};
-
 describe("zoo records reproduce", () => {
   it("every manifest entry cites its date, machine, command and sample size", () => {
     for (const m of manifest.models) {
@@ -107,7 +93,7 @@ describe("zoo records reproduce", () => {
       const meta = JSON.parse(readFileSync(dir + "meta.json", "utf8"));
       for (const k of ["kind", "depth", "dataset", "epochs", "adversarial_training", "eps", "seed", "train_subset", "torch_acc", "train_seconds", "threads", "command"])
         expect(meta, `${name}: ${k}`).toHaveProperty(k);
-      const stages = meta.stages ?? [{ epochs: meta.epochs, train_images: meta.train_subset, lr: "(single stage)", command: meta.command, torch_acc: meta.torch_acc, train_seconds: meta.train_seconds }];
+      const stages = meta.stages ?? [{ epochs: meta.epochs, train_images: meta.train_subset, lr: "(single stage)", command: meta.command, torch_acc: meta.torch_acc, train_seconds: meta.train_seconds, val: meta.val }];
       // train.py writes these for every stage; lr for every stage it trains itself (a first stage carried over
       // from a single-stage meta.json has none)
       stages.forEach((s: any, i: number) => {
@@ -188,10 +174,7 @@ describe("zoo records reproduce", () => {
       for (const o of recs.filter((r) => r.model === e.model && r.eps === e.eps && r.attack !== "autoattack")) {
         const weaker = weakerSamples(e, o);
         expect(weaker, `${e.model} ε=${e.eps}: ${o.attack} covers other images than the ensemble`).toBeDefined();
-        const replays = ["pgd-20", "square-1000"].every((st) => e.stages?.some((s) => s.attack === st));
-        const known = replays ? [] : KNOWN_WEAKER[`${e.model} ε=${e.eps} ${o.attack}`] ?? [];
-        if (known.length) console.warn(`KNOWN FAILURE (issue 15): ${e.model} ε=${e.eps}: the record's ensemble (the four published stages, before the replay stages) keeps ${known.length} image(s) that ${o.attack} alone broke (${known.join(", ")})`);
-        expect(weaker, `${e.model} ε=${e.eps}: robust under the ensemble but broken by ${o.attack}`).toEqual(known);
+        expect(weaker, `${e.model} ε=${e.eps}: robust under the ensemble but broken by ${o.attack}`).toEqual([]);
         compared++;
       }
     expect(compared).toBeGreaterThan(0);
