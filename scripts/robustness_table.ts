@@ -2,8 +2,8 @@
 // `mbn attack … -o results/<attack>-<n>-<model>-eps<ε>.json`; never typed by hand): per ε, robust accuracy
 // of each model under PGD-20, Square-1000 and the AutoAttack ensemble (worst case per sample, with the
 // accuracy after each stage), the seconds each run took, and the differences of the study's two pairs
-// (MBN3x1 − 2-bit fixed point fxp2; the adversarially trained MBN3x3 − the float ResNet-56), where both
-// models of a pair have records. Each table names its images, date, machine and the records' commands.
+// (MBN3x1 − 2-bit fixed point fxp2; the adversarially trained MBN3x3 − the float ResNet-56) and of the
+// adversarially trained MBN3x3 − the float ResNet-20 trained the same way, where both models of a pair have records. Each table names its images, date, machine and the records' commands.
 //   npx tsx scripts/robustness_table.ts            prints the block
 //   npx tsx scripts/robustness_table.ts --write    rewrites README.md between the markers
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -14,7 +14,9 @@ export const ROBUSTNESS_BLOCK = /<!-- robustness:start -->[\s\S]*<!-- robustness
 const ROWS = [["pgd", "PGD-20"], ["square", "Square-1000"], ["autoattack", "AutoAttack (worst case)"]] as const;
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 /** The study's comparisons, as short model names (first − second). */
-const PAIRS = [["mbn3x1", "fxp2"], ["mbn3x3_at", "resnet56_fp32"]] as const;
+// (the study's second pair sets an adversarially trained MBN against a naturally trained float model; the
+// float ResNet-20 fine-tuned with the same adversarial recipe, fp32_at, is the like-for-like comparison)
+const PAIRS = [["mbn3x1", "fxp2"], ["mbn3x3_at", "resnet56_fp32"], ["mbn3x3_at", "fp32_at"]] as const;
 
 interface Rec { model: string; attack: string; eps: number; n: number; offset: number; natural_acc: number; adversarial_acc: number; seconds: number; steps: number; queries: number; date: string; machine: string; command: string; per_sample_robust: number[]; stages?: { attack: string; robust_acc: number }[] }
 
