@@ -1,21 +1,25 @@
 // README's robustness comparison at n ≥ 1000, generated from the attack records in results/ (written by
 // `mbn attack … -o results/<attack>-<n>-<model>-eps<ε>.json`; never typed by hand): per ε, robust accuracy
 // of each model under PGD-20, Square-1000 and the AutoAttack ensemble (worst case per sample, with the
-// accuracy after each stage), the seconds each run took, and the differences of the study's two pairs
-// (MBN3x1 − 2-bit fixed point fxp2; the adversarially trained MBN3x3 − the float ResNet-56) and of the
-// adversarially trained MBN3x3 − the float ResNet-20 trained the same way, where both models of a pair have records. Each table names its images, date, machine and the records' commands.
+// accuracy after each stage), the seconds each run took, and for each compared pair (PAIRS) whose two
+// models have records the difference and a paired McNemar verdict per attack. Each table names its
+// images, date, machine and the records' commands.
 //   npx tsx scripts/robustness_table.ts            prints the block
 //   npx tsx scripts/robustness_table.ts --write    rewrites README.md between the markers
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+// a model's display name, as the report writes it (models/zoo/fmnist_resnet56_fp32/model.onnx → resnet56_fp32)
+import { short } from "../harness/report/report.ts";
 
 export const ROBUSTNESS_BLOCK = /<!-- robustness:start -->[\s\S]*<!-- robustness:end -->/;
 const ROWS = [["pgd", "PGD-20"], ["square", "Square-1000"], ["autoattack", "AutoAttack (worst case)"]] as const;
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
-/** The study's comparisons, as short model names (first − second). */
-// (the study's second pair sets an adversarially trained MBN against a naturally trained float model; the
-// float ResNet-20 fine-tuned with the same adversarial recipe, fp32_at, is the like-for-like comparison)
+/**
+ * The compared pairs, as short model names (first − second): the study's two, and the like-for-like one
+ * its second lacks (it sets an adversarially trained MBN against a naturally trained float model; fp32_at
+ * is the float ResNet-20 fine-tuned with the same adversarial recipe).
+ */
 const PAIRS = [["mbn3x1", "fxp2"], ["mbn3x3_at", "resnet56_fp32"], ["mbn3x3_at", "fp32_at"]] as const;
 
 interface Rec { model: string; attack: string; eps: number; n: number; offset: number; natural_acc: number; adversarial_acc: number; seconds: number; steps: number; queries: number; date: string; machine: string; command: string; per_sample_robust: number[]; stages?: { attack: string; robust_acc: number }[] }
@@ -49,8 +53,6 @@ export function mcnemar(first: number[], second: number[]): { b: number; c: numb
   return { b, c, p: Math.min(1, 2 * tail) };
 }
 
-/** models/zoo/fmnist_resnet20_mbn3x1/model.onnx → mbn3x1; models/zoo/fmnist_resnet56_fp32/model.onnx → resnet56_fp32 */
-const short = (model: string) => model.replace(/^.*fmnist_(resnet20_)?/, "").replace(/\/model\.onnx$/, "");
 
 /** The n ≥ 1000 records of README's table: PGD-20, Square-1000 and the ensemble. */
 export function robustnessRecords(root = "."): Rec[] {
