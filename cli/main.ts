@@ -109,6 +109,7 @@ program.command("bench <model>").description("latency of the bundle and of onnxr
   .option("--target <target>", targetHelp)
   .option("-o, --output <file.json>", "write the JSON record")
   .option("--json", "print the JSON record")
+  .option("--twin <float.onnx>", "also time native onnxruntime-node on this file (the model's float twin: same architecture, float weights) in the same rounds")
   .option("--no-floor", "skip the popcount floor (a bare popcount loop as long as the model's binary layers need, timed in the same rounds)")
   .option("--serve", "serve a page that runs this benchmark in any browser on the local network")
   .addOption(numberOption("--port <port>", "port for --serve (0: any free port)", int(0, 65535), 8080))

@@ -3,7 +3,10 @@
 // figure), median, p90, min; per-step profile; memory, size, BOPs/OPs) and of its peers on the
 // same ONNX file (1 thread in this process; `--threads n` > 1: each peer again with n threads in
 // its own child process), with the noise gauge (harness/bench/latency.ts, noise.ts): a noisy run
-// prints a warning and its record says `"noisy": true`.
+// prints a warning and its record says `"noisy": true`. `--twin float.onnx`: native onnxruntime-node on
+// the model's float twin in the same rounds, so that "bundle vs the float network it replaces" is one
+// paired ratio, and twin / floor is the most any popcount-bound bundle could show against it here.
+import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { customSection } from "../../compiler/emit/bundle.ts";
 import { makePeers, measureLatency, pairedRatio, type Runner } from "../../harness/bench/latency.ts";
@@ -13,7 +16,7 @@ import { checkWritable, firstLine, openModel, parseTarget, progress, size, Usage
 import { serveBundle } from "../../harness/bench/serve.ts";
 import { wasm3Latency, wasm3Missing } from "../../harness/bench/wasm3_peer.ts";
 
-export async function benchCommand(file: string, o: { peers: string; threads: number; runs: number; warmup: number; json?: boolean; output?: string; target?: string; serve?: boolean; floor?: boolean; port: number; host: string }): Promise<void> {
+export async function benchCommand(file: string, o: { peers: string; threads: number; runs: number; warmup: number; json?: boolean; output?: string; target?: string; serve?: boolean; floor?: boolean; twin?: string; port: number; host: string }): Promise<void> {
   const target = parseTarget(o.target, "mbn bench");
   const peers = (o.peers || "").split(",").map((s) => s.trim()).filter(Boolean);
   for (const p of peers) if (p !== "ort-web" && p !== "ort-node" && p !== "wasm3") throw new UsageError(`--peers: unknown peer '${p}' (ort-web, ort-node, wasm3)`);
@@ -56,6 +59,7 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
       }
       runners.push({ ...r, name: `${r.name} ${threads}thr` });
     }
+  if (o.twin) runners.push(await twinRunner(o.twin, inShape, runners));
   // the popcount floor runs in the same rounds (needs the compile report's popcount count)
   const popcounts = res?.report.totals.popcounts ?? 0;
   if (popcounts > 0 && o.floor !== false) runners.push(await popcountFloorRunner(popcounts));
@@ -82,7 +86,7 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
   const manifest = JSON.parse(new TextDecoder().decode(customSection(wasm, "mbn.manifest")!));
   const record = {
     model: file, date: new Date().toISOString(), machine: `${cpus()[0]?.model} ×${cpus().length}`, target: bundle.info.target,
-    command: `mbn bench ${process.argv.slice(3).join(" ")}`,
+    command: `mbn bench ${process.argv.slice(3).join(" ")}`, twin: o.twin,
     noisy: lat.noise.noisy, noise: lat.noise, min_round_ms: lat.min_round_ms,
     latency: lat.stats, interpreters: interpreters.map((w) => ({ ...w, over_bundle_p10: w.ms_min / lat.stats[0].p10_ms })), ratios: lat.ratios, robust_ratios: lat.robust_ratios, popcount_floor: floor, profile, bundle_bytes: wasm.length, memory_bytes: manifest.memory_bytes, totals: manifest.totals,
   };
@@ -109,4 +113,24 @@ export async function benchCommand(file: string, o: { peers: string; threads: nu
   console.log(`bundle ${size(wasm.length)}, linear memory ${size(manifest.memory_bytes)}, BOPs ${manifest.totals.bops}, OPs ${Math.round(manifest.totals.ops)}`);
   console.log("per-step profile (median ms):");
   for (const p of profile) console.log(`  ${String(p.step).padStart(3)} ${p.op.padEnd(18)} ${p.node.slice(0, 44).padEnd(44)} ${p.ms.toFixed(3)}`);
+}
+
+export const TWIN_RUNNER = "onnxruntime-node, float twin";
+
+/** Native onnxruntime-node (1 thread) on the float twin; its input must have the bundle's shape. */
+async function twinRunner(file: string, inShape: number[], open: Runner[]): Promise<Runner> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new UsageError(`--twin ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? firstLine(e)})`);
+  }
+  try {
+    const [r] = await makePeers(bytes, inShape, ["ort-node"], 1);
+    await r.run!(); // a twin whose input does not take the bundle's shape fails here, not in the rounds
+    return { ...r, name: TWIN_RUNNER };
+  } catch (e) {
+    for (const q of open) q.close?.();
+    throw new UsageError(`--twin ${file}: onnxruntime-node cannot run it on a ${inShape.join("×")} input (${firstLine(e)})`);
+  }
 }

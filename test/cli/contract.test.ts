@@ -122,6 +122,8 @@ const BAD: [string[], RegExp][] = [
   [["bench", M, "--peers", "tvm"], /^--peers: unknown peer 'tvm' \(ort-web, ort-node, wasm3\)$/],
   [["bench", BUNDLE], /peers need the ONNX file/],
   [["bench", M, "-o", `${NONE}/b.json`], /b\.json: cannot write \(ENOENT/],
+  [["bench", M, "--twin", f("missing.onnx")], /^--twin .*missing\.onnx: cannot read it \(ENOENT\)$/],
+  [["bench", M, "--twin", join(ROOT, "test/fixtures/resnet20_cifar_fp32.onnx")], /^--twin .*resnet20_cifar_fp32\.onnx: onnxruntime-node cannot run it on a 1×3×20×28 input/],
   [["bench-kernels", "--seconds", "0"], /^--seconds 0: must be a number in \(0, 3600\]$/],
   [["demo", "--n", "0"], /^--n 0: must be an integer ≥ 1$/],
   [["demo", "--attack-n", "1.5"], /^--attack-n 1\.5: must be an integer ≥ 1$/],
@@ -211,6 +213,15 @@ describe.concurrent("good invocations", () => {
       expect(s).toMatch(/ KiB/);
       expect(s).not.toMatch(/\d(kB|KB|B stored|kB;)/);
     }
+  });
+  it("bench --twin: native onnxruntime-node on the float twin in the same rounds, paired ratio and twin / floor in the record", async () => {
+    const r = await mbn(["bench", M, "--peers", "", "--twin", M, "--runs", "2", "--warmup", "0", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const rec = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    expect(rec.latency.map((s: { runner: string }) => s.runner)).toEqual(["mbn bundle", "onnxruntime-node, float twin", "popcount floor"]);
+    expect(rec.ratios["onnxruntime-node, float twin"]).toBeGreaterThan(0);
+    expect(rec.popcount_floor.peers_over_floor["onnxruntime-node, float twin"]).toBeGreaterThan(0);
+    expect(rec.twin).toBe(M);
   });
   it("run: float32 as given; uint8 only with --scale 255 (= the float32 file of x/255); float64 with --as-is", async () => {
     writeFileSync(f("x8f.npy"), writeNpy({ shape: [N, 3, 20, 28], data: Float32Array.from(pixels, (v) => Math.fround(v) / 255) }));
