@@ -75,7 +75,10 @@ function writeIfChanged(file, bytes) {
   writeFileSync(file, data);
 }
 
+// MBN_TARGETS=simd,scalar builds only those targets (a quick rebuild while working on a kernel).
+const only = process.env.MBN_TARGETS ? new Set(process.env.MBN_TARGETS.split(",")) : undefined;
 for (const target of Object.keys(config.targets)) {
+  if (only && !only.has(target)) continue;
   if (!ENTRY[target]) throw new Error(`runtime build: asconfig.json target '${target}' has no entry file in runtime/build.mjs`);
   const out = {};
   const { error, stderr } = await asc.main([join(root, ENTRY[target]), "--config", ASCONFIG, "--target", target], {

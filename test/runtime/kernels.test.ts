@@ -287,10 +287,12 @@ for (const build of BUILDS) {
 
     it("conv2d_f32 and dense_f32 match the reference", () => {
       const r = rng(3);
+      // cout ≥ 16 and rows with interior pixels exercise the two-pixel pass (one or two passes of
+      // sixteen channels, then the remainder); widths 6 and 9 leave an even and an odd run of them
       for (const cin of [1, 3, 16])
-        for (const cout of [1, 5, 16, 17])
-          for (const [kk, stride, pad] of [[1, 1, 0], [3, 1, 1], [3, 2, 1], [5, 2, 2], [7, 1, 3]]) {
-            const h = 7, w = 6;
+        for (const cout of [1, 5, 16, 17, 32, 35])
+          for (const [kk, stride, pad, w] of [[1, 1, 0, 6], [3, 1, 1, 6], [3, 1, 1, 9], [3, 2, 1, 9], [5, 2, 2, 6], [7, 1, 3, 9]]) {
+            const h = 7;
             const oh = Math.floor((h + 2 * pad - kk) / stride) + 1, ow = Math.floor((w + 2 * pad - kk) / stride) + 1;
             const g = { h, w, cin, cout, kh: kk, kw: kk, stride, padT: pad, padL: pad, oh, ow };
             const x = floats(r, h * w * cin), wt = floats(r, kk * kk * cin * cout);
