@@ -111,7 +111,8 @@ export function robustnessBlock(root = "."): string {
       });
       if (verdicts.length) lines.push("", `**${short(m0)} vs ${short(m1)}**, paired on the same images: ${verdicts.join("; ")}.`);
     }
-    lines.push("", `Seconds: wall time of each run with --workers 2 on a VM shared with other jobs (compare figures, not times). Commands: ${[...new Set(at.map((r) => `\`${r.command}\``))].join(", ")}.`);
+    const workers = [...new Set(at.map((r) => /--workers (\d+)/.exec(r.command ?? "")?.[1] ?? "1"))].sort().join(" or ");
+    lines.push("", `Seconds: wall time of each run with --workers ${workers} (each command says which) on a VM shared with other jobs (compare figures, not times). Commands: ${[...new Set(at.map((r) => `\`${r.command}\``))].join(", ")}.`);
   }
   lines.push("<!-- robustness:end -->");
   return lines.join("\n");
