@@ -4,6 +4,7 @@
 // not stored). The header layout matches runtime/assembly/index.ts. A fixed batch N > 1 gets ABI
 // buffers of N samples beside the plan's one-sample input and output; mbn_run moves each sample
 // through them.
+import { intThresholds } from "../quant/int_threshold.ts";
 import { fail } from "../errors.ts";
 import { REDUCE_KINDS, SOFTMAX_MODES, type Epilogue, type Plan, type QuantSpec, type Step, type ValueId } from "../ir/plan.ts";
 import { valueBytes } from "../ir/plan.ts";
@@ -149,7 +150,12 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
         const words = wordsFor(g.cin);
         // narrow layers carry only window-packed weights (bconv_window.ts), the others the general layout
         const window = windowPackable(g.cin, g.kh, g.kw);
-        if (window) needs.add(`window${windowStride(g.cin, g.kh, g.kw)}`);
+        // a window layer whose output is only the next layer's bits: integer thresholds on the popcounts
+        const ithr = window ? intThresholds({
+          m: s.m, k: Math.max(1, s.act.planes), unipolar: s.act.unipolar, cw: s.cw, ca: s.act.offset, alpha: s.alpha,
+          beta: s.act.planes ? s.act.scales : new Float32Array([0]), cout: g.cout, taps: g.kh * g.kw * g.cin, epi: s.epi,
+        }) : undefined;
+        if (window) needs.add(`window${windowStride(g.cin, g.kh, g.kw)}${ithr ? "i" : ""}`);
         return ["bconv", L.params("bconv", {
           in: addr(s.in), h: g.h, w: g.w, cin: g.cin, in_words: words, k: Math.max(1, s.act.planes), in_plane_stride: g.h * g.w * words * 8,
           weights: window ? 0 : L.bytes(packBits(s.wbits, s.m, g.cout * g.kh * g.kw, g.cin)), m: s.m, cout: g.cout, kh: g.kh, kw: g.kw, stride: g.sh, pad_t: g.padT, pad_l: g.padL,
@@ -157,6 +163,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
           beta: L.f32(s.act.planes ? s.act.scales : new Float32Array([0])), cw: f32(s.cw), ca: s.act.offset,
           wtap: f32(s.wtap), acc, epilogue: epiRec(s.epi, s.out, g.oh * g.ow),
           wpk: window ? L.bytes(windowPack(s.wbits, s.m, g.cout, g.kh, g.kw, g.cin)) : 0, scratch: bscratch,
+          ithr: ithr ? L.bytes(new Uint8Array(ithr.buffer)) : 0,
         })];
       }
       case "BitQuantize":

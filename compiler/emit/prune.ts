@@ -8,7 +8,7 @@
 // What a plan reaches: from the exports, through the call graph of the runtime's function table
 // (runtime/build/mbn-<target>.funcs.json, written by runtime/build.mjs from the module's text file),
 // except that a gated function — a kernel of runtime/kernels.json or a window-loop instance
-// `window<S>`, by the last part of its name under runtime/assembly/kernels/ — is reached only when
+// `window<S>` or `window<S>i` (integer thresholds), by the last part of its name under runtime/assembly/kernels/ — is reached only when
 // the plan needs it (Blob.needs: its steps' kernels and window strides). A gated function must have
 // exactly one call site (its dispatch case; the window stride selector), checked here, so that
 // leaving it out affects nothing else. Kernels the dispatch function inlined stay in it.
@@ -22,8 +22,8 @@ export interface FunctionTable {
   functions: { name: string; calls: number[] }[];
 }
 
-/** The names a plan's needs refer to: every kernel, and window<S> for each stride of the window path. */
-export const GATES: ReadonlySet<string> = new Set([...KERNELS.map((k) => k.name), ...WINDOW_STRIDES.map((s) => `window${s}`)]);
+/** The names a plan's needs refer to: every kernel, and window<S> / window<S>i (the integer path) for each stride of the window path. */
+export const GATES: ReadonlySet<string> = new Set([...KERNELS.map((k) => k.name), ...WINDOW_STRIDES.flatMap((s) => [`window${s}`, `window${s}i`])]);
 const PREFIX = "runtime/assembly/kernels/";
 
 /** The gate of a runtime function (its kernel or window<S>), or undefined for one that is always reached when called. */

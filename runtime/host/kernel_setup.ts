@@ -36,8 +36,9 @@ export function readOut(rt: RawRuntime, a: EpiAddrs): OutRef {
   return { bits: unpackBits(bytes, e.quant.planes, npix, e.c) };
 }
 
-/** Lay out one bconv call; returns the params address and the epilogue output addresses. */
-export function setupBconv(rt: RawRuntime, a: BconvRef, e: EpilogueRef, windowPath = true): { params: number; out: EpiAddrs } {
+/** Lay out one bconv call; returns the params address and the epilogue output addresses. `ithr`: integer
+ * thresholds for the window path (compiler/quant/int_threshold.ts), used only where the window path is. */
+export function setupBconv(rt: RawRuntime, a: BconvRef, e: EpilogueRef, windowPath = true, ithr?: Int32Array): { params: number; out: EpiAddrs } {
   const L = rt.layout;
   const inWords = wordsFor(a.cin);
   const x = L.bytes(packBits(a.x, a.k, a.h * a.w, a.cin));
@@ -50,6 +51,7 @@ export function setupBconv(rt: RawRuntime, a: BconvRef, e: EpilogueRef, windowPa
     cw: a.cw ? L.f32(a.cw) : 0, ca: a.ca, wtap: a.wtap ? L.f32(a.wtap) : 0, acc: L.alloc(Math.max(a.cout * 8, a.ow * a.cout * 4)), epilogue: out.epi,
     wpk: windowPath && windowPackable(a.cin, a.kh, a.kw) ? L.bytes(windowPack(a.wbits, a.m, a.cout, a.kh, a.kw, a.cin)) : 0,
     scratch: L.alloc(windowScratchBytes(Math.min(a.cin, 64), a.kh, a.kw, a.cout, a.m, a.k) + 16),
+    ithr: ithr && windowPath && windowPackable(a.cin, a.kh, a.kw) ? L.bytes(new Uint8Array(ithr.buffer, ithr.byteOffset, ithr.byteLength)) : 0,
   });
   return { params, out };
 }

@@ -10,6 +10,7 @@ import {
   type BconvRef, type EpilogueRef, type QuantRef,
 } from "../../runtime/reference/kernels.ts";
 import { packBits, unpackBits, wordsFor } from "../../compiler/pack/bits.ts";
+import { intThresholds } from "../../compiler/quant/int_threshold.ts";
 
 import { rng } from "../../harness/rng.ts";
 import kernelList from "../../runtime/kernels.json" with { type: "json" };
@@ -129,6 +130,51 @@ for (const build of BUILDS) {
               }
             }
       expect(cases).toBeGreaterThan(200);
+    });
+
+    it("bconv with integer thresholds (M = K = 1, output only the next layer's bits) packs exactly the float path's bits", () => {
+      const r = rng(13);
+      let used = 0;
+      for (const cin of [1, 5, 16, 21, 32, 33, 64])
+        for (const [kk, stride, pad] of [[1, 1, 0], [3, 1, 1], [3, 2, 1], [3, 1, 0], [5, 1, 2], [2, 2, 1]])
+          for (const [h, w] of [[1, 1], [4, 5], [7, 7], [9, 6]]) {
+            const oh = Math.floor((h + 2 * pad - kk) / stride) + 1, ow = Math.floor((w + 2 * pad - kk) / stride) + 1;
+            if (oh < 1 || ow < 1) continue;
+            const cout = [1, 5, 16, 37, 64][used % 5];
+            // signs of both kinds, some zero scales (a constant bit), flips and both LUTs (randomQuant)
+            const alpha = floats(r, cout, -2, 2).map((v, i) => (i % 11 === 3 ? 0 : v));
+            const a: BconvRef = {
+              h, w, cin, cout, kh: kk, kw: kk, stride, padT: pad, padL: pad, oh, ow,
+              x: bitsOf(r, h * w * cin), k: 1, wbits: bitsOf(r, cout * kk * kk * cin), m: 1, unipolar: false,
+              alpha, beta: floats(r, 1, 0.1, 2), ca: 0,
+            };
+            const quant = randomQuant(r, cout, 2, 1);
+            // thresholds on values the sums take (ties: the float path compares with >=)
+            for (let o = 0; o < cout; o += 2) {
+              const v = Math.fround(Math.fround(alpha[o] * a.beta[0]) * (2 * Math.floor(r() * 5) - 4 + (cin * kk * kk) % 2));
+              quant.thr[o] = quant.flip[o] ? -v : v;
+            }
+            const e: EpilogueRef = { c: cout, act: 0, lo: 0, hi: 0, quant };
+            const ithr = intThresholds({ m: 1, k: 1, unipolar: false, ca: 0, alpha, beta: a.beta, cout, taps: kk * kk * cin, epi: e });
+            expect(ithr, "the layer qualifies").toBeDefined();
+            const want = bconvRef(a, e).bits;
+            rt.reset();
+            const { params, out } = setupBconv(rt, a, e, true, ithr);
+            rt.load();
+            rt.call("bconv", params);
+            expect(readOut(rt, out).bits, `cin=${cin} k=${kk} s=${stride} p=${pad} ${h}x${w} cout=${cout}`).toEqual(want);
+            used++;
+          }
+      expect(used).toBeGreaterThan(100);
+      // layers it does not cover get undefined (the float path and the epilogue then run as before)
+      const base = { m: 1, k: 1, unipolar: false, ca: 0, alpha: new Float32Array([1]), beta: new Float32Array([1]), cout: 1, taps: 9 };
+      const q = randomQuant(r, 1, 2, 1);
+      const packOnly: EpilogueRef = { c: 1, act: 0, lo: 0, hi: 0, quant: q };
+      expect(intThresholds({ ...base, epi: packOnly })).toBeDefined();
+      for (const other of [{ m: 2 }, { k: 2 }, { unipolar: true }, { ca: 0.5 }, { cw: new Float32Array([1]) }])
+        expect(intThresholds({ ...base, ...other, epi: packOnly }), JSON.stringify(other)).toBeUndefined();
+      const others: EpilogueRef[] = [{ ...packOnly, act: 1 }, { ...packOnly, bias: new Float32Array([1]) }, { ...packOnly, quant: randomQuant(r, 1, 3, 2) }, { ...packOnly, quant: undefined }];
+      for (const epi of others) expect(intThresholds({ ...base, epi })).toBeUndefined();
     });
 
     it("elementwise_f32 runs every opcode as the reference does (the float fallback; extended math on the -ext build)", () => {

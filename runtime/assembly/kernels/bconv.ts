@@ -122,11 +122,12 @@ import { bconv_window } from "./bconv_window";
 export function bconv_impl(
   x: usize, H: i32, W: i32, cin: i32, words: i32, K: i32, xPlane: usize,
   wts: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
-  unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, accRow: usize, e: usize, wpk: usize, scratch: usize,
+  unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, accRow: usize, e: usize, wpk: usize, scratch: usize, ithr: usize,
 ): void {
   if (wpk != 0) {
-    // narrow layer: the compiler packed the weights for the window path (bconv_window.ts)
-    bconv_window(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, accRow, e, wpk, scratch);
+    // narrow layer: the compiler packed the weights for the window path (bconv_window.ts); ithr ≠ 0:
+    // integer thresholds (compiler/quant/int_threshold.ts) replace the float sums and the epilogue
+    bconv_window(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, accRow, e, wpk, scratch, ithr);
     return;
   }
   const wso = <usize>(kh * kw * words) << 3; // bytes per output channel in one weight plane
@@ -198,6 +199,6 @@ export function bconv(p: usize): void {
   bconv_impl(
     pu(p, 0), pi(p, 1), pi(p, 2), pi(p, 3), pi(p, 4), pi(p, 5), pu(p, 6),
     pu(p, 7), pi(p, 8), pi(p, 9), pi(p, 10), pi(p, 11), pi(p, 12), pi(p, 13), pi(p, 14), pi(p, 15), pi(p, 16),
-    pi(p, 17) != 0, pu(p, 18), pu(p, 19), pu(p, 20), pf(p, 21), pu(p, 22), pu(p, 23), pu(p, 24), pu(p, 25), pu(p, 26),
+    pi(p, 17) != 0, pu(p, 18), pu(p, 19), pu(p, 20), pf(p, 21), pu(p, 22), pu(p, 23), pu(p, 24), pu(p, 25), pu(p, 26), pu(p, 27),
   );
 }

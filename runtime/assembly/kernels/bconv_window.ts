@@ -18,7 +18,10 @@
 // product to float32 before multiplying by the integer dot).
 // Taps outside the image: activation words hold 0 there; bipolar (XOR) counts are masked with the
 // valid-tap bits of each word (`mk`), unipolar (AND) counts need no mask.
-import { epilogue_rows } from "./epilogue";
+// Integer path (window<S>i, `ithr` ≠ 0; compiler/quant/int_threshold.ts): an XNOR layer (M = K = 1)
+// whose output is only the next layer's bits compares d = n − 2·popcount with per-channel integer
+// thresholds and packs the bits itself: no α·β sums, no acc row, no epilogue.
+import { epilogueOut, epilogue_rows } from "./epilogue";
 
 @inline function lowBits(n: i32): u64 {
   return n >= 64 ? <u64>-1 : (<u64>1 << <u64>n) - 1;
@@ -177,30 +180,69 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   }
 }
 
+// The integer path (compiler/quant/int_threshold.ts): M = K = 1, bipolar, no c_w/c_a, and the output is
+// only the next layer's one-bit plane (≤ 64 channels, one word per pixel). Bit o of the word is
+// (σ_o·d ≥ T_o) with d = n − 2·popcount, thresholds [T][cout] then signs [σ][cout] (i32) at ithr:
+// the same bits the float sums and the epilogue's pack would give, with neither.
+@inline function thresholdBits(S: i32, masked: bool, cout: i32, aw: usize, mk: usize, n: i32, wpk: usize, wo: usize, ithr: usize): u64 {
+  const m0 = masked ? load<u64>(mk) : 0, m1 = masked && S >= 3 ? load<u64>(mk, 8) : 0, m2 = masked && S >= 3 ? load<u64>(mk, 16) : 0;
+  const m3 = masked && S >= 5 ? load<u64>(mk, 24) : 0, m4 = masked && S >= 5 ? load<u64>(mk, 32) : 0, m5 = masked && S == 6 ? load<u64>(mk, 40) : 0;
+  const a0 = load<u64>(aw), a1 = S >= 3 ? load<u64>(aw, 8) : 0, a2 = S >= 3 ? load<u64>(aw, 16) : 0;
+  const a3 = S >= 5 ? load<u64>(aw, 24) : 0, a4 = S >= 5 ? load<u64>(aw, 32) : 0, a5 = S == 6 ? load<u64>(aw, 40) : 0;
+  const sg = ithr + (<usize>cout << 2);
+  let bits: u64 = 0;
+  let o = 0;
+  if (ASC_FEATURE_SIMD) {
+    const base = i32x4.splat(n);
+    for (; o + 4 <= cout; o += 4) {
+      const pv = pop4(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wpk + <usize>o * wo, wo, true, masked);
+      const d = i32x4.sub(base, i32x4.shl(pv, 1));
+      const on = i32x4.ge_s(i32x4.mul(d, v128.load(sg + (<usize>o << 2))), v128.load(ithr + (<usize>o << 2)));
+      bits |= <u64>i32x4.bitmask(on) << <u64>o;
+    }
+  }
+  for (; o < cout; o++) {
+    const d = n - 2 * popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wpk + <usize>o * wo, true, masked);
+    if (load<i32>(sg + (<usize>o << 2)) * d >= load<i32>(ithr + (<usize>o << 2))) bits |= <u64>1 << <u64>o;
+  }
+  return bits;
+}
+
 export function bconv_window(
   x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
   stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
-  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
+  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize,
 ): void {
   const S = windowStride(cin, kh, kw);
-  if (S == 1) window1(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
-  else if (S == 3) window3(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
-  else if (S == 5) window5(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
-  else window6(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch);
+  if (ithr) {
+    if (S == 1) window1i(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
+    else if (S == 3) window3i(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
+    else if (S == 5) window5i(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
+    else window6i(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
+  } else if (S == 1) window1(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
+  else if (S == 3) window3(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
+  else if (S == 5) window5(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
+  else window6(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
 }
 
 // One function per window stride S (chosen once per call): each holds only its own two instances
-// of the channel loop, so the engine allocates registers for a small function.
-function window1(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize): void { windowLoop(1, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
-function window3(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize): void { windowLoop(3, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
-function window5(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize): void { windowLoop(5, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
-function window6(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize): void { windowLoop(6, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch); }
+// of the channel loop, so the engine allocates registers for a small function. window<S>i: the same
+// pixel loop with the integer path instead of the channel loops and the epilogue (its own gate in the
+// bundle: a plan without such a layer leaves it out).
+function window1(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(1, false, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
+function window3(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(3, false, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
+function window5(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(5, false, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
+function window6(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(6, false, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
+function window1i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(1, true, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
+function window3i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(3, true, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
+function window5i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(5, true, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
+function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(6, true, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
 
 // The pixel loop of one window stride S (a constant in each instance).
 @inline function windowLoop(
-  S: i32, x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
+  S: i32, intPath: bool, x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32,
   stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
-  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize,
+  cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize,
 ): void {
   const T = 64 / cin, R = (kw + T - 1) / T, NW = windowWords(cin, kh, kw), dense = NW < kh * R;
   // scratch: ab [K][M][cout] f32 (α_om·β_k) | aw [K][S] u64 | bm [S] u64 (border masks; interior
@@ -217,6 +259,7 @@ function window6(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i
   memory.fill(aw, 0, <usize>((K + 1) * S) << 3); // words NW..S stay 0 (and masked off)
   const rowBytes = <usize>W << 3;
   const xor = !unipolar;
+  const out = intPath ? epilogueOut(e) : 0; // the integer path packs its bits there itself
   const wo = <usize>(M * S) << 3; // bytes per output channel
   const ws = <usize>S << 3; // bytes per weight plane of one output channel
   for (let oy = 0; oy < OH; oy++) {
@@ -324,7 +367,11 @@ function window6(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i
       // one instance of the channel loop per window size and border/interior, so that each loads
       // only its own words and interior pixels never touch the masks (fewer loads and live
       // registers; S and masked are constants in each instance after inlining)
-      if (masked) {
+      if (intPath) {
+        // M = K = 1, output = the next layer's bits only: integer thresholds, no float work
+        const bits = masked ? thresholdBits(S, true, cout, aw, bm, n, wpk, <usize>S << 3, ithr) : thresholdBits(S, false, cout, aw, bm, n, wpk, <usize>S << 3, ithr);
+        store<u64>(out + (<usize>(oy * OW + ox) << 3), bits);
+      } else if (masked) {
         if (S == 1) channels(1, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
         else if (S == 3) channels(3, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
         else if (S == 5) channels(5, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
@@ -336,6 +383,6 @@ function window6(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i
         else channels(6, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
       }
     }
-    epilogue_rows(e, acc, oy * OW, OW);
+    if (!intPath) epilogue_rows(e, acc, oy * OW, OW);
   }
 }

@@ -7,6 +7,6 @@ export function bdense(p: usize): void {
   bconv_impl(
     pu(p, 0), 1, 1, pi(p, 1), pi(p, 2), pi(p, 3), pu(p, 4),
     pu(p, 5), pi(p, 6), pi(p, 7), 1, 1, 1, 0, 0, 1, 1,
-    pi(p, 8) != 0, pu(p, 9), pu(p, 10), pu(p, 11), pf(p, 12), pu(p, 13), pu(p, 14), pu(p, 15), 0, pu(p, 16),
+    pi(p, 8) != 0, pu(p, 9), pu(p, 10), pu(p, 11), pf(p, 12), pu(p, 13), pu(p, 14), pu(p, 15), 0, pu(p, 16), 0,
   );
 }

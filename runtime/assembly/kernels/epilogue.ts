@@ -147,6 +147,11 @@ export function pack_pixel(q: usize, x: usize, c: i32, dst: usize, pix: i32): vo
   return i32x4.shl(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(f))), 31);
 }
 
+/** The output address of an epilogue record (a producer that packs its bits itself writes there). */
+export function epilogueOut(e: usize): usize {
+  return pu(e, E_OUT);
+}
+
 // Apply the output transform to acc[0..c) (modified in place) and store pixel `pix`.
 export function epilogue(e: usize, acc: usize, pix: i32): void {
   epilogueRows(e, acc, pix, 1, false);
