@@ -25,7 +25,7 @@ export interface Blob {
   arenaBytes: number;
   /** Where each value that steps write lies in linear memory (the sample's input and output buffers, arena slots), for tracing. */
   addresses: Map<ValueId, number>;
-  /** The runtime functions the plan reaches (compiler/emit/prune.ts): its kernels, and `window<S>` for each window stride S of its window-path binary convs. */
+  /** The runtime functions the plan reaches (compiler/emit/prune.ts): its kernels, and `window<S>` (or `window<S>i`, windowGate) for each window stride S of its window-path binary convs. */
   needs: Set<string>;
 }
 
@@ -150,12 +150,8 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
         const words = wordsFor(g.cin);
         // narrow layers carry only window-packed weights (bconv_window.ts), the others the general layout
         const window = windowPackable(g.cin, g.kh, g.kw);
-        // a window layer whose output is only the next layer's bits: integer thresholds on the popcounts
-        const ithr = window ? intThresholds({
-          m: s.m, k: Math.max(1, s.act.planes), unipolar: s.act.unipolar, cw: s.cw, ca: s.act.offset, alpha: s.alpha,
-          beta: s.act.planes ? s.act.scales : new Float32Array([0]), cout: g.cout, taps: g.kh * g.kw * g.cin, epi: s.epi,
-        }) : undefined;
-        if (window) needs.add(`window${windowStride(g.cin, g.kh, g.kw)}${ithr ? "i" : ""}`);
+        const ithr = bitConvIntThresholds(s);
+        if (window) needs.add(windowGate(s)!);
         return ["bconv", L.params("bconv", {
           in: addr(s.in), h: g.h, w: g.w, cin: g.cin, in_words: words, k: Math.max(1, s.act.planes), in_plane_stride: g.h * g.w * words * 8,
           weights: window ? 0 : L.bytes(packBits(s.wbits, s.m, g.cout * g.kh * g.kw, g.cin)), m: s.m, cout: g.cout, kh: g.kh, kw: g.kw, stride: g.sh, pad_t: g.padT, pad_l: g.padL,
@@ -163,7 +159,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
           beta: L.f32(s.act.planes ? s.act.scales : new Float32Array([0])), cw: f32(s.cw), ca: s.act.offset,
           wtap: f32(s.wtap), acc, epilogue: epiRec(s.epi, s.out, g.oh * g.ow),
           wpk: window ? L.bytes(windowPack(s.wbits, s.m, g.cout, g.kh, g.kw, g.cin)) : 0, scratch: bscratch,
-          ithr: ithr ? L.bytes(new Uint8Array(ithr.buffer)) : 0,
+          ithr: ithr ? L.i32(ithr) : 0,
         })];
       }
       case "BitQuantize":
@@ -232,6 +228,25 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
 }
 
 /** Two passes: the first measures the constant image, the second places the dynamic region after it. */
+type BitConvStep = Extract<Step, { op: "BitConv" }>;
+
+/** Integer thresholds of a window-path binary conv whose output is only the next layer's bits (compiler/quant/int_threshold.ts), else undefined. */
+export function bitConvIntThresholds(s: BitConvStep): Int32Array | undefined {
+  const g = s.geom;
+  if (!windowPackable(g.cin, g.kh, g.kw)) return undefined;
+  return intThresholds({
+    m: s.m, k: Math.max(1, s.act.planes), unipolar: s.act.unipolar, cw: s.cw, ca: s.act.offset, alpha: s.alpha,
+    beta: s.act.planes ? s.act.scales : new Float32Array([0]), cout: g.cout, taps: g.kh * g.kw * g.cin, epi: s.epi,
+  });
+}
+
+/** The window-loop instance a binary conv runs in (a prune gate): window<S>, or window<S>i on the integer path; undefined off the window path. */
+export function windowGate(s: BitConvStep): string | undefined {
+  const g = s.geom;
+  if (!windowPackable(g.cin, g.kh, g.kw)) return undefined;
+  return `window${windowStride(g.cin, g.kh, g.kw)}${bitConvIntThresholds(s) ? "i" : ""}`;
+}
+
 export function emitBlob(plan: Plan, mem: MemoryPlan, base: number, simd?: boolean): Blob {
   const probe = writeBlob(plan, mem, base, 0, simd); // places everything, writes nothing
   const blob = writeBlob(plan, mem, base, base + probe.image.length, simd, probe.image.length);

@@ -26,7 +26,7 @@ export interface FunctionTable {
 export const GATES: ReadonlySet<string> = new Set([...KERNELS.map((k) => k.name), ...WINDOW_STRIDES.flatMap((s) => [`window${s}`, `window${s}i`])]);
 const PREFIX = "runtime/assembly/kernels/";
 
-/** The gate of a runtime function (its kernel or window<S>), or undefined for one that is always reached when called. */
+/** The gate of a runtime function (its kernel, window<S> or window<S>i), or undefined for one that is always reached when called. */
 export function gateOf(name: string): string | undefined {
   if (!name.startsWith(PREFIX)) return undefined;
   const last = name.slice(name.lastIndexOf("/") + 1);

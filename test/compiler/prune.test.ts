@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { compile, runtimeFor } from "../../compiler/index.ts";
 import { compilePipeline } from "../../compiler/pipeline.ts";
 import { customSection, buildBundle, parseSections, readUleb } from "../../compiler/emit/bundle.ts";
-import { emitBlob } from "../../compiler/emit/blob.ts";
+import { emitBlob, windowGate } from "../../compiler/emit/blob.ts";
 import { GATES, gateOf, pruneRuntime } from "../../compiler/emit/prune.ts";
 import { planMemory } from "../../compiler/passes/plan_memory.ts";
 import { WINDOW_STRIDES, windowPackable, windowStride } from "../../compiler/pack/bits.ts";
@@ -56,7 +56,8 @@ describe("bundles keep only the runtime functions their plan reaches", () => {
       expect(p.dropped).toEqual([]);
       expect(Buffer.from(p.wasm).equals(Buffer.from(rt.bytes))).toBe(true);
       const names = rt.funcs!.functions.map((f) => f.name);
-      for (const s of WINDOW_STRIDES) expect(names.filter((n) => gateOf(n) === `window${s}`), `window${s}`).toHaveLength(1);
+      for (const s of WINDOW_STRIDES)
+        for (const g of [`window${s}`, `window${s}i`]) expect(names.filter((n) => gateOf(n) === g), g).toHaveLength(1);
       // and with none, only the plan-independent code stays (mbn_run, dispatch, the epilogue, …)
       const none = pruneRuntime(rt.bytes, rt.funcs!, new Set());
       expect(none.dropped.filter((n) => gateOf(n)).length).toBe(names.filter((n) => gateOf(n)).length);
@@ -78,10 +79,10 @@ describe("bundles keep only the runtime functions their plan reaches", () => {
         a.forEach((body, i) => {
           if (body.length !== 4 || b[i].length === 4) expect(Buffer.from(body).equals(Buffer.from(b[i])), rt.funcs!.functions[i].name).toBe(true);
         });
-        // the window-loop instances kept are exactly the plan's window strides
-        const strides = new Set(res.plan.steps.flatMap((s) => (s.op === "BitConv" && windowPackable(s.geom.cin, s.geom.kh, s.geom.kw) ? [windowStride(s.geom.cin, s.geom.kh, s.geom.kw)] : [])));
+        // the window-loop instances kept are exactly the plan's (stride, and the integer path or not)
+        const gates = new Set(res.plan.steps.flatMap((s) => (s.op === "BitConv" ? [windowGate(s)].filter((g) => g !== undefined) : [])));
         for (const s of WINDOW_STRIDES)
-          expect(stubbed.some((n) => gateOf(n) === `window${s}`), `${target} window${s}`).toBe(!strides.has(s));
+          for (const g of [`window${s}`, `window${s}i`]) expect(stubbed.some((n) => gateOf(n) === g), `${target} ${g}`).toBe(!gates.has(g));
         // outputs: bit-identical to the bundle with the whole runtime
         const [x1, x2] = await Promise.all([loadBundle(res.wasm), loadBundle(whole.wasm)]);
         const x = uniformInputs(4, x1.inputLength, 11);
