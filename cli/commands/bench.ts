@@ -123,6 +123,7 @@ async function twinRunner(file: string, inShape: number[], open: Runner[]): Prom
   try {
     bytes = new Uint8Array(readFileSync(file));
   } catch (e) {
+    for (const q of open) q.close?.();
     throw new UsageError(`--twin ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? firstLine(e)})`);
   }
   try {

@@ -151,7 +151,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
         // narrow layers carry only window-packed weights (bconv_window.ts), the others the general layout
         const window = windowPackable(g.cin, g.kh, g.kw);
         const ithr = bitConvIntThresholds(s);
-        if (window) needs.add(windowGate(s)!);
+        if (window) needs.add(windowGate(s, ithr)!);
         return ["bconv", L.params("bconv", {
           in: addr(s.in), h: g.h, w: g.w, cin: g.cin, in_words: words, k: Math.max(1, s.act.planes), in_plane_stride: g.h * g.w * words * 8,
           weights: window ? 0 : L.bytes(packBits(s.wbits, s.m, g.cout * g.kh * g.kw, g.cin)), m: s.m, cout: g.cout, kh: g.kh, kw: g.kw, stride: g.sh, pad_t: g.padT, pad_l: g.padL,
@@ -241,10 +241,10 @@ export function bitConvIntThresholds(s: BitConvStep): Int32Array | undefined {
 }
 
 /** The window-loop instance a binary conv runs in (a prune gate): window<S>, or window<S>i on the integer path; undefined off the window path. */
-export function windowGate(s: BitConvStep): string | undefined {
+export function windowGate(s: BitConvStep, ithr = bitConvIntThresholds(s)): string | undefined {
   const g = s.geom;
   if (!windowPackable(g.cin, g.kh, g.kw)) return undefined;
-  return `window${windowStride(g.cin, g.kh, g.kw)}${bitConvIntThresholds(s) ? "i" : ""}`;
+  return `window${windowStride(g.cin, g.kh, g.kw)}${ithr ? "i" : ""}`;
 }
 
 export function emitBlob(plan: Plan, mem: MemoryPlan, base: number, simd?: boolean): Blob {

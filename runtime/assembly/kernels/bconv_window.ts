@@ -252,10 +252,11 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
   const bm = aw + (<usize>(K * S) << 3);
   const sk = bm + (<usize>S << 3);
   const hk = sk + (<usize>K << 2);
-  for (let k = 0; k < K; k++)
-    for (let m = 0; m < M; m++)
-      for (let o = 0; o < cout; o++)
-        store<f32>(ab + (<usize>((k * M + m) * cout + o) << 2), load<f32>(alpha + (<usize>(o * M + m) << 2)) * load<f32>(beta + (<usize>k << 2)));
+  if (!intPath) // (the integer path has no float sums)
+    for (let k = 0; k < K; k++)
+      for (let m = 0; m < M; m++)
+        for (let o = 0; o < cout; o++)
+          store<f32>(ab + (<usize>((k * M + m) * cout + o) << 2), load<f32>(alpha + (<usize>(o * M + m) << 2)) * load<f32>(beta + (<usize>k << 2)));
   memory.fill(aw, 0, <usize>((K + 1) * S) << 3); // words NW..S stay 0 (and masked off)
   const rowBytes = <usize>W << 3;
   const xor = !unipolar;
@@ -355,7 +356,9 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
         }
       }
       // the planes' own bit counts: needed for unipolar bases and for the c_w term only
-      if (unipolar || cw)
+      if (intPath) {
+        // (no planes' counts: the integer path needs only n)
+      } else if (unipolar || cw)
         for (let k = 0; k < K; k++) {
           let hp: u64 = 0;
           const a = aw + (<usize>(k * S) << 3);
@@ -369,7 +372,7 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
       // registers; S and masked are constants in each instance after inlining)
       if (intPath) {
         // M = K = 1, output = the next layer's bits only: integer thresholds, no float work
-        const bits = masked ? thresholdBits(S, true, cout, aw, bm, n, wpk, <usize>S << 3, ithr) : thresholdBits(S, false, cout, aw, bm, n, wpk, <usize>S << 3, ithr);
+        const bits = masked ? thresholdBits(S, true, cout, aw, bm, n, wpk, wo, ithr) : thresholdBits(S, false, cout, aw, bm, n, wpk, wo, ithr);
         store<u64>(out + (<usize>(oy * OW + ox) << 3), bits);
       } else if (masked) {
         if (S == 1) channels(1, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
