@@ -2,7 +2,8 @@
 // compiles the AssemblyScript runtime twice with the options of the top-level asconfig.json:
 // `scalar` (WebAssembly 1.0, no SIMD) and `simd` (SIMD128), and the popcount-floor probe.
 // Output: runtime/build/mbn-scalar.wasm, runtime/build/mbn-simd.wasm (each with its .wat and its
-// function table .funcs.json, below), the -ext twins, runtime/build/popcount-floor.wasm.
+// function table .funcs.json, below), the -ext twins, runtime/build/popcount-floor.wasm, and the
+// replica's harness/replica/build/staircase.wasm.
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,6 +57,8 @@ writeIfChanged(join(here, "assembly/kernels/elementwise_ops.ts"), [
 //                   xor, fmod: kernels.json "elementwise_extended", ~6 KiB of code, MBN_EXT_MATH=1); the
 //                   compiler picks an -ext runtime only for a plan that uses one of those opcodes.
 //   popcount-floor  the benchmark's popcount-floor probe (its own module; never part of a bundle).
+//   replica-staircase  the attack harness's replica: its quantizers' straight-through staircase
+//                   (harness/replica/assembly/staircase.ts; never part of a bundle).
 // The entry file of each target is named here (asconfig.json's `entries` would apply to every target):
 // `npx asc runtime/assembly/index.ts --config asconfig.json --target simd` builds the same bytes by hand.
 // A file is written only when its bytes change, so a rebuild (npm pack runs `prepare`) leaves the
@@ -66,6 +69,7 @@ const config = JSON.parse(readFileSync(ASCONFIG, "utf8"));
 const ENTRY = {
   scalar: "runtime/assembly/index.ts", simd: "runtime/assembly/index.ts", "scalar-ext": "runtime/assembly/index.ts", "simd-ext": "runtime/assembly/index.ts",
   "popcount-floor": "runtime/assembly/probe/popcount_floor.ts",
+  "replica-staircase": "harness/replica/assembly/staircase.ts",
 };
 
 function writeIfChanged(file, bytes) {

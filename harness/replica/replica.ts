@@ -13,45 +13,19 @@
 import kernelList from "../../runtime/kernels.json" with { type: "json" };
 import type { ElemProgram, Epilogue, Plan, QuantSpec, Step, ValueId } from "../../compiler/ir/plan.ts";
 import { tf, tfReady, type Tensor } from "./tf.ts";
+import { staircaseOf, stairBackward, stairForward, type Staircase } from "./staircase.ts";
 
 const ELEM_OPS: string[] = kernelList.elementwise_ops;
 
-interface StairTensors { sgn: Tensor; thr: Tensor[]; steps: number[]; v0: number; lo: Tensor; hi: Tensor; slope: Tensor }
-
-function stairTensors(q: QuantSpec): StairTensors {
-  const C = q.flip.length, L = q.levels.length, nt = L - 1;
-  const sgn = Float32Array.from(q.flip, (f) => (f ? -1 : 1));
-  const thr: Tensor[] = [];
-  for (let j = 0; j < nt; j++) thr.push(tf.tensor1d(Float32Array.from({ length: C }, (_, c) => q.thr[c * nt + j])));
-  const lo = new Float32Array(C), hi = new Float32Array(C), slope = new Float32Array(C);
-  const span = q.levels[L - 1] - q.levels[0];
-  for (let c = 0; c < C; c++) {
-    const t = Array.from({ length: nt }, (_, j) => q.thr[c * nt + j]).filter(Number.isFinite);
-    if (!t.length) continue;
-    const a = Math.min(...t), b = Math.max(...t);
-    const d = nt === 1 || b === a ? 1 : (b - a) / (2 * (nt - 1));
-    lo[c] = a - d;
-    hi[c] = b + d;
-    slope[c] = span / (b - a + 2 * d);
-  }
-  return {
-    sgn: tf.tensor1d(sgn), thr, steps: q.levels.slice(1).map((v, j) => v - q.levels[j]), v0: q.levels[0],
-    lo: tf.tensor1d(lo), hi: tf.tensor1d(hi), slope: tf.tensor1d(slope),
-  };
-}
-
-function staircase(x: Tensor, s: StairTensors): Tensor {
+// every quantizer's staircase, forward and backward, in staircase.ts
+function staircase(x: Tensor, s: Staircase): Tensor {
+  const last = x.shape[x.shape.length - 1];
   const f = tf.customGrad(((xin: Tensor, save: (t: Tensor[]) => void) => {
-    const xp = tf.mul(xin, s.sgn);
-    let v: Tensor = tf.fill(xin.shape, s.v0);
-    s.thr.forEach((t, j) => (v = tf.add(v, tf.mul(tf.cast(tf.greaterEqual(xp, t), "float32"), s.steps[j]))));
-    save([xp]);
+    save([xin]);
     return {
-      value: v,
-      gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const inside = tf.cast(tf.logicalAnd(tf.greaterEqual(saved[0], s.lo), tf.lessEqual(saved[0], s.hi)), "float32");
-        return tf.mul(dy, tf.mul(inside, tf.mul(s.slope, s.sgn)));
-      },
+      value: tf.tensor(stairForward(xin.dataSync() as Float32Array, last, s), xin.shape, "float32"),
+      gradFunc: (dy: Tensor, saved: Tensor[]) =>
+        tf.tensor(stairBackward(saved[0].dataSync() as Float32Array, dy.dataSync() as Float32Array, last, s), dy.shape, "float32"),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x) as Tensor;
@@ -102,7 +76,7 @@ function elementwise(xs: Tensor[], p: ElemProgram, consts: Tensor[]): Tensor {
 }
 
 export class Replica {
-  private stairs = new Map<QuantSpec, StairTensors>();
+  private stairs = new Map<QuantSpec, Staircase>();
   private consts = new Map<Step, Record<string, Tensor>>();
 
   private constructor(readonly plan: Plan) {}
@@ -114,9 +88,9 @@ export class Replica {
     return r;
   }
 
-  private stair(q: QuantSpec): StairTensors {
+  private stair(q: QuantSpec): Staircase {
     let s = this.stairs.get(q);
-    if (!s) this.stairs.set(q, (s = stairTensors(q)));
+    if (!s) this.stairs.set(q, (s = staircaseOf(q)));
     return s;
   }
 
