@@ -32,6 +32,7 @@ function reserve(end: number): void {
 }
 
 function put(a: Float32Array | Uint32Array): number {
+  module(); // (sets `top` to the module's heap base on first use)
   const at = (top + 15) & ~15;
   reserve(at + a.byteLength);
   new (a.constructor as Float32ArrayConstructor)(module().memory.buffer, at, a.length).set(a as Float32Array);
@@ -47,17 +48,19 @@ export function staircaseOf(q: QuantSpec): Staircase {
   const thr = new Float32Array(nt * C); // [j][c]
   for (let j = 0; j < nt; j++) for (let c = 0; c < C; c++) thr[j * C + c] = q.thr[c * nt + j];
   // the STE window [lo, hi] and slope of each channel: δ = 1 for one threshold (hard tanh), half a step otherwise
-  const lo = new Float32Array(C), hi = new Float32Array(C), ss = new Float32Array(C);
+  const lo = new Float32Array(C), hi = new Float32Array(C), slope = new Float32Array(C);
   const span = q.levels[L - 1] - q.levels[0];
   for (let c = 0; c < C; c++) {
     const t = Array.from({ length: nt }, (_, j) => q.thr[c * nt + j]).filter(Number.isFinite);
-    if (!t.length) continue;
+    if (!t.length) continue; // no window: slope 0
     const a = Math.min(...t), b = Math.max(...t);
     const d = nt === 1 || b === a ? 1 : (b - a) / (2 * (nt - 1));
     lo[c] = a - d;
     hi[c] = b + d;
-    ss[c] = Math.fround(span / (b - a + 2 * d)) * (q.flip[c] ? -1 : 1); // float32 slope × sign
+    slope[c] = span / (b - a + 2 * d);
   }
+  // float32 slope × sign, for every channel (a decreasing channel without a window gets −0, as 0·(−1) gives)
+  const ss = Float32Array.from(slope, (v, c) => v * (q.flip[c] ? -1 : 1));
   return {
     C, nt, v0: Math.fround(q.levels[0]),
     neg: put(Uint32Array.from(q.flip, (f) => (f ? 0x80000000 : 0))), thr: put(thr),
@@ -67,7 +70,7 @@ export function staircaseOf(q: QuantSpec): Staircase {
 
 function check(n: number, last: number, s: Staircase): void {
   if (s.C !== 1 && last !== s.C) throw new Error(`replica: a quantizer of ${s.C} channels on data whose last axis is ${last}`);
-  if (n % last) throw new Error(`replica: ${n} values are not whole rows of ${last}`);
+  if (n && n % last) throw new Error(`replica: ${n} values are not whole rows of ${last}`);
 }
 
 /** value(x) of every element (x channel-last, its last axis `last` long). */

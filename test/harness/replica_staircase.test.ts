@@ -2,8 +2,8 @@
 // TensorFlow.js ops it replaced — per threshold a broadcast compare, a cast, a multiply and an add;
 // backward the window compares and two multiplies — bit for bit (Object.is: signed zeros count),
 // forward and backward, on values that sit exactly on thresholds and window edges, ±0, ±∞, NaN,
-// decreasing channels, negative level steps, a channel without finite thresholds, and channel
-// counts that take the SIMD loop (multiples of 4), the scalar tail, or both.
+// decreasing channels, negative level steps, channels without finite thresholds (increasing and
+// decreasing), and channel counts that take the SIMD loop (multiples of 4), the scalar tail, or both.
 import { describe, expect, it } from "vitest";
 import type { QuantSpec } from "../../compiler/ir/plan.ts";
 import { tf, tfReady, type Tensor } from "../../harness/replica/tf.ts";
@@ -40,7 +40,7 @@ function quant(C: number, levels: number[], seed: number): QuantSpec {
   const thr = new Float32Array(C * nt);
   for (let c = 0; c < C; c++) {
     const t = Array.from({ length: nt }, () => Math.fround(r() * 2 - 1)).sort((a, b) => a - b);
-    if (c === 2) t.fill(Infinity); // a channel no value reaches: no STE window
+    if (c === 2 || c === 4) t.fill(Infinity); // channels no value reaches: no STE window (4 is decreasing: slope −0)
     if (c === 1) t[0] = 0; // a threshold at zero: ±0 inputs sit on it
     for (let j = 0; j < nt; j++) thr[c * nt + j] = t[j];
   }
@@ -66,6 +66,8 @@ function inputs(q: QuantSpec, rows: number, seed: number): { x: Float32Array; dy
   return { x, dy };
 }
 
+const fmt = (v: number) => (Object.is(v, -0) ? "-0" : String(v));
+
 describe("replica staircase", () => {
   it("equals the TensorFlow.js ops bit for bit, forward and backward", async () => {
     await tfReady();
@@ -84,8 +86,8 @@ describe("replica staircase", () => {
       const want = reference(q, x, dy, shape);
       const v = stairForward(x, C, s), g = stairBackward(x, dy, C, s);
       for (let i = 0; i < x.length; i++) {
-        if (!Object.is(v[i], want.v[i])) throw new Error(`C ${C} levels ${levels}: value ${i} (x ${x[i]}): ${v[i]} vs tfjs ${want.v[i]}`);
-        if (!Object.is(g[i], want.g[i])) throw new Error(`C ${C} levels ${levels}: gradient ${i} (x ${x[i]}, dy ${dy[i]}): ${g[i]} vs tfjs ${want.g[i]}`);
+        if (!Object.is(v[i], want.v[i])) throw new Error(`C ${C} levels ${levels}: value ${i} (x ${fmt(x[i])}): ${fmt(v[i])} vs tfjs ${fmt(want.v[i])}`);
+        if (!Object.is(g[i], want.g[i])) throw new Error(`C ${C} levels ${levels}: gradient ${i} (x ${fmt(x[i])}, dy ${fmt(dy[i])}): ${fmt(g[i])} vs tfjs ${fmt(want.g[i])}`);
       }
       checked += x.length;
     }
