@@ -22,7 +22,7 @@ const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
  */
 const PAIRS = [["mbn3x1", "fxp2"], ["mbn3x3_at", "resnet56_fp32"], ["mbn3x3_at", "fp32_at"]] as const;
 
-interface Rec { model: string; attack: string; eps: number; n: number; offset: number; natural_acc: number; adversarial_acc: number; seconds: number; steps: number; queries: number; date: string; machine: string; command: string; per_sample_robust: number[]; stages?: { attack: string; robust_acc: number }[] }
+interface Rec { model: string; attack: string; eps: number; n: number; offset: number; natural_acc: number; adversarial_acc: number; seconds: number; steps: number; queries: number; date: string; machine: string; command: string; shard_commands?: string[]; per_sample_robust: number[]; stages?: { attack: string; robust_acc: number }[] }
 
 /**
  * Issue 15's "never weaker" on the records themselves: the images the ensemble left robust that `other`
@@ -111,8 +111,14 @@ export function robustnessBlock(root = "."): string {
       });
       if (verdicts.length) lines.push("", `**${short(m0)} vs ${short(m1)}**, paired on the same images: ${verdicts.join("; ")}.`);
     }
-    const workers = [...new Set(at.map((r) => /--workers (\d+)/.exec(r.command ?? "")?.[1] ?? "1"))].sort().join(" or ");
-    lines.push("", `Seconds: wall time of each run with --workers ${workers} (each command says which) on a VM shared with other jobs (compare figures, not times). Commands: ${[...new Set(at.map((r) => `\`${r.command}\``))].join(", ")}.`);
+    // a record merged from shards (`mbn merge`) ran as its shards' commands; its seconds are their sum
+    const runCommand = (r: Rec) => r.shard_commands?.[0] ?? r.command ?? "";
+    const workers = [...new Set(at.map((r) => /--workers (\d+)/.exec(runCommand(r))?.[1] ?? "1"))].sort().join(" or ");
+    const shown = (r: Rec) => r.shard_commands
+      ? `\`${r.shard_commands[0].replace(/--shard 0\/(\d+)/, "--shard i/$1").replace(/shard0-of/, "shard<i>-of")}\` for i = 0…${r.shard_commands.length - 1}, then \`mbn merge <those ${r.shard_commands.length}> -o ${/-o (\S+)$/.exec(r.command)?.[1] ?? "…"}\``
+      : `\`${r.command}\``;
+    const merged = at.some((r) => r.shard_commands) ? "; a record merged from shards gives the sum of its shards' times" : "";
+    lines.push("", `Seconds: wall time of each run with --workers ${workers} (each command says which) on a VM shared with other jobs (compare figures, not times)${merged}. Commands: ${[...new Set(at.map(shown))].join(", ")}.`);
   }
   lines.push("<!-- robustness:end -->");
   return lines.join("\n");
