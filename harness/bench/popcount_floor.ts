@@ -9,7 +9,12 @@ import { fileURLToPath } from "node:url";
 const COUT = 64, NW = 9, PER_REP = COUT * NW; // one rep: 64 channels × 9 words = 576 popcounts
 export const FLOOR_RUNNER = "popcount floor";
 
-export interface PopcountProbe { memory: WebAssembly.Memory; popcount_tiles(a: number, w: number, cout: number, nw: number, reps: number): bigint }
+export interface PopcountProbe {
+  memory: WebAssembly.Memory;
+  popcount_tiles(a: number, w: number, cout: number, nw: number, reps: number): bigint;
+  /** the variant that loads each weight word once for two windows (scripts/floor_variants.ts) */
+  popcount_tiles2(a: number, w: number, cout: number, nw: number, reps: number): bigint;
+}
 
 export async function loadPopcountProbe(): Promise<PopcountProbe> {
   const bytes = readFileSync(fileURLToPath(new URL("../../runtime/build/popcount-floor.wasm", import.meta.url)));

@@ -79,6 +79,17 @@ describe("popcount floor", () => {
       want += BigInt(p * [1, 3, 5, 7][o % 4]);
     }
     expect(e.popcount_tiles(a, w, cout, nw, 2)).toBe(2n * want);
+    // the two-window variant (scripts/floor_variants.ts): the second window is the nw words after a
+    let want2 = 0n;
+    for (let o = 0; o < cout; o++) {
+      let p = 0, q = 0;
+      for (let j = 0; j < nw * 8; j++) {
+        p += pop(m[a + j] ^ m[w + o * nw * 8 + j]);
+        q += pop(m[a + nw * 8 + j] ^ m[w + o * nw * 8 + j]);
+      }
+      want2 += BigInt(p * [1, 3, 5, 7][o % 4] + q * [11, 13, 17, 19][o % 4]);
+    }
+    expect(e.popcount_tiles2(a, w, cout, nw, 4)).toBe(2n * want2);
   });
 
   it("paired ratio = median over rounds of num/den", () => {

@@ -25,3 +25,33 @@ export function popcount_tiles(a: usize, w: usize, cout: i32, nw: i32, reps: i32
     }
   return tot;
 }
+
+// A variant tiling, to test the floor itself (scripts/floor_variants.ts): two windows (a, and the nw
+// words after it) against the same weights, so each weight word is loaded once for two pixels; two
+// output channels' counts per window in registers. One rep of the outer loop = two pixels, so `reps`
+// counts pixels as above (rounded down to even). Checksum weights by o mod 4: the first window's
+// count 1, 3, 5, 7 (as above), the second window's 11, 13, 17, 19.
+export function popcount_tiles2(a: usize, w: usize, cout: i32, nw: i32, reps: i32): u64 {
+  let tot: u64 = 0;
+  const ws = <usize>nw << 3;
+  const b = a + ws;
+  for (let r = 0; r + 2 <= reps; r += 2)
+    for (let o = 0; o + 2 <= cout; o += 2) {
+      let p0: u64 = 0, p1: u64 = 0, s0: u64 = 0, s1: u64 = 0;
+      const q0 = w + <usize>o * ws, q1 = q0 + ws;
+      for (let j = 0; j + 3 <= nw; j += 3) {
+        const off = <usize>j << 3;
+        const x0 = load<u64>(a + off), x1 = load<u64>(a + off, 8), x2 = load<u64>(a + off, 16);
+        const y0 = load<u64>(b + off), y1 = load<u64>(b + off, 8), y2 = load<u64>(b + off, 16);
+        const u0 = load<u64>(q0 + off), u1 = load<u64>(q0 + off, 8), u2 = load<u64>(q0 + off, 16);
+        const v0 = load<u64>(q1 + off), v1 = load<u64>(q1 + off, 8), v2 = load<u64>(q1 + off, 16);
+        p0 += popcnt<u64>(x0 ^ u0) + popcnt<u64>(x1 ^ u1) + popcnt<u64>(x2 ^ u2);
+        s0 += popcnt<u64>(y0 ^ u0) + popcnt<u64>(y1 ^ u1) + popcnt<u64>(y2 ^ u2);
+        p1 += popcnt<u64>(x0 ^ v0) + popcnt<u64>(x1 ^ v1) + popcnt<u64>(x2 ^ v2);
+        s1 += popcnt<u64>(y0 ^ v0) + popcnt<u64>(y1 ^ v1) + popcnt<u64>(y2 ^ v2);
+      }
+      const k = <u64>(o & 3); // o is even, k = 0 or 2
+      tot += p0 * (1 + k * 2) + p1 * (3 + k * 2) + s0 * (11 + k * 3) + s1 * (13 + k * 3);
+    }
+  return tot;
+}
