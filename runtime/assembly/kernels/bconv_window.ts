@@ -184,7 +184,7 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
 // only the next layer's one-bit plane (≤ 64 channels, one word per pixel). Bit o of the word is
 // (σ_o·d ≥ T_o) with d = n − 2·popcount, thresholds [T][cout] then signs [σ][cout] (i32) at ithr:
 // the same bits the float sums and the epilogue's pack would give, with neither.
-@inline function thresholdBits(S: i32, masked: bool, cout: i32, aw: usize, mk: usize, n: i32, wpk: usize, wo: usize, ithr: usize): u64 {
+@inline function thresholdBits(S: i32, masked: bool, cout: i32, aw: usize, mk: usize, n: i32, wpk: usize, wo: usize, ithr: usize, cnt: usize): u64 {
   const m0 = masked ? load<u64>(mk) : 0, m1 = masked && S >= 3 ? load<u64>(mk, 8) : 0, m2 = masked && S >= 3 ? load<u64>(mk, 16) : 0;
   const m3 = masked && S >= 5 ? load<u64>(mk, 24) : 0, m4 = masked && S >= 5 ? load<u64>(mk, 32) : 0, m5 = masked && S == 6 ? load<u64>(mk, 40) : 0;
   const a0 = load<u64>(aw), a1 = S >= 3 ? load<u64>(aw, 8) : 0, a2 = S >= 3 ? load<u64>(aw, 16) : 0;
@@ -194,11 +194,24 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   let o = 0;
   if (ASC_FEATURE_SIMD) {
     const base = i32x4.splat(n);
+    // Two passes: the counts of all channels first, stored at cnt (the α·β table's place, unused on
+    // this path), then the comparisons four channels at a time. Each store orders the next channel's
+    // weight loads after it, so the engine keeps one channel's words live instead of hoisting four
+    // channels' loads and spilling the window words; and the vector load of the counts comes long
+    // after their stores. Measured: 0.96× model time on MBN1x1 (results/ab-int-counts.json); counts
+    // stored and reloaded four at a time right away were slower (1.09×), and the same two passes on
+    // the float path were slower too (1.06× on MBN3x1, MBN3x3).
     for (; o + 4 <= cout; o += 4) {
-      const pv = pop4(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wpk + <usize>o * wo, wo, true, masked);
-      const d = i32x4.sub(base, i32x4.shl(pv, 1));
-      const on = i32x4.ge_s(i32x4.mul(d, v128.load(sg + (<usize>o << 2))), v128.load(ithr + (<usize>o << 2)));
-      bits |= <u64>i32x4.bitmask(on) << <u64>o;
+      const w = wpk + <usize>o * wo, c = cnt + (<usize>o << 2);
+      store<i32>(c, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w, true, masked));
+      store<i32>(c, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + wo, true, masked), 4);
+      store<i32>(c, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 2 * wo, true, masked), 8);
+      store<i32>(c, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 3 * wo, true, masked), 12);
+    }
+    for (let q = 0; q + 4 <= cout; q += 4) {
+      const d = i32x4.sub(base, i32x4.shl(v128.load(cnt + (<usize>q << 2)), 1));
+      const on = i32x4.ge_s(i32x4.mul(d, v128.load(sg + (<usize>q << 2))), v128.load(ithr + (<usize>q << 2)));
+      bits |= <u64>i32x4.bitmask(on) << <u64>q;
     }
   }
   for (; o < cout; o++) {
@@ -372,7 +385,7 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
       // registers; S and masked are constants in each instance after inlining)
       if (intPath) {
         // M = K = 1, output = the next layer's bits only: integer thresholds, no float work
-        const bits = masked ? thresholdBits(S, true, cout, aw, bm, n, wpk, wo, ithr) : thresholdBits(S, false, cout, aw, bm, n, wpk, wo, ithr);
+        const bits = masked ? thresholdBits(S, true, cout, aw, bm, n, wpk, wo, ithr, ab) : thresholdBits(S, false, cout, aw, bm, n, wpk, wo, ithr, ab);
         store<u64>(out + (<usize>(oy * OW + ox) << 3), bits);
       } else if (masked) {
         if (S == 1) channels(1, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
