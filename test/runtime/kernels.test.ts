@@ -221,6 +221,32 @@ for (const build of BUILDS) {
       });
     });
 
+    it("elementwise_f32's one-instruction path (source op constant row, whole tensor in one loop) = the reference, and only that shape takes it", () => {
+      const r = rng(23);
+      const op = (name: string) => ELEM_OPS.indexOf(name);
+      for (const c of [1, 3, 9])
+        for (const name of ["add", "sub", "mul", "div"])
+          // register 1 = x op k (the fast path), k op x and x op x (operands it must not take)
+          for (const [a, b] of [[0, -1], [-1, 0], [0, 0]]) {
+            const npix = 7;
+            const x = Float32Array.from({ length: npix * c }, () => Math.fround(r() * 8 - 4));
+            const consts = Float32Array.from({ length: c }, () => Math.fround(r() * 4 + 0.5));
+            const prog: ElemProgram = { code: Int32Array.from([op(name), 1, a, b, 0]), consts, regs: 2, result: 1, ops: [name], nsrc: 1 };
+            rt.reset();
+            const L = rt.layout, out = L.alloc(npix * c * 4), xin = L.f32(x);
+            const params = rt.params("elementwise_f32", {
+              in: xin, npix, c, out, prog: L.bytes(new Uint8Array(prog.code.buffer)), n: 1, consts: L.f32(consts), regs: L.alloc(2 * c * 4), result: 1,
+              srcs: L.bytes(new Uint8Array(Int32Array.from([xin]).buffer)), nsrc: 1,
+            });
+            rt.load();
+            rt.call("elementwise_f32", params);
+            const got = Array.from(rt.f32(out, npix * c));
+            expect(got, `${name}(${a}, ${b}) with ${c} channels`).toEqual(Array.from(elementwiseRef(x, npix, c, prog)));
+            // by hand for x / k: channel i mod c of the constant row
+            if (name === "div" && a === 0 && b === -1) for (let i = 0; i < got.length; i++) expect(got[i]).toBe(Math.fround(x[i] / consts[i % c]));
+          }
+    });
+
     it("elementwise_f32 reads several sources into registers 0..n−1 (Div/Max/Where of activations)", () => {
       const r = rng(17);
       const c = 5, npix = 7;
