@@ -233,15 +233,18 @@ for (const build of BUILDS) {
             const consts = Float32Array.from({ length: c }, () => Math.fround(r() * 4 + 0.5));
             const prog: ElemProgram = { code: Int32Array.from([op(name), 1, a, b, 0]), consts, regs: 2, result: 1, ops: [name], nsrc: 1 };
             rt.reset();
-            const L = rt.layout, out = L.alloc(npix * c * 4), xin = L.f32(x);
+            // registers filled with a sentinel: the one-loop path never writes them, the interpreter does
+            const L = rt.layout, out = L.alloc(npix * c * 4), xin = L.f32(x), regs = L.f32(new Float32Array(2 * c).fill(-12345));
             const params = rt.params("elementwise_f32", {
-              in: xin, npix, c, out, prog: L.bytes(new Uint8Array(prog.code.buffer)), n: 1, consts: L.f32(consts), regs: L.alloc(2 * c * 4), result: 1,
+              in: xin, npix, c, out, prog: L.bytes(new Uint8Array(prog.code.buffer)), n: 1, consts: L.f32(consts), regs, result: 1,
               srcs: L.bytes(new Uint8Array(Int32Array.from([xin]).buffer)), nsrc: 1,
             });
             rt.load();
             rt.call("elementwise_f32", params);
             const got = Array.from(rt.f32(out, npix * c));
             expect(got, `${name}(${a}, ${b}) with ${c} channels`).toEqual(Array.from(elementwiseRef(x, npix, c, prog)));
+            const fast = a === 0 && b === -1;
+            expect(Array.from(rt.f32(regs, 2 * c)).every((v) => v === -12345), `${name}(${a}, ${b}): ${fast ? "one loop" : "the interpreter"}`).toBe(fast);
             // by hand for x / k: channel i mod c of the constant row
             if (name === "div" && a === 0 && b === -1) for (let i = 0; i < got.length; i++) expect(got[i]).toBe(Math.fround(x[i] / consts[i % c]));
           }

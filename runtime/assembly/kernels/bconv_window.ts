@@ -197,10 +197,10 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
     // Two passes: the counts of all channels first, stored at cnt (the α·β table's place, unused on
     // this path), then the comparisons four channels at a time. Each store orders the next channel's
     // weight loads after it, so the engine keeps one channel's words live instead of hoisting four
-    // channels' loads and spilling the window words; and the vector load of the counts comes long
-    // after their stores. Measured: 0.96× model time on MBN1x1 (results/ab-int-counts.json); counts
-    // stored and reloaded four at a time right away were slower (1.09×), and the same two passes on
-    // the float path were slower too (1.06× on MBN3x1, MBN3x3).
+    // channels' loads and spilling the window words; and the vector loads of the counts come after
+    // all channels' stores. 0.96× model time on MBN1x1 (results/ab-int-counts.json). In scratch A/B
+    // runs whose records were not kept, each group of four counts stored and reloaded at once was
+    // slower (1.09×), and the same two passes on the float path were slower too (1.06× on MBN3x1, MBN3x3).
     for (; o + 4 <= cout; o += 4) {
       const w = wpk + <usize>o * wo, c = cnt + (<usize>o << 2);
       store<i32>(c, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w, true, masked));
