@@ -1,7 +1,7 @@
 // Compiler: the compile report — per layer op, shapes, weight planes × activation planes, MACs,
 // BOPs, OPs, bytes; totals; notes on layers that stayed float. Cost convention (DESIGN.md §1):
 // BOPs = MACs·M·K for binary layers; OPs = BOPs/64 + FLOPs(MACs) of float layers.
-import { windowPackable, windowStride } from "./pack/bits.ts";
+import { windowPackable, windowPopWords } from "./pack/bits.ts";
 import type { Plan, Step } from "./ir/plan.ts";
 import { valueBytes } from "./ir/plan.ts";
 
@@ -65,9 +65,10 @@ function layer(plan: Plan, s: Step, i: number): LayerReport {
     case "BitConv": {
       const g = s.geom, macs = g.oh * g.ow * g.cout * g.cin * g.kh * g.kw, K = Math.max(1, s.act.planes);
       // words per (output channel, weight plane) as stored: the window-packed run (every pixel counts
-      // all of it) or one word run per tap (each pixel counts its in-bounds taps only)
+      // all of it; a tail layout's tail counts as the part of a word its bits fill, as 8 or 4 channels'
+      // tails share one 128-bit popcount) or one word run per tap (each pixel counts its in-bounds taps only)
       const window = windowPackable(g.cin, g.kh, g.kw), cw = Math.ceil(g.cin / 64);
-      const words = window ? windowStride(g.cin, g.kh, g.kw) : g.kh * g.kw * cw;
+      const words = window ? windowPopWords(g.cin, g.kh, g.kw) : g.kh * g.kw * cw;
       const perChannel = window ? g.oh * g.ow * words : inBoundsTaps(g) * cw;
       return {
         ...base, planes: `${s.m}×${K}`, macs, bops: macs * s.m * K, weightBytes: s.m * g.cout * words * 8, popcounts: perChannel * g.cout * s.m * K, weightFloatBytes: g.cout * g.cin * g.kh * g.kw * 4,

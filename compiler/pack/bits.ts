@@ -45,22 +45,34 @@ export function unpackBits(bytes: Uint8Array, planes: number, rows: number, chan
 
 // Window-packed weights for narrow layers (runtime/assembly/kernels/bconv_window.ts): with Cin ≤ 64
 // the kw taps of a kernel row share words — T = ⌊64/Cin⌋ taps per word, tap kx in word ⌊kx/T⌋ at bit
-// (kx mod T)·Cin + c — so a 3×3 window of 16 channels is 3 words. Where the rows leave a word's worth
+// (kx mod T)·Cin + c — so a 3×3 window of 12 channels is 3 words. Where the rows leave a word's worth
 // of pad bits, the window is packed densely instead: tap t = ky·kw + kx of the raster order in word
-// ⌊t/T⌋ at bit (t mod T)·Cin + c, ⌈kh·kw/T⌉ words (3×3 × 32 channels: 5 words instead of 6).
+// ⌊t/T⌋ at bit (t mod T)·Cin + c, ⌈kh·kw/T⌉ words (3×3 × 24 channels: 5 words instead of 6).
+//
+// The tail layout (windowTail): a 3×3 window (kh·kw = 9) of 16 or 32 channels packs taps 0–7 densely
+// into 2 or 4 full words and leaves its last tap alone in a word that is three quarters or half
+// empty. That tap (the tail, Cin bits) is stored apart from the full words, as one Cin-bit lane per
+// output channel, so that one 128-bit SIMD popcount counts the tails of 8 (Cin 16) or 4 (Cin 32)
+// channels at once: a window then costs 2¼ or 4½ words of popcount instead of 3 or 5.
 
-/** Words of one window: kh·⌈kw/T⌉ row by row, or ⌈kh·kw/T⌉ (dense) where that is fewer. */
-export function windowWords(cin: number, kh: number, kw: number): { words: number; dense: boolean } {
-  const t = Math.floor(WORD_BITS / cin), rows = kh * Math.ceil(kw / t), dense = Math.ceil((kh * kw) / t);
-  return dense < rows ? { words: dense, dense: true } : { words: rows, dense: false };
+/** The tail's width in bits (= Cin) where the window takes the tail layout, else 0. */
+export function windowTail(cin: number, kh: number, kw: number): number {
+  return kh * kw === 9 && (cin === 16 || cin === 32) && windowPackable(cin, kh, kw) ? cin : 0;
 }
 
-/** The window strides S the runtime has an instance of the window loop for (bconv_window.ts window1, window3, …). */
-export const WINDOW_STRIDES = [1, 3, 5, 6] as const;
+/** Words of one window: kh·⌈kw/T⌉ row by row, or ⌈kh·kw/T⌉ (dense) where that is fewer or the tail layout applies. */
+export function windowWords(cin: number, kh: number, kw: number): { words: number; dense: boolean } {
+  const t = Math.floor(WORD_BITS / cin), rows = kh * Math.ceil(kw / t), dense = Math.ceil((kh * kw) / t);
+  return dense < rows || windowTail(cin, kh, kw) ? { words: dense, dense: true } : { words: rows, dense: false };
+}
 
-/** Words per (output channel, weight plane) in the window layout: the window's words, rounded up to 1, 3, 5 or 6 (zero-filled). */
+/** The window strides S the runtime has an instance of the window loop for (bconv_window.ts window1, window2, …; 2 and 4 are the tail layouts). */
+export const WINDOW_STRIDES = [1, 2, 3, 4, 5, 6] as const;
+
+/** Words per (output channel, weight plane) in the window layout: the tail layout's full words (2 or 4), else the window's words rounded up to 1, 3, 5 or 6 (zero-filled). */
 export function windowStride(cin: number, kh: number, kw: number): number {
   const nw = windowWords(cin, kh, kw).words;
+  if (windowTail(cin, kh, kw)) return nw - 1;
   return nw === 1 ? 1 : nw <= 3 ? 3 : nw === 5 ? 5 : 6;
 }
 
@@ -76,10 +88,14 @@ export function windowPackable(cin: number, kh: number, kw: number): boolean {
   return kh * Math.ceil(kw / t) <= 6;
 }
 
-/** Window-packed weights: bits [M][cout][kh][kw][cin] (0/1) → words [cout][M][windowStride]. */
+/**
+ * Window-packed weights: bits [M][cout][kh][kw][cin] (0/1) → words [cout][M][windowStride]; in the
+ * tail layout followed by the tails [M][cout rounded up to 8] of Cin bits each (zero-filled).
+ */
 export function windowPack(bits: Uint8Array, m: number, cout: number, kh: number, kw: number, cin: number): Uint8Array {
   const t = Math.floor(WORD_BITS / cin), r = Math.ceil(kw / t), s = windowStride(cin, kh, kw), { dense } = windowWords(cin, kh, kw);
-  const out = new Uint8Array(cout * m * s * 8);
+  const tail = windowTail(cin, kh, kw), coutPad = (cout + 7) & ~7, tailAt = cout * m * s * 8;
+  const out = new Uint8Array(tailAt + (tail ? (m * coutPad * tail) / 8 : 0));
   for (let p = 0; p < m; p++)
     for (let o = 0; o < cout; o++)
       for (let ky = 0; ky < kh; ky++)
@@ -87,17 +103,34 @@ export function windowPack(bits: Uint8Array, m: number, cout: number, kh: number
           for (let c = 0; c < cin; c++) {
             if (!bits[((((p * cout + o) * kh + ky) * kw + kx) * cin) + c]) continue;
             const tap = ky * kw + kx;
-            const word = (o * m + p) * s + (dense ? Math.floor(tap / t) : ky * r + Math.floor(kx / t));
-            const bit = (dense ? tap % t : kx % t) * cin + c;
-            out[word * 8 + (bit >> 3)] |= 1 << (bit & 7);
+            let byte: number, bit: number;
+            if (tail && tap === kh * kw - 1) {
+              byte = tailAt + ((p * coutPad + o) * tail) / 8 + (c >> 3);
+              bit = c & 7;
+            } else {
+              const word = (o * m + p) * s + (dense ? Math.floor(tap / t) : ky * r + Math.floor(kx / t));
+              const b = (dense ? tap % t : kx % t) * cin + c;
+              byte = word * 8 + (b >> 3);
+              bit = b & 7;
+            }
+            out[byte] |= 1 << bit;
           }
   return out;
 }
 
+/** Activation words per plane the window path builds: the window's words (the tail layout's tail word included), rounded up as the stride is. */
+export function windowActWords(cin: number, kh: number, kw: number): number {
+  return windowStride(cin, kh, kw) + (windowTail(cin, kh, kw) ? 1 : 0);
+}
+
+/** Popcount words per (pixel, output channel, weight plane, activation plane) on the window path: the stride, plus the tail's share of a 64-bit word. */
+export function windowPopWords(cin: number, kh: number, kw: number): number {
+  return windowStride(cin, kh, kw) + windowTail(cin, kh, kw) / WORD_BITS;
+}
+
 /** Bytes of per-call scratch the window path needs (α·β table, window words, masks, per-plane sums). */
 export function windowScratchBytes(cin: number, kh: number, kw: number, cout: number, m: number, k: number): number {
-  const s = windowStride(cin, kh, kw);
-  return cout * m * k * 4 + 8 + (k + 1) * s * 8 + k * 8;
+  return cout * m * k * 4 + 8 + (k + 1) * windowActWords(cin, kh, kw) * 8 + k * 8;
 }
 
 /** Thresholds [C][L−1] → [L−1][C] (the runtime's SIMD quantizer compares four channels per level). */

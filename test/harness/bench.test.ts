@@ -30,24 +30,29 @@ describe("popcount floor", () => {
           }
         const window = g.cin <= 64 && rows.size <= 6;
         expect(windowPackable(g.cin, g.kh, g.kw), `${f} step ${i}: window path`).toBe(window);
-        // the densely packed window where it takes fewer words (3×3 × 32 channels: 5 instead of 6)
-        const occupied = dense.size < rows.size ? dense : rows;
-        // the runtime's window kernel pops whole blocks of 1, 3, 5 or 6 words (bconv_window.ts popWindow)
-        const block = window ? [1, 3, 5, 6].find((b) => b >= occupied.size)! : 0;
+        // the tail layout: nine taps of 16 or 32 channels, taps 0–7 densely in 2 or 4 words, the last
+        // tap apart, in one Cin-bit lane per output channel (8 or 4 channels' tails per 128-bit popcount)
+        const tail = window && g.kh * g.kw === 9 && (g.cin === 16 || g.cin === 32) ? g.cin : 0;
+        // the densely packed window where it takes fewer words (3×3 × 24 channels: 5 instead of 6)
+        const occupied = tail || dense.size < rows.size ? dense : rows;
+        // the runtime's window kernel pops whole blocks of 1, 3, 5 or 6 words (bconv_window.ts popWindow),
+        // in the tail layout the 2 or 4 full words
+        const block = !window ? 0 : tail ? occupied.size - 1 : [1, 3, 5, 6].find((b) => b >= occupied.size)!;
         if (window) {
           windowLayers++;
           // the packed weights as the blob holds them: one block per (output channel, plane), the
-          // occupied words carrying the taps and the rest zero
+          // occupied words carrying the taps and the rest zero; then the tails of 8 channels (channel 0's set)
           const packed = windowPack(new Uint8Array(g.kh * g.kw * g.cin).fill(1), 1, 1, g.kh, g.kw, g.cin);
-          expect(packed.length, `${f} step ${i}: packed block`).toBe(block * 8);
+          expect(packed.length, `${f} step ${i}: packed block`).toBe(block * 8 + tail);
           const nonzero = Array.from({ length: block }, (_, j) => packed.subarray(j * 8, j * 8 + 8).some((b) => b !== 0));
           expect(nonzero, `${f} step ${i}: occupied words`).toEqual(nonzero.map((_, j) => occupied.has(j)));
+          if (tail) expect(Array.from(packed.subarray(block * 8)), `${f} step ${i}: tails`).toEqual(Array.from({ length: tail }, (_, b) => (b < tail / 8 ? 255 : 0)));
         }
         let perChannel = 0;
         for (let oy = 0; oy < g.oh; oy++)
           for (let ox = 0; ox < g.ow; ox++) {
             if (window) {
-              perChannel += block;
+              perChannel += block + tail / 64;
               continue;
             }
             for (let ky = 0; ky < g.kh; ky++)

@@ -9,7 +9,7 @@ import {
   bconvRef, conv2dRef, elementwiseRef, gatherRef, matmulRef, topkRef, globalAvgPoolRef, globalMaxPoolRef, groupConvRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
   type BconvRef, type EpilogueRef, type QuantRef,
 } from "../../runtime/reference/kernels.ts";
-import { packBits, unpackBits, windowPackable, wordsFor } from "../../compiler/pack/bits.ts";
+import { packBits, unpackBits, windowPackable, windowTail, wordsFor } from "../../compiler/pack/bits.ts";
 import { intThresholds } from "../../compiler/quant/int_threshold.ts";
 
 import { rng } from "../../harness/rng.ts";
@@ -130,6 +130,40 @@ for (const build of BUILDS) {
               }
             }
       expect(cases).toBeGreaterThan(200);
+    });
+
+    it("bconv in the tail layout (3×3 and 1×9 windows of 16 or 32 channels: full words plus the last tap in SIMD lanes) matches the reference", () => {
+      const r = rng(17);
+      let cases = 0;
+      for (const cin of [16, 32])
+        for (const [kh, kw, stride, pad] of [[3, 3, 1, 1], [3, 3, 2, 1], [3, 3, 1, 0], [1, 9, 1, 4]])
+          for (const cout of [8, 12, 20, 64, 5])
+            for (const [m, k, unipolar] of [[1, 1, false], [3, 1, false], [2, 3, true], [3, 2, false]] as [number, number, boolean][]) {
+              expect(windowTail(cin, kh, kw), `cin=${cin} ${kh}×${kw}: tail layout`).toBe(cin);
+              const [h, w] = [[6, 7], [5, 9], [4, 4]][cases % 3];
+              const oh = Math.floor((h + 2 * (kh > 1 ? pad : 0) - kh) / stride) + 1, ow = Math.floor((w + 2 * pad - kw) / stride) + 1;
+              const a: BconvRef = {
+                h, w, cin, cout, kh, kw, stride, padT: kh > 1 ? pad : 0, padL: pad, oh, ow,
+                x: bitsOf(r, k * h * w * cin), k, wbits: bitsOf(r, m * cout * kh * kw * cin), m, unipolar,
+                alpha: floats(r, cout * m, 0.1, 2), beta: floats(r, k, 0.1, 2),
+                cw: cases % 4 === 1 ? floats(r, cout) : undefined, ca: 0, wtap: undefined,
+              };
+              // the last tap alone decides a channel: its weights' tail bits all set for channel 1
+              for (let p = 0; p < m; p++) for (let c = 0; c < cin; c++) a.wbits[(((p * cout + 1) * kh + kh - 1) * kw + kw - 1) * cin + c] = 1;
+              const e: EpilogueRef = cases % 3 === 0
+                ? { c: cout, act: 0, lo: 0, hi: 0, bias: floats(r, cout, -3, 3), quant: randomQuant(r, cout, 2, 1) }
+                : { c: cout, act: 1, lo: 0, hi: 0, scale: floats(r, cout, -2, 2), bias: floats(r, cout) };
+              const want = bconvRef(a, e);
+              rt.reset();
+              const { params, out } = setupBconv(rt, a, e, true);
+              rt.load();
+              rt.call("bconv", params);
+              const got = readOut(rt, out), what = `tail cin=${cin} ${kh}×${kw}/${stride} p=${pad} cout=${cout} M${m}K${k} ${unipolar ? "uni" : "bi"}`;
+              if (want.bits) expect(got.bits, what).toEqual(want.bits);
+              else expect(Array.from(got.float!), what).toEqual(Array.from(want.float!));
+              cases++;
+            }
+      expect(cases).toBe(160);
     });
 
     it("bconv with integer thresholds (M = K = 1, output only the next layer's bits) packs exactly the float path's bits", () => {

@@ -8,9 +8,14 @@
 // per kernel row, NW = kh·R words per window (3×3: Cin 16 → 3 words instead of 9). Where that
 // leaves a word's worth of pad bits, the window is packed densely instead: the kh·kw taps in raster
 // order t = ky·kw + kx, T per word, tap t in word ⌊t/T⌋ at bit (t mod T)·Cin, NW = ⌈kh·kw/T⌉ words
-// (3×3: Cin 22–32 → 5 words instead of 6, one popcount in six fewer; Cin ≤ 12 → 2 or 1 instead of 3).
+// (3×3: Cin 22–31 → 5 words instead of 6, one popcount in six fewer; Cin ≤ 12 → 2 or 1 instead of 3).
+// Tail layout (3×3 with Cin = 16 or 32, compiler/pack/bits.ts windowTail): taps 0–7 fill S = 2 or 4
+// full words and the last tap (the tail, Cin bits) sits alone in word S. Its weights are stored apart,
+// one Cin-bit lane per output channel, so one i8x16.popcnt counts the tails of 8 (Cin 16) or 4 (Cin 32)
+// channels: 2¼ or 4½ words of popcount per window instead of 3 or 5.
 // Weights come pre-packed by the compiler (`wpk`, [cout][M][S] words, S = NW ≤ 6 rounded up to 1, 3, 5
-// or 6, zero-filled); activation words are built once per output pixel and plane into `scratch`.
+// or 6, zero-filled; in the tail layout S = NW − 1, then the tails [M][cout rounded up to 8]);
+// activation words (SA per plane: S, plus the tail word) are built once per output pixel and plane into `scratch`.
 //
 // Loop order: per output pixel, output channel outermost, then plane k, then weight plane m — the
 // per-channel sum stays in a register and sees the terms in the reference order (k outer, m inner,
@@ -33,10 +38,52 @@ import { epilogueOut, epilogue_rows } from "./epilogue";
   return min(kh * ((kw + t - 1) / t), (kh * kw + t - 1) / t);
 }
 
-/** Words per (output channel, weight plane) in the window-packed layout: the window's words (≤ 6), rounded up to 1, 3, 5 or 6 (compiler/pack/bits.ts windowStride). */
+// Whether the window takes the tail layout (compiler/pack/bits.ts windowTail; the window path's caller checked windowPackable).
+@inline function windowTail(cin: i32, kh: i32, kw: i32): bool {
+  return kh * kw == 9 && (cin == 16 || cin == 32);
+}
+
+/** Words per (output channel, weight plane) in the window-packed layout: the tail layout's full words (2 or 4), else the window's words (≤ 6) rounded up to 1, 3, 5 or 6 (compiler/pack/bits.ts windowStride). */
 export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   const nw = windowWords(cin, kh, kw);
+  if (windowTail(cin, kh, kw)) return nw - 1;
   return nw == 1 ? 1 : nw <= 3 ? 3 : nw == 5 ? 5 : 6;
+}
+
+// The tail layout's strides: S = 2 (Cin 16, 16-bit tails) and S = 4 (Cin 32, 32-bit tails).
+@inline function hasTail(S: i32): bool {
+  return S == 2 || S == 4;
+}
+
+// Activation words per plane: S, plus the tail word in the tail layout.
+@inline function actWords(S: i32): i32 {
+  return hasTail(S) ? S + 1 : S;
+}
+
+// Bit counts of the tails of 8 (S = 2: i16x8 lanes) channels, or with tail32 of 4 (S = 4: i32x4 lanes):
+// the activation's tail `at` (splat to every lane) against the weights' tails `w`, masked at borders.
+@inline function tail16(at: v128, mt: v128, w: v128, xor: bool, masked: bool): v128 {
+  let d = xor ? v128.xor(at, w) : v128.and(at, w);
+  if (masked) d = v128.and(d, mt);
+  return i16x8.extadd_pairwise_i8x16_u(i8x16.popcnt(d));
+}
+@inline function tail32(at: v128, mt: v128, w: v128, xor: bool, masked: bool): v128 {
+  return i32x4.extadd_pairwise_i16x8_u(tail16(at, mt, w, xor, masked));
+}
+
+// Bit count of one channel's tail (the scalar form): lanes of 16 (S = 2) or 32 (S = 4) bits.
+@inline function tailPop(S: i32, at: u64, mt: u64, tq: usize, xor: bool, masked: bool): i32 {
+  const w: u64 = S == 2 ? <u64>load<u16>(tq) : <u64>load<u32>(tq);
+  const d = xor ? at ^ w : at & w;
+  return <i32>popcnt<u64>(masked ? d & mt : d);
+}
+
+// The activation tail of plane word run a (word S), as a scalar and splat into lanes.
+@inline function actTail(S: i32, a: usize): u64 {
+  return S == 2 ? <u64>load<u16>(a, 16) : S == 4 ? <u64>load<u32>(a, 32) : 0;
+}
+@inline function splatTail(S: i32, t: u64): v128 {
+  return S == 2 ? i16x8.splat(<i16>t) : i32x4.splat(<i32>t);
 }
 
 // Two or three consecutive taps (pixel words at p, p + 8, p + 16) side by side in one word, tap t at bit t·Cin.
@@ -54,7 +101,7 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   return <i32>(popcnt<u64>(a0 & load<u64>(w)) + popcnt<u64>(a1 & load<u64>(w, 8)) + popcnt<u64>(a2 & load<u64>(w, 16)));
 }
 
-// Bit count of two window words against weights at w (words 3 and 4 of a 5-word window).
+// Bit count of two window words against weights at w (a 2-word run, or words 3 and 4 of a 5-word window).
 @inline function pop2(a0: u64, a1: u64, m0: u64, m1: u64, w: usize, xor: bool, masked: bool): i32 {
   if (xor && !masked) return <i32>(popcnt<u64>(a0 ^ load<u64>(w)) + popcnt<u64>(a1 ^ load<u64>(w, 8)));
   if (xor) return <i32>(popcnt<u64>((a0 ^ load<u64>(w)) & m0) + popcnt<u64>((a1 ^ load<u64>(w, 8)) & m1));
@@ -70,6 +117,8 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
     const d = xor ? a0 ^ load<u64>(w) : a0 & load<u64>(w);
     return <i32>popcnt<u64>(masked ? d & m0 : d);
   }
+  if (S == 2) return pop2(a0, a1, m0, m1, w, xor, masked);
+  if (S == 4) return pop2(a0, a1, m0, m1, w, xor, masked) + pop2(a2, a3, m2, m3, w + 16, xor, masked);
   const p = pop3(a0, a1, a2, m0, m1, m2, w, xor, masked);
   if (S == 5) return p + pop2(a3, a4, m3, m4, w + 24, xor, masked);
   return S == 6 ? p + pop3(a3, a4, a5, m3, m4, m5, w + 24, xor, masked) : p;
@@ -104,15 +153,23 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
 }
 
 // The output channels of one pixel: Σ over planes k (outer) and weight planes m (inner) of
-// α_om·β_k·(base_k − 2·popcount), then the c_w and c_a terms, into acc[0..cout).
+// α_om·β_k·(base_k − 2·popcount), then the c_w and c_a terms, into acc[0..cout). In the tail layout
+// each popcount is the full words' (scalar) plus the tail's (8 or 4 channels per vector), counted
+// here beside the full words: counting all of a pixel's tails first into a table that these loops
+// read was slower (results/ab-tail-v2-vs-v1.json: 1.006×, 1.015×, 1.015× on MBN3x1, MBN1x1, MBN3x3).
 @inline function channels(
   S: i32, masked: bool, K: i32, M: i32, cout: i32, aw: usize, mk: usize, hk: usize, sk: usize, ab: usize, wpk: usize, wo: usize, ws: usize,
   cw: usize, ca: f32, wtap: usize, acc: usize, kh: i32, kw: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32, xor: bool,
 ): void {
-  const m0 = masked ? load<u64>(mk) : 0, m1 = masked && S >= 3 ? load<u64>(mk, 8) : 0, m2 = masked && S >= 3 ? load<u64>(mk, 16) : 0;
-  const m3 = masked && S >= 5 ? load<u64>(mk, 24) : 0, m4 = masked && S >= 5 ? load<u64>(mk, 32) : 0, m5 = masked && S == 6 ? load<u64>(mk, 40) : 0;
+  const SA = actWords(S), tail = hasTail(S);
+  const m0 = masked ? load<u64>(mk) : 0, m1 = masked && S >= 2 ? load<u64>(mk, 8) : 0, m2 = masked && S >= 3 ? load<u64>(mk, 16) : 0;
+  const m3 = masked && S >= 4 ? load<u64>(mk, 24) : 0, m4 = masked && S >= 5 ? load<u64>(mk, 32) : 0, m5 = masked && S == 6 ? load<u64>(mk, 40) : 0;
+  // tail layout: the tails [M][coutPad] after the full words, lanes of lb bytes; the border mask of the tail word
+  const lb = S == 2 ? 2 : 4, coutPad = (cout + 7) & ~7, tw = wpk + <usize>cout * wo;
+  const mts: u64 = masked && tail ? actTail(S, mk) : 0;
   let o = 0;
   if (ASC_FEATURE_SIMD) {
+    const mt = tail ? splatTail(S, mts) : i32x4.splat(0);
     // four output channels at a time: scalar popcounts, the float part in f32x4 lanes (each lane
     // does exactly the scalar operations, so SIMD and scalar builds agree bit for bit)
     if (S <= 3 || !masked)
@@ -121,14 +178,26 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
         let sumA = f32x4.splat(0), sumB = f32x4.splat(0);
         const wb = wpk + <usize>o * wo;
         for (let k = 0; k < K; k++) {
-          const a = aw + (<usize>(k * S) << 3);
-          const a0 = load<u64>(a), a1 = S >= 3 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
-          const a3 = S >= 5 ? load<u64>(a, 24) : 0, a4 = S >= 5 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
+          const a = aw + (<usize>(k * SA) << 3);
+          const a0 = load<u64>(a), a1 = S >= 2 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
+          const a3 = S >= 4 ? load<u64>(a, 24) : 0, a4 = S >= 5 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
+          const at = tail ? splatTail(S, actTail(S, a)) : i32x4.splat(0);
           const base = i32x4.splat(load<i32>(hk + (<usize>k << 2)));
           for (let m = 0; m < M; m++) {
             const w = wb + <usize>m * ws, t = ab + (<usize>((k * M + m) * cout + o) << 2);
-            const pa = pop4(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w, wo, xor, masked);
-            const pb = pop4(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 4 * wo, wo, xor, masked);
+            let pa = pop4(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w, wo, xor, masked);
+            let pb = pop4(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 4 * wo, wo, xor, masked);
+            if (tail) {
+              const tq = tw + <usize>((m * coutPad + o) * lb);
+              if (S == 2) {
+                const tv = tail16(at, mt, v128.load(tq), xor, masked);
+                pa = i32x4.add(pa, i32x4.extend_low_i16x8_u(tv));
+                pb = i32x4.add(pb, i32x4.extend_high_i16x8_u(tv));
+              } else {
+                pa = i32x4.add(pa, tail32(at, mt, v128.load(tq), xor, masked));
+                pb = i32x4.add(pb, tail32(at, mt, v128.load(tq, 16), xor, masked));
+              }
+            }
             sumA = f32x4.add(sumA, f32x4.mul(v128.load(t), f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pa, 1)))));
             sumB = f32x4.add(sumB, f32x4.mul(v128.load(t, 16), f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pb, 1)))));
           }
@@ -146,12 +215,17 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
       let sum = f32x4.splat(0);
       const wb = wpk + <usize>o * wo;
       for (let k = 0; k < K; k++) {
-        const a = aw + (<usize>(k * S) << 3);
-        const a0 = load<u64>(a), a1 = S >= 3 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
-        const a3 = S >= 5 ? load<u64>(a, 24) : 0, a4 = S >= 5 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
+        const a = aw + (<usize>(k * SA) << 3);
+        const a0 = load<u64>(a), a1 = S >= 2 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
+        const a3 = S >= 4 ? load<u64>(a, 24) : 0, a4 = S >= 5 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
+        const at = tail ? splatTail(S, actTail(S, a)) : i32x4.splat(0);
         const base = i32x4.splat(load<i32>(hk + (<usize>k << 2)));
         for (let m = 0; m < M; m++) {
-          const pv = pop4(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wb + <usize>m * ws, wo, xor, masked);
+          let pv = pop4(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wb + <usize>m * ws, wo, xor, masked);
+          if (tail) {
+            const tq = tw + <usize>((m * coutPad + o) * lb);
+            pv = i32x4.add(pv, S == 2 ? i32x4.extend_low_i16x8_u(tail16(at, mt, v128.load64_zero(tq), xor, masked)) : tail32(at, mt, v128.load(tq), xor, masked));
+          }
           const dot = f32x4.convert_i32x4_s(i32x4.sub(base, i32x4.shl(pv, 1)));
           sum = f32x4.add(sum, f32x4.mul(v128.load(ab + (<usize>((k * M + m) * cout + o) << 2)), dot));
         }
@@ -165,12 +239,14 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
     let sum: f32 = 0;
     const wb = wpk + <usize>o * wo;
     for (let k = 0; k < K; k++) {
-      const a = aw + (<usize>(k * S) << 3);
-      const a0 = load<u64>(a), a1 = S >= 3 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
-      const a3 = S >= 5 ? load<u64>(a, 24) : 0, a4 = S >= 5 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
+      const a = aw + (<usize>(k * SA) << 3);
+      const a0 = load<u64>(a), a1 = S >= 2 ? load<u64>(a, 8) : 0, a2 = S >= 3 ? load<u64>(a, 16) : 0;
+      const a3 = S >= 4 ? load<u64>(a, 24) : 0, a4 = S >= 5 ? load<u64>(a, 32) : 0, a5 = S == 6 ? load<u64>(a, 40) : 0;
+      const at = tail ? actTail(S, a) : 0;
       const base = load<i32>(hk + (<usize>k << 2));
       for (let m = 0; m < M; m++) {
-        const p = popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wb + <usize>m * ws, xor, masked);
+        let p = popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wb + <usize>m * ws, xor, masked);
+        if (tail) p += tailPop(S, at, mts, tw + <usize>((m * coutPad + o) * lb), xor, masked);
         sum += load<f32>(ab + (<usize>((k * M + m) * cout + o) << 2)) * <f32>(base - 2 * p);
       }
       if (cw) sum += load<f32>(cw + (<usize>o << 2)) * load<f32>(sk + (<usize>k << 2));
@@ -185,10 +261,13 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
 // (σ_o·d ≥ T_o) with d = n − 2·popcount, thresholds [T][cout] then signs [σ][cout] (i32) at ithr:
 // the same bits the float sums and the epilogue's pack would give, with neither.
 @inline function thresholdBits(S: i32, masked: bool, cout: i32, aw: usize, mk: usize, n: i32, wpk: usize, wo: usize, ithr: usize, cnt: usize): u64 {
-  const m0 = masked ? load<u64>(mk) : 0, m1 = masked && S >= 3 ? load<u64>(mk, 8) : 0, m2 = masked && S >= 3 ? load<u64>(mk, 16) : 0;
-  const m3 = masked && S >= 5 ? load<u64>(mk, 24) : 0, m4 = masked && S >= 5 ? load<u64>(mk, 32) : 0, m5 = masked && S == 6 ? load<u64>(mk, 40) : 0;
-  const a0 = load<u64>(aw), a1 = S >= 3 ? load<u64>(aw, 8) : 0, a2 = S >= 3 ? load<u64>(aw, 16) : 0;
-  const a3 = S >= 5 ? load<u64>(aw, 24) : 0, a4 = S >= 5 ? load<u64>(aw, 32) : 0, a5 = S == 6 ? load<u64>(aw, 40) : 0;
+  const m0 = masked ? load<u64>(mk) : 0, m1 = masked && S >= 2 ? load<u64>(mk, 8) : 0, m2 = masked && S >= 3 ? load<u64>(mk, 16) : 0;
+  const m3 = masked && S >= 4 ? load<u64>(mk, 24) : 0, m4 = masked && S >= 5 ? load<u64>(mk, 32) : 0, m5 = masked && S == 6 ? load<u64>(mk, 40) : 0;
+  const a0 = load<u64>(aw), a1 = S >= 2 ? load<u64>(aw, 8) : 0, a2 = S >= 3 ? load<u64>(aw, 16) : 0;
+  const a3 = S >= 4 ? load<u64>(aw, 24) : 0, a4 = S >= 5 ? load<u64>(aw, 32) : 0, a5 = S == 6 ? load<u64>(aw, 40) : 0;
+  // tail layout (M = 1): the tails [coutPad] after the full words, lanes of lb bytes
+  const tail = hasTail(S), lb = S == 2 ? 2 : 4, tw = wpk + <usize>cout * wo;
+  const at: u64 = tail ? actTail(S, aw) : 0, mts: u64 = masked && tail ? actTail(S, mk) : 0;
   const sg = ithr + (<usize>cout << 2);
   let bits: u64 = 0;
   let o = 0;
@@ -208,14 +287,22 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
       store<i32>(c, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 2 * wo, true, masked), 8);
       store<i32>(c, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 3 * wo, true, masked), 12);
     }
+    const atv = tail ? splatTail(S, at) : i32x4.splat(0), mt = tail ? splatTail(S, mts) : i32x4.splat(0);
     for (let q = 0; q + 4 <= cout; q += 4) {
-      const d = i32x4.sub(base, i32x4.shl(v128.load(cnt + (<usize>q << 2)), 1));
+      let c = v128.load(cnt + (<usize>q << 2));
+      if (tail) {
+        const tq = tw + <usize>(q * lb);
+        c = i32x4.add(c, S == 2 ? i32x4.extend_low_i16x8_u(tail16(atv, mt, v128.load64_zero(tq), true, masked)) : tail32(atv, mt, v128.load(tq), true, masked));
+      }
+      const d = i32x4.sub(base, i32x4.shl(c, 1));
       const on = i32x4.ge_s(i32x4.mul(d, v128.load(sg + (<usize>q << 2))), v128.load(ithr + (<usize>q << 2)));
       bits |= <u64>i32x4.bitmask(on) << <u64>q;
     }
   }
   for (; o < cout; o++) {
-    const d = n - 2 * popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wpk + <usize>o * wo, true, masked);
+    let p = popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, wpk + <usize>o * wo, true, masked);
+    if (tail) p += tailPop(S, at, mts, tw + <usize>(o * lb), true, masked);
+    const d = n - 2 * p;
     if (load<i32>(sg + (<usize>o << 2)) * d >= load<i32>(ithr + (<usize>o << 2))) bits |= <u64>1 << <u64>o;
   }
   return bits;
@@ -229,10 +316,14 @@ export function bconv_window(
   const S = windowStride(cin, kh, kw);
   if (ithr) {
     if (S == 1) window1i(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
+    else if (S == 2) window2i(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
+    else if (S == 4) window4i(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
     else if (S == 3) window3i(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
     else if (S == 5) window5i(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
     else window6i(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
   } else if (S == 1) window1(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
+  else if (S == 2) window2(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
+  else if (S == 4) window4(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
   else if (S == 3) window3(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
   else if (S == 5) window5(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
   else window6(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr);
@@ -243,11 +334,15 @@ export function bconv_window(
 // pixel loop with the integer path instead of the channel loops and the epilogue (its own gate in the
 // bundle: a plan without such a layer leaves it out).
 function window1(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(1, false, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
+function window2(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(2, false, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
 function window3(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(3, false, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
+function window4(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(4, false, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
 function window5(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(5, false, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
 function window6(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(6, false, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
 function window1i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(1, true, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
+function window2i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(2, true, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
 function window3i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(3, true, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
+function window4i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(4, true, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
 function window5i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(5, true, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
 function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize): void { windowLoop(6, true, x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, acc, e, wpk, scratch, ithr); }
 
@@ -257,20 +352,21 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
   stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, unipolar: bool, alpha: usize, beta: usize,
   cw: usize, ca: f32, wtap: usize, acc: usize, e: usize, wpk: usize, scratch: usize, ithr: usize,
 ): void {
-  const T = 64 / cin, R = (kw + T - 1) / T, NW = windowWords(cin, kh, kw), dense = NW < kh * R;
-  // scratch: ab [K][M][cout] f32 (α_om·β_k) | aw [K][S] u64 | bm [S] u64 (border masks; interior
+  const T = 64 / cin, R = (kw + T - 1) / T, NW = windowWords(cin, kh, kw), dense = hasTail(S) || NW < kh * R;
+  const SA = actWords(S); // activation words per plane (the tail layout's tail word included)
+  // scratch: ab [K][M][cout] f32 (α_om·β_k) | aw [K][SA] u64 | bm [SA] u64 (border masks; interior
   // pixels need none) | sk [K] f32 (β_k·Σh, for c_w) | hk [K] i32
   const ab = scratch;
   const aw = (ab + (<usize>(cout * M * K) << 2) + 7) & ~<usize>7;
-  const bm = aw + (<usize>(K * S) << 3);
-  const sk = bm + (<usize>S << 3);
+  const bm = aw + (<usize>(K * SA) << 3);
+  const sk = bm + (<usize>SA << 3);
   const hk = sk + (<usize>K << 2);
   if (!intPath) // (the integer path has no float sums)
     for (let k = 0; k < K; k++)
       for (let m = 0; m < M; m++)
         for (let o = 0; o < cout; o++)
           store<f32>(ab + (<usize>((k * M + m) * cout + o) << 2), load<f32>(alpha + (<usize>(o * M + m) << 2)) * load<f32>(beta + (<usize>k << 2)));
-  memory.fill(aw, 0, <usize>((K + 1) * S) << 3); // words NW..S stay 0 (and masked off)
+  memory.fill(aw, 0, <usize>((K + 1) * SA) << 3); // words NW..SA stay 0 (and masked off)
   const rowBytes = <usize>W << 3;
   const xor = !unipolar;
   const out = intPath ? epilogueOut(e) : 0; // the integer path packs its bits there itself
@@ -292,16 +388,25 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
           // 3×3 with the three taps of a row in one word (Cin ≤ 21): straight-line rows
           const c1 = <u64>cin, c2 = <u64>(2 * cin);
           for (let k = 0; k < K; k++) {
-            const row = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3), a = aw + (<usize>(k * S) << 3);
+            const row = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3), a = aw + (<usize>(k * SA) << 3);
             store<u64>(a, packTaps(row, c1, c2, 3));
             store<u64>(a, packTaps(row + rowBytes, c1, c2, 3), 8);
             store<u64>(a, packTaps(row + 2 * rowBytes, c1, c2, 3), 16);
+          }
+        } else if (dense && kh == 3 && kw == 3 && T == 4) {
+          // 3×3 × 16 channels, tail layout: taps (0–3) (4–7) (8) of the raster order in three words
+          const c1 = <u64>cin, c2 = <u64>(2 * cin), c3 = <u64>(3 * cin);
+          for (let k = 0; k < K; k++) {
+            const r0 = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3), r1 = r0 + rowBytes, r2 = r1 + rowBytes, a = aw + (<usize>(k * SA) << 3);
+            store<u64>(a, packTaps(r0, c1, c2, 3) | (load<u64>(r1) << c3));
+            store<u64>(a, load<u64>(r1, 8) | (load<u64>(r1, 16) << c1) | (load<u64>(r2) << c2) | (load<u64>(r2, 8) << c3), 8);
+            store<u64>(a, load<u64>(r2, 16), 16);
           }
         } else if (dense && kh == 3 && kw == 3 && T == 2) {
           // 3×3 with 22 ≤ Cin ≤ 32, dense: taps (0,1) (2,3) (4,5) (6,7) (8) of the raster order in five words
           const c1 = <u64>cin;
           for (let k = 0; k < K; k++) {
-            const r0 = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3), r1 = r0 + rowBytes, r2 = r1 + rowBytes, a = aw + (<usize>(k * S) << 3);
+            const r0 = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3), r1 = r0 + rowBytes, r2 = r1 + rowBytes, a = aw + (<usize>(k * SA) << 3);
             store<u64>(a, packTaps(r0, c1, 0, 2));
             store<u64>(a, load<u64>(r0, 16) | (load<u64>(r1) << c1), 8);
             store<u64>(a, load<u64>(r1, 8) | (load<u64>(r1, 16) << c1), 16);
@@ -311,7 +416,7 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
         } else if (dense) {
           // any other dense window: tap by tap
           for (let k = 0; k < K; k++) {
-            const xk = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3), a = aw + (<usize>(k * S) << 3);
+            const xk = x + <usize>k * xPlane + (<usize>(iy0 * W + ix0) << 3), a = aw + (<usize>(k * SA) << 3);
             for (let j = 0; j < NW; j++) store<u64>(a + (<usize>j << 3), 0);
             for (let t = 0; t < kh * kw; t++) {
               const q = a + (<usize>(t / T) << 3), ky = t / kw, kx = t - ky * kw;
@@ -328,7 +433,7 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
                 let word: u64 = 0;
                 const tn = min(T, kw - q * T);
                 for (let t = 0; t < tn; t++) word |= load<u64>(row + (<usize>(q * T + t) << 3)) << <u64>(t * cin);
-                store<u64>(aw + (<usize>(k * S + r * R + q) << 3), word);
+                store<u64>(aw + (<usize>(k * SA + r * R + q) << 3), word);
               }
             }
           }
@@ -337,7 +442,7 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
         // border pixel, dense window: the valid taps one by one, each with its mask bits
         for (let j = 0; j < NW; j++) {
           store<u64>(bm + (<usize>j << 3), 0);
-          for (let k = 0; k < K; k++) store<u64>(aw + (<usize>(k * S + j) << 3), 0);
+          for (let k = 0; k < K; k++) store<u64>(aw + (<usize>(k * SA + j) << 3), 0);
         }
         const cm = lowBits(cin);
         for (let ky = ky0; ky < ky1; ky++)
@@ -345,7 +450,7 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
             const t = ky * kw + kx, j = t / T, sh = <u64>((t % T) * cin);
             store<u64>(bm + (<usize>j << 3), load<u64>(bm + (<usize>j << 3)) | (cm << sh));
             for (let k = 0; k < K; k++) {
-              const q = aw + (<usize>(k * S + j) << 3);
+              const q = aw + (<usize>(k * SA + j) << 3);
               store<u64>(q, load<u64>(q) | (load<u64>(x + <usize>k * xPlane + (<usize>((iy0 + ky) * W + ix0 + kx) << 3)) << sh));
             }
           }
@@ -363,7 +468,7 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
                 const row = x + <usize>k * xPlane + (<usize>((iy0 + r) * W + ix0 + q * T) << 3);
                 for (let t = lo; t < hi; t++) word |= load<u64>(row + (<usize>t << 3)) << <u64>(t * cin);
               }
-              store<u64>(aw + (<usize>(k * S + j) << 3), word);
+              store<u64>(aw + (<usize>(k * SA + j) << 3), word);
             }
           }
         }
@@ -374,30 +479,23 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
       } else if (unipolar || cw)
         for (let k = 0; k < K; k++) {
           let hp: u64 = 0;
-          const a = aw + (<usize>(k * S) << 3);
+          const a = aw + (<usize>(k * SA) << 3);
           for (let j = 0; j < NW; j++) hp += popcnt<u64>(load<u64>(a + (<usize>j << 3)));
           store<i32>(hk + (<usize>k << 2), unipolar ? <i32>hp : n);
           store<f32>(sk + (<usize>k << 2), load<f32>(beta + (<usize>k << 2)) * <f32>(unipolar ? <i32>hp : n - 2 * <i32>hp));
         }
       else for (let k = 0; k < K; k++) store<i32>(hk + (<usize>k << 2), n);
-      // one instance of the channel loop per window size and border/interior, so that each loads
-      // only its own words and interior pixels never touch the masks (fewer loads and live
-      // registers; S and masked are constants in each instance after inlining)
+      // one instance of the channel loop per border/interior in each window-loop instance, so that
+      // each loads only its own words and interior pixels never touch the masks (fewer loads and
+      // live registers; S and masked are constants after inlining — S is passed on rather than
+      // dispatched on here: a branch per S would inline every S's channel loop into every instance
+      // before the optimizer folds them, and with six strides that no longer built in ten minutes)
       if (intPath) {
         // M = K = 1, output = the next layer's bits only: integer thresholds, no float work
         const bits = masked ? thresholdBits(S, true, cout, aw, bm, n, wpk, wo, ithr, ab) : thresholdBits(S, false, cout, aw, bm, n, wpk, wo, ithr, ab);
         store<u64>(out + (<usize>(oy * OW + ox) << 3), bits);
-      } else if (masked) {
-        if (S == 1) channels(1, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else if (S == 3) channels(3, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else if (S == 5) channels(5, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else channels(6, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
-      } else {
-        if (S == 1) channels(1, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else if (S == 3) channels(3, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else if (S == 5) channels(5, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
-        else channels(6, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
-      }
+      } else if (masked) channels(S, true, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
+      else channels(S, false, K, M, cout, aw, bm, hk, sk, ab, wpk, wo, ws, cw, ca, wtap, pacc, kh, kw, ky0, ky1, kx0, kx1, xor);
     }
     if (!intPath) epilogue_rows(e, acc, oy * OW, OW);
   }

@@ -11,6 +11,9 @@
 //   hybrid6            four channels by i64.popcnt and four by csa6 in one loop (integer and vector units)
 //   gen4 / gen8        the general path's 3×3 window of one-word pixels: three rows of three words
 //                      (rows `rs` bytes apart), four / eight channels
+//   scalar8_5          the dense 3×3 × 32-channel window (5 words), eight channels
+//   tail16 / tail32    the tail layout (bconv_window.ts): 2 / 4 full words by i64.popcnt and the last
+//                      tap's 16 / 32 bits for 8 channels in SIMD lanes (weights' tails at t)
 
 @inline function fold(pv: v128): u64 {
   return <u64>i32x4.extract_lane(pv, 0) + 2 * <u64>i32x4.extract_lane(pv, 1) + 3 * <u64>i32x4.extract_lane(pv, 2) + 4 * <u64>i32x4.extract_lane(pv, 3);
@@ -192,3 +195,57 @@ export function scalar8_6(a: usize, w: usize, cout: i32, ws: i32, reps: i32): u6
 export function lanes4_3(a: usize, w: usize, cout: i32, ws: i32, reps: i32): u64 { return lanes4(a, w, cout, 3, ws, reps); }
 export function lanes4_6(a: usize, w: usize, cout: i32, ws: i32, reps: i32): u64 { return lanes4(a, w, cout, 6, ws, reps); }
 export function lanes4_9(a: usize, w: usize, cout: i32, ws: i32, reps: i32): u64 { return lanes4(a, w, cout, 9, ws, reps); }
+
+// tail layout: the window's full words by i64.popcnt, its last tap (16 or 32 bits) for 8 or 4
+// channels at once in SIMD lanes (one v128 of 8 × u16 / 4 × u32 weights' tails)
+@inline function pop2w(x0: u64, x1: u64, q: usize): u64 {
+  return popcnt<u64>(x0 ^ load<u64>(q)) + popcnt<u64>(x1 ^ load<u64>(q, 8));
+}
+export function tail16(a: usize, w: usize, t: usize, cout: i32, ws: i32, reps: i32): u64 {
+  let tot: u64 = 0;
+  const cs = <usize>ws << 3;
+  const x0 = load<u64>(a), x1 = load<u64>(a, 8), xt = i16x8.splat(<i16>load<u16>(a, 16));
+  for (let r = 0; r < reps; r++)
+    for (let o = 0; o + 8 <= cout; o += 8) {
+      const q = w + <usize>o * cs, q4 = q + 4 * cs;
+      const tv = i16x8.extadd_pairwise_i8x16_u(i8x16.popcnt(v128.xor(xt, v128.load(t + (<usize>o << 1)))));
+      const pv = i32x4.add(lanes(pop2w(x0, x1, q), pop2w(x0, x1, q + cs), pop2w(x0, x1, q + 2 * cs), pop2w(x0, x1, q + 3 * cs)), i32x4.extend_low_i16x8_u(tv));
+      const pw = i32x4.add(lanes(pop2w(x0, x1, q4), pop2w(x0, x1, q4 + cs), pop2w(x0, x1, q4 + 2 * cs), pop2w(x0, x1, q4 + 3 * cs)), i32x4.extend_high_i16x8_u(tv));
+      tot += fold(pv) + fold(pw);
+    }
+  return tot;
+}
+@inline function pop4w(x0: u64, x1: u64, x2: u64, x3: u64, q: usize): u64 {
+  return popcnt<u64>(x0 ^ load<u64>(q)) + popcnt<u64>(x1 ^ load<u64>(q, 8)) + popcnt<u64>(x2 ^ load<u64>(q, 16)) + popcnt<u64>(x3 ^ load<u64>(q, 24));
+}
+@inline function pop5w(x0: u64, x1: u64, x2: u64, x3: u64, x4: u64, q: usize): u64 {
+  return pop4w(x0, x1, x2, x3, q) + popcnt<u64>(x4 ^ load<u64>(q, 32));
+}
+export function scalar8_5(a: usize, w: usize, cout: i32, ws: i32, reps: i32): u64 {
+  let tot: u64 = 0;
+  const cs = <usize>ws << 3;
+  const x0 = load<u64>(a), x1 = load<u64>(a, 8), x2 = load<u64>(a, 16), x3 = load<u64>(a, 24), x4 = load<u64>(a, 32);
+  for (let r = 0; r < reps; r++)
+    for (let o = 0; o + 8 <= cout; o += 8) {
+      const q = w + <usize>o * cs, q4 = q + 4 * cs;
+      const pv = lanes(pop5w(x0, x1, x2, x3, x4, q), pop5w(x0, x1, x2, x3, x4, q + cs), pop5w(x0, x1, x2, x3, x4, q + 2 * cs), pop5w(x0, x1, x2, x3, x4, q + 3 * cs));
+      const pw = lanes(pop5w(x0, x1, x2, x3, x4, q4), pop5w(x0, x1, x2, x3, x4, q4 + cs), pop5w(x0, x1, x2, x3, x4, q4 + 2 * cs), pop5w(x0, x1, x2, x3, x4, q4 + 3 * cs));
+      tot += fold(pv) + fold(pw);
+    }
+  return tot;
+}
+export function tail32(a: usize, w: usize, t: usize, cout: i32, ws: i32, reps: i32): u64 {
+  let tot: u64 = 0;
+  const cs = <usize>ws << 3;
+  const x0 = load<u64>(a), x1 = load<u64>(a, 8), x2 = load<u64>(a, 16), x3 = load<u64>(a, 24), xt = i32x4.splat(<i32>load<u32>(a, 32));
+  for (let r = 0; r < reps; r++)
+    for (let o = 0; o + 8 <= cout; o += 8) {
+      const q = w + <usize>o * cs, q4 = q + 4 * cs;
+      const ta = i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(i8x16.popcnt(v128.xor(xt, v128.load(t + (<usize>o << 2))))));
+      const tb = i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(i8x16.popcnt(v128.xor(xt, v128.load(t + (<usize>o << 2), 16)))));
+      const pv = i32x4.add(lanes(pop4w(x0, x1, x2, x3, q), pop4w(x0, x1, x2, x3, q + cs), pop4w(x0, x1, x2, x3, q + 2 * cs), pop4w(x0, x1, x2, x3, q + 3 * cs)), ta);
+      const pw = i32x4.add(lanes(pop4w(x0, x1, x2, x3, q4), pop4w(x0, x1, x2, x3, q4 + cs), pop4w(x0, x1, x2, x3, q4 + 2 * cs), pop4w(x0, x1, x2, x3, q4 + 3 * cs)), tb);
+      tot += fold(pv) + fold(pw);
+    }
+  return tot;
+}
