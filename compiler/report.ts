@@ -1,7 +1,7 @@
 // Compiler: the compile report — per layer op, shapes, weight planes × activation planes, MACs,
 // BOPs, OPs, bytes; totals; notes on layers that stayed float. Cost convention (DESIGN.md §1):
 // BOPs = MACs·M·K for binary layers; OPs = BOPs/64 + FLOPs(MACs) of float layers.
-import { windowPackable, windowPopWords } from "./pack/bits.ts";
+import { windowPackBytes, windowPackable, windowPopWords } from "./pack/bits.ts";
 import type { Plan, Step } from "./ir/plan.ts";
 import { valueBytes } from "./ir/plan.ts";
 
@@ -46,7 +46,7 @@ function inBoundsTaps(g: { h: number; w: number; kh: number; kw: number; sh: num
   return rows * cols;
 }
 
-function layer(plan: Plan, s: Step, i: number): LayerReport {
+function layer(plan: Plan, s: Step, i: number, target: string): LayerReport {
   const inShape = plan.values[s.in].shape, outShape = plan.values[s.out].shape;
   const base = { step: i, node: s.node, op: s.op, in: inShape, out: outShape, planes: "", macs: 0, bops: 0, flops: 0, weightBytes: 0, weightFloatBytes: 0, popcounts: 0, detail: "" };
   switch (s.op) {
@@ -64,14 +64,15 @@ function layer(plan: Plan, s: Step, i: number): LayerReport {
     }
     case "BitConv": {
       const g = s.geom, macs = g.oh * g.ow * g.cout * g.cin * g.kh * g.kw, K = Math.max(1, s.act.planes);
-      // words per (output channel, weight plane) as stored: the window-packed run (every pixel counts
-      // all of it; a tail layout's tail counts as the part of a word its bits fill, as 8 or 4 channels'
-      // tails share one 128-bit popcount) or one word run per tap (each pixel counts its in-bounds taps only)
+      // popcount words per (output channel, weight plane): the window-packed run (every pixel counts
+      // all of it; on the SIMD build a tail layout's tail counts as the part of a word its bits fill, as
+      // 8 or 4 channels' tails share one 128-bit popcount) or one word run per tap (each pixel counts
+      // its in-bounds taps only)
       const window = windowPackable(g.cin, g.kh, g.kw), cw = Math.ceil(g.cin / 64);
-      const words = window ? windowPopWords(g.cin, g.kh, g.kw) : g.kh * g.kw * cw;
+      const words = window ? windowPopWords(g.cin, g.kh, g.kw, target === "simd") : g.kh * g.kw * cw;
       const perChannel = window ? g.oh * g.ow * words : inBoundsTaps(g) * cw;
       return {
-        ...base, planes: `${s.m}×${K}`, macs, bops: macs * s.m * K, weightBytes: s.m * g.cout * words * 8, popcounts: perChannel * g.cout * s.m * K, weightFloatBytes: g.cout * g.cin * g.kh * g.kw * 4,
+        ...base, planes: `${s.m}×${K}`, macs, bops: macs * s.m * K, weightBytes: window ? windowPackBytes(g.cin, g.kh, g.kw, g.cout, s.m) : s.m * g.cout * words * 8, popcounts: perChannel * g.cout * s.m * K, weightFloatBytes: g.cout * g.cin * g.kh * g.kw * 4,
         detail: `${g.kh}×${g.kw}/${g.sh} w: ${s.weightLevels}; a: ${s.act.levels.length} levels ${s.act.encoding} ${s.act.unipolar ? "unipolar (AND)" : "bipolar (XOR)"}${s.epi.quant ? " → packed" : ""}`,
       };
     }
@@ -93,7 +94,7 @@ function layer(plan: Plan, s: Step, i: number): LayerReport {
 }
 
 export function buildReport(plan: Plan, model: string, target: string, arenaBytes: number, memoryBytes: number, bundleBytes: number, compileMs: number): CompileReport {
-  const layers = plan.steps.map((s, i) => layer(plan, s, i));
+  const layers = plan.steps.map((s, i) => layer(plan, s, i, target));
   const sum = (k: keyof LayerReport) => layers.reduce((p, l) => p + (l[k] as number), 0);
   const bops = sum("bops"), flops = sum("flops");
   return {

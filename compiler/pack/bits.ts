@@ -45,7 +45,7 @@ export function unpackBits(bytes: Uint8Array, planes: number, rows: number, chan
 
 // Window-packed weights for narrow layers (runtime/assembly/kernels/bconv_window.ts): with Cin ≤ 64
 // the kw taps of a kernel row share words — T = ⌊64/Cin⌋ taps per word, tap kx in word ⌊kx/T⌋ at bit
-// (kx mod T)·Cin + c — so a 3×3 window of 12 channels is 3 words. Where the rows leave a word's worth
+// (kx mod T)·Cin + c — so a 3×3 window of 20 channels is 3 words. Where the rows leave a word's worth
 // of pad bits, the window is packed densely instead: tap t = ky·kw + kx of the raster order in word
 // ⌊t/T⌋ at bit (t mod T)·Cin + c, ⌈kh·kw/T⌉ words (3×3 × 24 channels: 5 words instead of 6).
 //
@@ -95,7 +95,7 @@ export function windowPackable(cin: number, kh: number, kw: number): boolean {
 export function windowPack(bits: Uint8Array, m: number, cout: number, kh: number, kw: number, cin: number): Uint8Array {
   const t = Math.floor(WORD_BITS / cin), r = Math.ceil(kw / t), s = windowStride(cin, kh, kw), { dense } = windowWords(cin, kh, kw);
   const tail = windowTail(cin, kh, kw), coutPad = (cout + 7) & ~7, tailAt = cout * m * s * 8;
-  const out = new Uint8Array(tailAt + (tail ? (m * coutPad * tail) / 8 : 0));
+  const out = new Uint8Array(windowPackBytes(cin, kh, kw, cout, m));
   for (let p = 0; p < m; p++)
     for (let o = 0; o < cout; o++)
       for (let ky = 0; ky < kh; ky++)
@@ -118,14 +118,24 @@ export function windowPack(bits: Uint8Array, m: number, cout: number, kh: number
   return out;
 }
 
+/** Bytes of the window-packed weights: [cout][M][windowStride] words, then in the tail layout the tails [M][cout rounded up to 8]. */
+export function windowPackBytes(cin: number, kh: number, kw: number, cout: number, m: number): number {
+  return cout * m * windowStride(cin, kh, kw) * 8 + (m * ((cout + 7) & ~7) * windowTail(cin, kh, kw)) / 8;
+}
+
 /** Activation words per plane the window path builds: the window's words (the tail layout's tail word included), rounded up as the stride is. */
 export function windowActWords(cin: number, kh: number, kw: number): number {
   return windowStride(cin, kh, kw) + (windowTail(cin, kh, kw) ? 1 : 0);
 }
 
-/** Popcount words per (pixel, output channel, weight plane, activation plane) on the window path: the stride, plus the tail's share of a 64-bit word. */
-export function windowPopWords(cin: number, kh: number, kw: number): number {
-  return windowStride(cin, kh, kw) + windowTail(cin, kh, kw) / WORD_BITS;
+/**
+ * Popcount words per (pixel, output channel, weight plane, activation plane) on the window path: the
+ * stride, plus in the tail layout the tail — on the SIMD build the share of a 64-bit word its bits
+ * fill (8 or 4 channels' tails in one 128-bit popcount), on the scalar build one word per channel.
+ */
+export function windowPopWords(cin: number, kh: number, kw: number, simd: boolean): number {
+  const tail = windowTail(cin, kh, kw);
+  return windowStride(cin, kh, kw) + (tail ? (simd ? tail / WORD_BITS : 1) : 0);
 }
 
 /** Bytes of per-call scratch the window path needs (α·β table, window words, masks, per-plane sums). */

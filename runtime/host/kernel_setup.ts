@@ -38,22 +38,33 @@ export function readOut(rt: RawRuntime, a: EpiAddrs): OutRef {
 
 /** Lay out one bconv call; returns the params address and the epilogue output addresses. `ithr`: integer
  * thresholds for the window path (compiler/quant/int_threshold.ts), used only where the window path is. */
-export function setupBconv(rt: RawRuntime, a: BconvRef, e: EpilogueRef, windowPath = true, ithr?: Int32Array): { params: number; out: EpiAddrs } {
+/** Bytes of the guard setupBconv puts right after the window path's scratch. */
+const GUARD = 16;
+
+/** Whether a guard is as setupBconv wrote it: a kernel that writes past its computed scratch size changes it. */
+export function guardIntact(rt: RawRuntime, guard: number): boolean {
+  return rt.u8(guard, GUARD).every((b) => b === 0xa5);
+}
+
+export function setupBconv(rt: RawRuntime, a: BconvRef, e: EpilogueRef, windowPath = true, ithr?: Int32Array): { params: number; out: EpiAddrs; guard: number } {
   const L = rt.layout;
   const inWords = wordsFor(a.cin);
   const x = L.bytes(packBits(a.x, a.k, a.h * a.w, a.cin));
   const weights = L.bytes(packBits(a.wbits, a.m, a.cout * a.kh * a.kw, a.cin));
   const out = writeEpilogue(L, e, a.oh * a.ow);
+  // the scratch exactly as the compiler sizes it (compiler/pack/bits.ts windowScratchBytes), a guard right after
+  const scratch = L.alloc(windowScratchBytes(Math.min(a.cin, 64), a.kh, a.kw, a.cout, a.m, a.k));
+  const guard = L.bytes(new Uint8Array(GUARD).fill(0xa5), 1);
   const params = rt.params("bconv", {
     in: x, h: a.h, w: a.w, cin: a.cin, in_words: inWords, k: a.k, in_plane_stride: a.h * a.w * inWords * 8,
     weights, m: a.m, cout: a.cout, kh: a.kh, kw: a.kw, stride: a.stride, pad_t: a.padT, pad_l: a.padL,
     oh: a.oh, ow: a.ow, unipolar: a.unipolar ? 1 : 0, alpha: L.f32(a.alpha), beta: L.f32(a.beta),
     cw: a.cw ? L.f32(a.cw) : 0, ca: a.ca, wtap: a.wtap ? L.f32(a.wtap) : 0, acc: L.alloc(Math.max(a.cout * 8, a.ow * a.cout * 4)), epilogue: out.epi,
     wpk: windowPath && windowPackable(a.cin, a.kh, a.kw) ? L.bytes(windowPack(a.wbits, a.m, a.cout, a.kh, a.kw, a.cin)) : 0,
-    scratch: L.alloc(windowScratchBytes(Math.min(a.cin, 64), a.kh, a.kw, a.cout, a.m, a.k) + 16),
+    scratch,
     ithr: ithr && windowPath && windowPackable(a.cin, a.kh, a.kw) ? L.bytes(new Uint8Array(ithr.buffer, ithr.byteOffset, ithr.byteLength)) : 0,
   });
-  return { params, out };
+  return { params, out, guard };
 }
 
 export function setupConv2d(rt: RawRuntime, x: Float32Array, w: Float32Array, g: ConvGeom, e: EpilogueRef) {

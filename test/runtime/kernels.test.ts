@@ -4,7 +4,7 @@
 // kernels are checked within 1e-5 relative.
 import { describe, expect, it } from "vitest";
 import { BUILDS, RawRuntime } from "../../runtime/host/raw.ts";
-import { readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
+import { guardIntact, readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
 import {
   bconvRef, conv2dRef, elementwiseRef, gatherRef, matmulRef, topkRef, globalAvgPoolRef, globalMaxPoolRef, groupConvRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
   type BconvRef, type EpilogueRef, type QuantRef,
@@ -119,11 +119,12 @@ for (const build of BUILDS) {
               const want = bconvRef(a, e);
               for (const win of [true, false]) {
                 rt.reset();
-                const { params, out } = setupBconv(rt, a, e, win);
+                const { params, out, guard } = setupBconv(rt, a, e, win);
                 rt.load();
                 rt.call("bconv", params);
                 const got = readOut(rt, out);
                 const what = `bconv cin=${cin} k=${kk} s=${stride} p=${pad} ${h}x${w} M${m}K${k} ${unipolar ? "uni" : "bi"} window=${win}`;
+                expect(guardIntact(rt, guard), `${what}: scratch within its computed size`).toBe(true);
                 // both paths sum in the reference's float32 order: equal, not just close
                 if (want.bits) expect(got.bits, what).toEqual(want.bits);
                 else expect(Array.from(got.float!), what).toEqual(Array.from(want.float!));
@@ -155,10 +156,11 @@ for (const build of BUILDS) {
                 : { c: cout, act: 1, lo: 0, hi: 0, scale: floats(r, cout, -2, 2), bias: floats(r, cout) };
               const want = bconvRef(a, e);
               rt.reset();
-              const { params, out } = setupBconv(rt, a, e, true);
+              const { params, out, guard } = setupBconv(rt, a, e, true);
               rt.load();
               rt.call("bconv", params);
               const got = readOut(rt, out), what = `tail cin=${cin} ${kh}×${kw}/${stride} p=${pad} cout=${cout} M${m}K${k} ${unipolar ? "uni" : "bi"}`;
+              expect(guardIntact(rt, guard), `${what}: scratch within its computed size`).toBe(true);
               if (want.bits) expect(got.bits, what).toEqual(want.bits);
               else expect(Array.from(got.float!), what).toEqual(Array.from(want.float!));
               cases++;
@@ -194,9 +196,10 @@ for (const build of BUILDS) {
             expect(ithr, "the layer qualifies").toBeDefined();
             const want = bconvRef(a, e).bits;
             rt.reset();
-            const { params, out } = setupBconv(rt, a, e, true, ithr);
+            const { params, out, guard } = setupBconv(rt, a, e, true, ithr);
             rt.load();
             rt.call("bconv", params);
+            expect(guardIntact(rt, guard), `cin=${cin} k=${kk}: scratch within its computed size`).toBe(true);
             expect(readOut(rt, out).bits, `cin=${cin} k=${kk} s=${stride} p=${pad} ${h}x${w} cout=${cout}`).toEqual(want);
             used++;
           }

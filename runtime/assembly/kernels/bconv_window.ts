@@ -5,10 +5,11 @@
 // Why: with Cin = 16 or 32 the general layout fills a quarter or half of every channel word, so
 // most popcount work counts zero pad bits. Here the kw taps of one kernel row are packed side by
 // side: T = ⌊64/Cin⌋ taps per word, tap kx in word ⌊kx/T⌋ at bit (kx mod T)·Cin, R = ⌈kw/T⌉ words
-// per kernel row, NW = kh·R words per window (3×3: Cin 16 → 3 words instead of 9). Where that
+// per kernel row, NW = kh·R words per window (3×3: Cin 20 → 3 words instead of 9). Where that
 // leaves a word's worth of pad bits, the window is packed densely instead: the kh·kw taps in raster
 // order t = ky·kw + kx, T per word, tap t in word ⌊t/T⌋ at bit (t mod T)·Cin, NW = ⌈kh·kw/T⌉ words
-// (3×3: Cin 22–31 → 5 words instead of 6, one popcount in six fewer; Cin ≤ 12 → 2 or 1 instead of 3).
+// (3×3: Cin 22–31 → 5 words instead of 6, one popcount in six fewer; Cin ≤ 12 → 2 or 1 words instead of
+// 3, though the stride stays 3 (or 1): the words past the window are zero).
 // Tail layout (3×3 with Cin = 16 or 32, compiler/pack/bits.ts windowTail): taps 0–7 fill S = 2 or 4
 // full words and the last tap (the tail, Cin bits) sits alone in word S. Its weights are stored apart,
 // one Cin-bit lane per output channel, so one i8x16.popcnt counts the tails of 8 (Cin 16) or 4 (Cin 32)
@@ -108,7 +109,7 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
   return <i32>(popcnt<u64>(a0 & load<u64>(w)) + popcnt<u64>(a1 & load<u64>(w, 8)));
 }
 
-// Bit count of the window (S = 1, 3, 5 or 6 words a0..) against one channel-plane's weights at w.
+// Bit count of the window's full words (S = 1–6 words a0..; the tail layout's tail apart) against one channel-plane's weights at w.
 @inline function popWindow(
   S: i32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64,
   m0: u64, m1: u64, m2: u64, m3: u64, m4: u64, m5: u64, w: usize, xor: bool, masked: bool,
@@ -489,7 +490,7 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
       // each loads only its own words and interior pixels never touch the masks (fewer loads and
       // live registers; S and masked are constants after inlining — S is passed on rather than
       // dispatched on here: a branch per S would inline every S's channel loop into every instance
-      // before the optimizer folds them, and with six strides that no longer built in ten minutes)
+      // before the optimizer folds them, and with six strides the build did not finish in 15 minutes)
       if (intPath) {
         // M = K = 1, output = the next layer's bits only: integer thresholds, no float work
         const bits = masked ? thresholdBits(S, true, cout, aw, bm, n, wpk, wo, ithr, ab) : thresholdBits(S, false, cout, aw, bm, n, wpk, wo, ithr, ab);
