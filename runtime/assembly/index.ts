@@ -20,6 +20,11 @@ const ERR_MAGIC = 1, ERR_VERSION = 2, ERR_MEMORY = 3, ERR_KERNEL = 4, ERR_STEPS 
 @inline function hdr(slot: i32): i32 {
   return load<i32>(blob() + (<usize>slot << 2));
 }
+// An unsigned header field widened to 64 bits. (Not <u64><u32>hdr(…): AssemblyScript 0.28 compiles
+// that to a sign-extending i64.load32_s, so a field ≥ 2^31 would read as a huge value.)
+@inline function hdrU64(slot: i32): u64 {
+  return <u64>load<u32>(blob() + (<usize>slot << 2));
+}
 
 export function mbn_blob_base(): usize {
   return blob();
@@ -49,8 +54,8 @@ export function mbn_check(): i32 {
   if (hdr(H_MAGIC) != MAGIC) return ERR_MAGIC;
   if (hdr(H_VERSION) != FORMAT_VERSION) return ERR_VERSION;
   const memBytes = <u64>memory.size() << 16;
-  if (<u64><u32>hdr(H_MEM_END) > memBytes) return ERR_MEMORY;
-  const steps = <u64><u32>hdr(H_STEPS), n = <u64><u32>hdr(H_NSTEPS);
+  if (hdrU64(H_MEM_END) > memBytes) return ERR_MEMORY;
+  const steps = hdrU64(H_STEPS), n = hdrU64(H_NSTEPS);
   if (steps + n * 8 > memBytes) return ERR_STEPS;
   const batch = hdr(H_BATCH);
   if (batch < 1 || hdr(H_IN_LEN) % batch || hdr(H_OUT_LEN) % batch) return ERR_BATCH;

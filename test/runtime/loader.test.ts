@@ -59,6 +59,18 @@ describe("bundle ABI and loader checks", () => {
     expect(ex.mbn_run()).toBe(3);
   });
 
+  it("mbn_run reads unsigned header fields as unsigned (a memory end past 2 GiB is accepted when the memory holds it)", async () => {
+    const { instance } = await WebAssembly.instantiate(res.wasm as Uint8Array<ArrayBuffer>, {});
+    const ex = instance.exports as any;
+    const m = JSON.parse(new TextDecoder().decode(customSection(res.wasm, "mbn.manifest")!));
+    ex.memory.grow(32770 - ex.memory.buffer.byteLength / 65536); // 2 GiB + 128 KiB (reserved, not touched)
+    const hdr = new Int32Array(ex.memory.buffer, m.blob_base, 10);
+    hdr[8] = (2 ** 31 + 65536) | 0; // memory end 2 GiB + 64 KiB: bit 31 set
+    expect(ex.mbn_run()).toBe(0);
+    hdr[8] = (2 ** 31 + 3 * 65536) | 0; // past the memory
+    expect(ex.mbn_run()).toBe(3);
+  });
+
   it("the JS API checks input length and type", async () => {
     const b = await loadBundle(res.wasm);
     expect(() => b.run(new Float32Array(7))).toThrow(BundleError);

@@ -289,7 +289,21 @@ export function windowStride(cin: i32, kh: i32, kw: i32): i32 {
       store<i32>(c, popWindow(S, a0, a1, a2, a3, a4, a5, m0, m1, m2, m3, m4, m5, w + 3 * wo, true, masked), 12);
     }
     const atv = tail ? splatTail(S, at) : i32x4.splat(0), mt = tail ? splatTail(S, mts) : i32x4.splat(0);
-    for (let q = 0; q + 4 <= cout; q += 4) {
+    let q = 0;
+    if (S == 2)
+      // 16-bit tails: one vector popcount counts the tails of eight channels (0.986× / 0.976× model
+      // time on the CIFAR / FMNIST MBN1x1 against four at a time, results/ab-int-tails8.json). Dropped:
+      // tails first, then a scalar compare per channel (1.10×, results/ab-int-scalar-compare.json)
+      for (; q + 8 <= cout; q += 8) {
+        const tv = tail16(atv, mt, v128.load(tw + <usize>(q * lb)), true, masked);
+        const ca = i32x4.add(v128.load(cnt + (<usize>q << 2)), i32x4.extend_low_i16x8_u(tv));
+        const cb = i32x4.add(v128.load(cnt + (<usize>q << 2), 16), i32x4.extend_high_i16x8_u(tv));
+        const da = i32x4.sub(base, i32x4.shl(ca, 1)), db = i32x4.sub(base, i32x4.shl(cb, 1));
+        const onA = i32x4.ge_s(i32x4.mul(da, v128.load(sg + (<usize>q << 2))), v128.load(ithr + (<usize>q << 2)));
+        const onB = i32x4.ge_s(i32x4.mul(db, v128.load(sg + (<usize>q << 2), 16)), v128.load(ithr + (<usize>q << 2), 16));
+        bits |= <u64>(i32x4.bitmask(onA) | (i32x4.bitmask(onB) << 4)) << <u64>q;
+      }
+    for (; q + 4 <= cout; q += 4) {
       let c = v128.load(cnt + (<usize>q << 2));
       if (tail) {
         const tq = tw + <usize>(q * lb);
