@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -104,6 +104,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const from = arg("--from");
   const out = arg("-o") ?? "results/mcu-fit.json";
   const rec = from ? (JSON.parse(readFileSync(from, "utf8")) as FitRecord) : run(arg("--board") ?? "mps2-an386", out);
-  if (!from) writeFileSync(join(ROOT, out), JSON.stringify(rec, null, 2) + "\n");
+  if (!from) writeFileSync(resolve(ROOT, out), JSON.stringify(rec, null, 2) + "\n"); // (an absolute -o stays absolute)
   console.log(fitTable(rec));
 }
