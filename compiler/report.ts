@@ -72,7 +72,7 @@ function layer(plan: Plan, s: Step, i: number, target: string): LayerReport {
       const words = window ? windowPopWords(g.cin, g.kh, g.kw, target === "simd") : g.kh * g.kw * cw;
       const perChannel = window ? g.oh * g.ow * words : inBoundsTaps(g) * cw;
       return {
-        ...base, planes: `${s.m}×${K}`, macs, bops: macs * s.m * K, weightBytes: window ? windowPackBytes(g.cin, g.kh, g.kw, g.cout, s.m) : s.m * g.cout * words * 8, popcounts: perChannel * g.cout * s.m * K, weightFloatBytes: g.cout * g.cin * g.kh * g.kw * 4,
+        ...base, planes: `${s.m}×${K}`, macs, bops: macs * s.m * K, weightBytes: window ? windowPackBytes(g.cin, g.kh, g.kw, g.cout, s.m, target === "simd") : s.m * g.cout * words * 8, popcounts: perChannel * g.cout * s.m * K, weightFloatBytes: g.cout * g.cin * g.kh * g.kw * 4,
         detail: `${g.kh}×${g.kw}/${g.sh} w: ${s.weightLevels}; a: ${s.act.levels.length} levels ${s.act.encoding} ${s.act.unipolar ? "unipolar (AND)" : "bipolar (XOR)"}${s.epi.quant ? " → packed" : ""}`,
       };
     }

@@ -44,7 +44,7 @@ function thresholdTables(levels: number, c: number, planes: number, simd?: boole
 }
 
 /** capacity undefined: a measuring pass (places everything, writes nothing); else the image's size. */
-function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, simd?: boolean, capacity?: number): Blob {
+function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, simd: boolean, capacity?: number): Blob {
   const L = capacity === undefined ? new Layout(base, 0, true) : new Layout(base, capacity);
   const header = L.alloc(HEADER_SLOTS * 4, 64);
   const table = L.alloc(plan.steps.length * 8, 8);
@@ -77,7 +77,7 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
   for (const s of plan.steps)
     if (s.op === "BitConv")
       windowBytes = Math.max(windowBytes, windowPackable(s.geom.cin, s.geom.kh, s.geom.kw)
-        ? windowScratchBytes(s.geom.cin, s.geom.kh, s.geom.kw, s.geom.cout, s.m, Math.max(1, s.act.planes))
+        ? windowScratchBytes(s.geom.cin, s.geom.kh, s.geom.kw, s.geom.cout, s.m, Math.max(1, s.act.planes), simd)
         : s.geom.cout * s.m * Math.max(1, s.act.planes) * 4 + 16); // the general path's α·β table (bconv.ts)
   const bscratch = windowBytes ? dynAlloc(windowBytes) : 0;
   // register rows of the elementwise programs (the largest any step needs)
@@ -151,14 +151,14 @@ function writeBlob(plan: Plan, mem: MemoryPlan, base: number, dynBase: number, s
         // narrow layers carry only window-packed weights (bconv_window.ts), the others the general layout
         const window = windowPackable(g.cin, g.kh, g.kw);
         const ithr = bitConvIntThresholds(s);
-        if (window) needs.add(windowGate(s, ithr)!);
+        if (window) needs.add(windowGate(s, simd, ithr)!);
         return ["bconv", L.params("bconv", {
           in: addr(s.in), h: g.h, w: g.w, cin: g.cin, in_words: words, k: Math.max(1, s.act.planes), in_plane_stride: g.h * g.w * words * 8,
           weights: window ? 0 : L.bytes(packBits(s.wbits, s.m, g.cout * g.kh * g.kw, g.cin)), m: s.m, cout: g.cout, kh: g.kh, kw: g.kw, stride: g.sh, pad_t: g.padT, pad_l: g.padL,
           oh: g.oh, ow: g.ow, unipolar: s.act.unipolar ? 1 : 0, alpha: L.f32(s.alpha),
           beta: L.f32(s.act.planes ? s.act.scales : new Float32Array([0])), cw: f32(s.cw), ca: s.act.offset,
           wtap: f32(s.wtap), acc, epilogue: epiRec(s.epi, s.out, g.oh * g.ow),
-          wpk: window ? L.bytes(windowPack(s.wbits, s.m, g.cout, g.kh, g.kw, g.cin)) : 0, scratch: bscratch,
+          wpk: window ? L.bytes(windowPack(s.wbits, s.m, g.cout, g.kh, g.kw, g.cin, simd)) : 0, scratch: bscratch,
           ithr: ithr ? L.i32(ithr) : 0,
         })];
       }
@@ -241,13 +241,13 @@ export function bitConvIntThresholds(s: BitConvStep): Int32Array | undefined {
 }
 
 /** The window-loop instance a binary conv runs in (a prune gate): window<S>, or window<S>i on the integer path; undefined off the window path. */
-export function windowGate(s: BitConvStep, ithr = bitConvIntThresholds(s)): string | undefined {
+export function windowGate(s: BitConvStep, simd: boolean, ithr = bitConvIntThresholds(s)): string | undefined {
   const g = s.geom;
   if (!windowPackable(g.cin, g.kh, g.kw)) return undefined;
-  return `window${windowStride(g.cin, g.kh, g.kw)}${ithr ? "i" : ""}`;
+  return `window${windowStride(g.cin, g.kh, g.kw, simd)}${ithr ? "i" : ""}`;
 }
 
-export function emitBlob(plan: Plan, mem: MemoryPlan, base: number, simd?: boolean): Blob {
+export function emitBlob(plan: Plan, mem: MemoryPlan, base: number, simd: boolean): Blob {
   const probe = writeBlob(plan, mem, base, 0, simd); // places everything, writes nothing
   const blob = writeBlob(plan, mem, base, base + probe.image.length, simd, probe.image.length);
   if (blob.image.length !== probe.image.length) fail("internal: blob size changed between emit passes");

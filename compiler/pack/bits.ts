@@ -53,26 +53,29 @@ export function unpackBits(bytes: Uint8Array, planes: number, rows: number, chan
 // into 2 or 4 full words and leaves its last tap alone in a word that is three quarters or half
 // empty. That tap (the tail, Cin bits) is stored apart from the full words, as one Cin-bit lane per
 // output channel, so that one 128-bit SIMD popcount counts the tails of 8 (Cin 16) or 4 (Cin 32)
-// channels at once: a window then costs 2¼ or 4½ words of popcount instead of 3 or 5.
+// channels at once: a window then costs 2¼ or 4½ words of popcount instead of 3 or 5. The SIMD build
+// only: without a vector popcount a tail costs a popcount per channel like a full word, plus its own
+// address, and the scalar build ran more instructions with it (MBN3x1 on the Cortex-M C engine 142 M
+// per inference instead of 133 M), so every function here takes the target (`simd`).
 
-/** The tail's width in bits (= Cin) where the window takes the tail layout, else 0. */
-export function windowTail(cin: number, kh: number, kw: number): number {
-  return kh * kw === 9 && (cin === 16 || cin === 32) && windowPackable(cin, kh, kw) ? cin : 0;
+/** The tail's width in bits (= Cin) where the window takes the tail layout (SIMD build only), else 0. */
+export function windowTail(cin: number, kh: number, kw: number, simd: boolean): number {
+  return simd && kh * kw === 9 && (cin === 16 || cin === 32) && windowPackable(cin, kh, kw) ? cin : 0;
 }
 
 /** Words of one window: kh·⌈kw/T⌉ row by row, or ⌈kh·kw/T⌉ (dense) where that is fewer or the tail layout applies. */
-export function windowWords(cin: number, kh: number, kw: number): { words: number; dense: boolean } {
+export function windowWords(cin: number, kh: number, kw: number, simd: boolean): { words: number; dense: boolean } {
   const t = Math.floor(WORD_BITS / cin), rows = kh * Math.ceil(kw / t), dense = Math.ceil((kh * kw) / t);
-  return dense < rows || windowTail(cin, kh, kw) ? { words: dense, dense: true } : { words: rows, dense: false };
+  return dense < rows || windowTail(cin, kh, kw, simd) ? { words: dense, dense: true } : { words: rows, dense: false };
 }
 
 /** The window strides S the runtime has an instance of the window loop for (bconv_window.ts window1, window2, …; 2 and 4 are the tail layouts). */
 export const WINDOW_STRIDES = [1, 2, 3, 4, 5, 6] as const;
 
 /** Words per (output channel, weight plane) in the window layout: the tail layout's full words (2 or 4), else the window's words rounded up to 1, 3, 5 or 6 (zero-filled). */
-export function windowStride(cin: number, kh: number, kw: number): number {
-  const nw = windowWords(cin, kh, kw).words;
-  if (windowTail(cin, kh, kw)) return nw - 1;
+export function windowStride(cin: number, kh: number, kw: number, simd: boolean): number {
+  const nw = windowWords(cin, kh, kw, simd).words;
+  if (windowTail(cin, kh, kw, simd)) return nw - 1;
   return nw === 1 ? 1 : nw <= 3 ? 3 : nw === 5 ? 5 : 6;
 }
 
@@ -92,10 +95,10 @@ export function windowPackable(cin: number, kh: number, kw: number): boolean {
  * Window-packed weights: bits [M][cout][kh][kw][cin] (0/1) → words [cout][M][windowStride]; in the
  * tail layout followed by the tails [M][cout rounded up to 8] of Cin bits each (zero-filled).
  */
-export function windowPack(bits: Uint8Array, m: number, cout: number, kh: number, kw: number, cin: number): Uint8Array {
-  const t = Math.floor(WORD_BITS / cin), r = Math.ceil(kw / t), s = windowStride(cin, kh, kw), { dense } = windowWords(cin, kh, kw);
-  const tail = windowTail(cin, kh, kw), coutPad = (cout + 7) & ~7, tailAt = cout * m * s * 8;
-  const out = new Uint8Array(windowPackBytes(cin, kh, kw, cout, m));
+export function windowPack(bits: Uint8Array, m: number, cout: number, kh: number, kw: number, cin: number, simd: boolean): Uint8Array {
+  const t = Math.floor(WORD_BITS / cin), r = Math.ceil(kw / t), s = windowStride(cin, kh, kw, simd), { dense } = windowWords(cin, kh, kw, simd);
+  const tail = windowTail(cin, kh, kw, simd), coutPad = (cout + 7) & ~7, tailAt = cout * m * s * 8;
+  const out = new Uint8Array(windowPackBytes(cin, kh, kw, cout, m, simd));
   for (let p = 0; p < m; p++)
     for (let o = 0; o < cout; o++)
       for (let ky = 0; ky < kh; ky++)
@@ -119,28 +122,28 @@ export function windowPack(bits: Uint8Array, m: number, cout: number, kh: number
 }
 
 /** Bytes of the window-packed weights: [cout][M][windowStride] words, then in the tail layout the tails [M][cout rounded up to 8]. */
-export function windowPackBytes(cin: number, kh: number, kw: number, cout: number, m: number): number {
-  return cout * m * windowStride(cin, kh, kw) * 8 + (m * ((cout + 7) & ~7) * windowTail(cin, kh, kw)) / 8;
+export function windowPackBytes(cin: number, kh: number, kw: number, cout: number, m: number, simd: boolean): number {
+  return cout * m * windowStride(cin, kh, kw, simd) * 8 + (m * ((cout + 7) & ~7) * windowTail(cin, kh, kw, simd)) / 8;
 }
 
 /** Activation words per plane the window path builds: the window's words (the tail layout's tail word included), rounded up as the stride is. */
-export function windowActWords(cin: number, kh: number, kw: number): number {
-  return windowStride(cin, kh, kw) + (windowTail(cin, kh, kw) ? 1 : 0);
+export function windowActWords(cin: number, kh: number, kw: number, simd: boolean): number {
+  return windowStride(cin, kh, kw, simd) + (windowTail(cin, kh, kw, simd) ? 1 : 0);
 }
 
 /**
  * Popcount words per (pixel, output channel, weight plane, activation plane) on the window path: the
- * stride, plus in the tail layout the tail — on the SIMD build the share of a 64-bit word its bits
- * fill (8 or 4 channels' tails in one 128-bit popcount), on the scalar build one word per channel.
+ * stride, plus in the tail layout (SIMD build) the share of a 64-bit word the tail's bits fill (8 or 4
+ * channels' tails in one 128-bit popcount).
  */
 export function windowPopWords(cin: number, kh: number, kw: number, simd: boolean): number {
-  const tail = windowTail(cin, kh, kw);
-  return windowStride(cin, kh, kw) + (tail ? (simd ? tail / WORD_BITS : 1) : 0);
+  const tail = windowTail(cin, kh, kw, simd);
+  return windowStride(cin, kh, kw, simd) + (tail ? tail / WORD_BITS : 0);
 }
 
 /** Bytes of per-call scratch the window path needs (α·β table, window words, masks, per-plane sums). */
-export function windowScratchBytes(cin: number, kh: number, kw: number, cout: number, m: number, k: number): number {
-  return cout * m * k * 4 + 8 + (k + 1) * windowActWords(cin, kh, kw) * 8 + k * 8;
+export function windowScratchBytes(cin: number, kh: number, kw: number, cout: number, m: number, k: number, simd: boolean): number {
+  return cout * m * k * 4 + 8 + (k + 1) * windowActWords(cin, kh, kw, simd) * 8 + k * 8;
 }
 
 /** Thresholds [C][L−1] → [L−1][C] (the runtime's SIMD quantizer compares four channels per level). */

@@ -52,15 +52,16 @@ export function setupBconv(rt: RawRuntime, a: BconvRef, e: EpilogueRef, windowPa
   const x = L.bytes(packBits(a.x, a.k, a.h * a.w, a.cin));
   const weights = L.bytes(packBits(a.wbits, a.m, a.cout * a.kh * a.kw, a.cin));
   const out = writeEpilogue(L, e, a.oh * a.ow);
+  const simd = rt.build.startsWith("simd"); // the window layout depends on the build (the tail layout is SIMD-only)
   // the scratch exactly as the compiler sizes it (compiler/pack/bits.ts windowScratchBytes), a guard right after
-  const scratch = L.alloc(windowScratchBytes(Math.min(a.cin, 64), a.kh, a.kw, a.cout, a.m, a.k));
+  const scratch = L.alloc(windowScratchBytes(Math.min(a.cin, 64), a.kh, a.kw, a.cout, a.m, a.k, simd));
   const guard = L.bytes(new Uint8Array(GUARD).fill(0xa5), 1);
   const params = rt.params("bconv", {
     in: x, h: a.h, w: a.w, cin: a.cin, in_words: inWords, k: a.k, in_plane_stride: a.h * a.w * inWords * 8,
     weights, m: a.m, cout: a.cout, kh: a.kh, kw: a.kw, stride: a.stride, pad_t: a.padT, pad_l: a.padL,
     oh: a.oh, ow: a.ow, unipolar: a.unipolar ? 1 : 0, alpha: L.f32(a.alpha), beta: L.f32(a.beta),
     cw: a.cw ? L.f32(a.cw) : 0, ca: a.ca, wtap: a.wtap ? L.f32(a.wtap) : 0, acc: L.alloc(Math.max(a.cout * 8, a.ow * a.cout * 4)), epilogue: out.epi,
-    wpk: windowPath && windowPackable(a.cin, a.kh, a.kw) ? L.bytes(windowPack(a.wbits, a.m, a.cout, a.kh, a.kw, a.cin)) : 0,
+    wpk: windowPath && windowPackable(a.cin, a.kh, a.kw) ? L.bytes(windowPack(a.wbits, a.m, a.cout, a.kh, a.kw, a.cin, simd)) : 0,
     scratch,
     ithr: ithr && windowPath && windowPackable(a.cin, a.kh, a.kw) ? L.bytes(new Uint8Array(ithr.buffer, ithr.byteOffset, ithr.byteLength)) : 0,
   });

@@ -80,7 +80,7 @@ describe("bundles keep only the runtime functions their plan reaches", () => {
           if (body.length !== 4 || b[i].length === 4) expect(Buffer.from(body).equals(Buffer.from(b[i])), rt.funcs!.functions[i].name).toBe(true);
         });
         // the window-loop instances kept are exactly the plan's (stride, and the integer path or not)
-        const gates = new Set(res.plan.steps.flatMap((s) => (s.op === "BitConv" ? [windowGate(s)].filter((g) => g !== undefined) : [])));
+        const gates = new Set(res.plan.steps.flatMap((s) => (s.op === "BitConv" ? [windowGate(s, target === "simd")].filter((g) => g !== undefined) : [])));
         for (const s of WINDOW_STRIDES)
           for (const g of [`window${s}`, `window${s}i`]) expect(stubbed.some((n) => gateOf(n) === g), `${target} ${g}`).toBe(!gates.has(g));
         // outputs: bit-identical to the bundle with the whole runtime
@@ -92,11 +92,12 @@ describe("bundles keep only the runtime functions their plan reaches", () => {
     });
 
   it("a binary conv of each window stride (1–6): its window-loop instance kept, the others left out, outputs as the whole runtime's", async () => {
-    // Sign → Conv with ±α weights: 1×1 × 8 channels (1 word), 3×3 × 16 (2 + tail), 3×3 × 12 (2 → 3, dense),
-    // 3×3 × 32 (4 + tail), 3×3 × 24 (5, dense), 2×2 × 40 (4 → 6)
-    const cases: [number, number, number][] = [[8, 1, 1], [16, 3, 2], [12, 3, 3], [32, 3, 4], [24, 3, 5], [40, 2, 6]];
-    for (const [cin, k, S] of cases)
+    // Sign → Conv with ±α weights: 1×1 × 8 channels (1 word), 3×3 × 16 (2 + tail; the scalar build: 3 rows),
+    // 3×3 × 12 (2 → 3, dense), 3×3 × 32 (4 + tail; scalar: 5, dense), 3×3 × 24 (5, dense), 2×2 × 40 (4 → 6)
+    const cases: [number, number, number, number][] = [[8, 1, 1, 1], [16, 3, 2, 3], [12, 3, 3, 3], [32, 3, 4, 5], [24, 3, 5, 5], [40, 2, 6, 6]];
+    for (const [cin, k, simdS, scalarS] of cases)
       for (const target of TARGETS) {
+        const S = target === "simd" ? simdS : scalarS;
         const cout = 8, n = cout * cin * k * k, pad = k > 1 ? 1 : 0;
         const w = floatTensor("w", [cout, cin, k, k], Array.from({ length: n }, (_, i) => ((i * 7919) % 3 ? 0.25 : -0.25) * (1 + (Math.floor(i / (cin * k * k)) % 2))));
         const oh = 6 + 2 * pad - k + 1, ow = 7 + 2 * pad - k + 1;

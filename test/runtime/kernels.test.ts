@@ -64,9 +64,34 @@ describe("bit convention", () => {
   });
 });
 
+/** A random XNOR layer (M = K = 1, bipolar) of kk×kk kernels with square padding; α has a zero every `zeroEvery` channels from `zeroAt`. */
+function xnorLayer(r: () => number, cin: number, kk: number, cout: number, stride: number, pad: number, h: number, w: number, zeroEvery: number, zeroAt: number): BconvRef {
+  const oh = Math.floor((h + 2 * pad - kk) / stride) + 1, ow = Math.floor((w + 2 * pad - kk) / stride) + 1;
+  const alpha = floats(r, cout, -2, 2).map((v, i) => (i % zeroEvery === zeroAt ? 0 : v));
+  return {
+    h, w, cin, cout, kh: kk, kw: kk, stride, padT: pad, padL: pad, oh, ow,
+    x: bitsOf(r, h * w * cin), k: 1, wbits: bitsOf(r, cout * kk * kk * cin), m: 1, unipolar: false,
+    alpha, beta: floats(r, 1, 0.1, 2), ca: 0,
+  };
+}
+
 for (const build of BUILDS) {
   describe(`kernels (${build})`, () => {
     const rt = new RawRuntime(build);
+
+    /** An XNOR layer (M = K = 1) with a one-threshold quantizer on the integer path: its bits must be the float path's (the reference's). */
+    function checkIntThresholds(a: BconvRef, quant: EpilogueRef["quant"] & object, what: string): void {
+      const e: EpilogueRef = { c: a.cout, act: 0, lo: 0, hi: 0, quant };
+      const ithr = intThresholds({ m: 1, k: 1, unipolar: false, ca: 0, alpha: a.alpha, beta: a.beta, cout: a.cout, taps: a.kh * a.kw * a.cin, epi: e });
+      expect(ithr, "the layer qualifies").toBeDefined();
+      const want = bconvRef(a, e).bits;
+      rt.reset();
+      const { params, out, guard } = setupBconv(rt, a, e, true, ithr);
+      rt.load();
+      rt.call("bconv", params);
+      expect(guardIntact(rt, guard), `${what}: scratch within its computed size`).toBe(true);
+      expect(readOut(rt, out).bits, what).toEqual(want);
+    }
 
     it("quantize_pack matches the reference (runtime packing = compiler packing)", () => {
       const r = rng(7);
@@ -133,6 +158,26 @@ for (const build of BUILDS) {
       expect(cases).toBeGreaterThan(200);
     });
 
+    it("bconv with integer thresholds, 3×3 × 16 channels (SIMD build: 16-bit tails, eight channels per vector): every channel count, border pixels, ties on every channel", () => {
+      // the tail layout's eight-at-a-time block, then four at a time, then one at a time: cout = 8k,
+      // 8k + 4 (no scalar rest), 8k + 1..3 and 8k + 5..7 (scalar rest), up to 64 (bits 56–63); the
+      // scalar build runs the same layers in its own (dense) layout
+      const r = rng(29);
+      const cin = 16, kk = 3;
+      expect(windowTail(cin, kk, kk, build.startsWith("simd"))).toBe(build.startsWith("simd") ? 16 : 0);
+      for (const cout of [4, 7, 8, 9, 11, 12, 13, 15, 16, 17, 20, 23, 24, 25, 28, 31, 32, 33, 36, 39, 40, 47, 48, 52, 56, 57, 60, 63, 64])
+        for (const [stride, pad, h, w] of [[1, 1, 5, 6], [2, 1, 6, 5], [1, 0, 3, 4]]) {
+          const a = xnorLayer(r, cin, kk, cout, stride, pad, h, w, 13, 5), alpha = a.alpha;
+          const quant = randomQuant(r, cout, 2, 1);
+          // a tie on a value the sums take, on every channel (the float path compares with >=)
+          for (let o = 0; o < cout; o++) {
+            const v = Math.fround(Math.fround(alpha[o] * a.beta[0]) * (2 * Math.floor(r() * 7) - 6));
+            quant.thr[o] = quant.flip[o] ? -v : v;
+          }
+          checkIntThresholds(a, quant, `cout=${cout} s=${stride} p=${pad} ${h}x${w}`);
+        }
+    });
+
     it("bconv in the tail layout (3×3 and 1×9 windows of 16 or 32 channels: full words plus the last tap in SIMD lanes) matches the reference", () => {
       const r = rng(17);
       let cases = 0;
@@ -140,7 +185,8 @@ for (const build of BUILDS) {
         for (const [kh, kw, stride, pad] of [[3, 3, 1, 1], [3, 3, 2, 1], [3, 3, 1, 0], [1, 9, 1, 4]])
           for (const cout of [8, 12, 20, 64, 5])
             for (const [m, k, unipolar] of [[1, 1, false], [3, 1, false], [2, 3, true], [3, 2, false]] as [number, number, boolean][]) {
-              expect(windowTail(cin, kh, kw), `cin=${cin} ${kh}×${kw}: tail layout`).toBe(cin);
+              // (the SIMD build's layout; the scalar build runs the same windows densely packed, the last tap in a word of its own)
+              expect(windowTail(cin, kh, kw, build.startsWith("simd")), `cin=${cin} ${kh}×${kw}: tail layout`).toBe(build.startsWith("simd") ? cin : 0);
               const [h, w] = [[6, 7], [5, 9], [4, 4]][cases % 3];
               const oh = Math.floor((h + 2 * (kh > 1 ? pad : 0) - kh) / stride) + 1, ow = Math.floor((w + 2 * pad - kw) / stride) + 1;
               const a: BconvRef = {
@@ -178,12 +224,7 @@ for (const build of BUILDS) {
             if (oh < 1 || ow < 1 || !windowPackable(cin, kk, kk)) continue; // the integer path is the window path's
             const cout = [1, 5, 16, 37, 64][used % 5];
             // signs of both kinds, some zero scales (a constant bit), flips and both LUTs (randomQuant)
-            const alpha = floats(r, cout, -2, 2).map((v, i) => (i % 11 === 3 ? 0 : v));
-            const a: BconvRef = {
-              h, w, cin, cout, kh: kk, kw: kk, stride, padT: pad, padL: pad, oh, ow,
-              x: bitsOf(r, h * w * cin), k: 1, wbits: bitsOf(r, cout * kk * kk * cin), m: 1, unipolar: false,
-              alpha, beta: floats(r, 1, 0.1, 2), ca: 0,
-            };
+            const a = xnorLayer(r, cin, kk, cout, stride, pad, h, w, 11, 3), alpha = a.alpha;
             const quant = randomQuant(r, cout, 2, 1);
             if (used % 9 === 4) quant.lut.fill(used % 2); // both levels the same bit: a constant channel
             // thresholds on values the sums take (ties: the float path compares with >=)
@@ -191,16 +232,7 @@ for (const build of BUILDS) {
               const v = Math.fround(Math.fround(alpha[o] * a.beta[0]) * (2 * Math.floor(r() * 5) - 4 + (cin * kk * kk) % 2));
               quant.thr[o] = quant.flip[o] ? -v : v;
             }
-            const e: EpilogueRef = { c: cout, act: 0, lo: 0, hi: 0, quant };
-            const ithr = intThresholds({ m: 1, k: 1, unipolar: false, ca: 0, alpha, beta: a.beta, cout, taps: kk * kk * cin, epi: e });
-            expect(ithr, "the layer qualifies").toBeDefined();
-            const want = bconvRef(a, e).bits;
-            rt.reset();
-            const { params, out, guard } = setupBconv(rt, a, e, true, ithr);
-            rt.load();
-            rt.call("bconv", params);
-            expect(guardIntact(rt, guard), `cin=${cin} k=${kk}: scratch within its computed size`).toBe(true);
-            expect(readOut(rt, out).bits, `cin=${cin} k=${kk} s=${stride} p=${pad} ${h}x${w} cout=${cout}`).toEqual(want);
+            checkIntThresholds(a, quant, `cin=${cin} k=${kk} s=${stride} p=${pad} ${h}x${w} cout=${cout}`);
             used++;
           }
       expect(used).toBeGreaterThan(80);

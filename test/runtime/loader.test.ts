@@ -71,6 +71,16 @@ describe("bundle ABI and loader checks", () => {
     expect(ex.mbn_run()).toBe(3);
   });
 
+  it("mbn_run refuses a steps table that wraps past 4 GiB (unsigned steps pointer) instead of trapping", async () => {
+    const { instance } = await WebAssembly.instantiate(res.wasm as Uint8Array<ArrayBuffer>, {});
+    const ex = instance.exports as any;
+    const m = JSON.parse(new TextDecoder().decode(customSection(res.wasm, "mbn.manifest")!));
+    const hdr = new Int32Array(ex.memory.buffer, m.blob_base, 10);
+    hdr[6] = 1; // one step ...
+    hdr[7] = -8; // ... at 0xFFFFFFF8: its end is 4 GiB, past any memory (read signed, −8 + 8 wraps to 0)
+    expect(ex.mbn_run()).toBe(5);
+  });
+
   it("the JS API checks input length and type", async () => {
     const b = await loadBundle(res.wasm);
     expect(() => b.run(new Float32Array(7))).toThrow(BundleError);

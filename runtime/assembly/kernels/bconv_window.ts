@@ -10,7 +10,7 @@
 // order t = ky·kw + kx, T per word, tap t in word ⌊t/T⌋ at bit (t mod T)·Cin, NW = ⌈kh·kw/T⌉ words
 // (3×3: Cin 22–31 → 5 words instead of 6, one popcount in six fewer; Cin ≤ 12 → 2 or 1 words instead of
 // 3, though the stride stays 3 (or 1): the words past the window are zero).
-// Tail layout (3×3 with Cin = 16 or 32, compiler/pack/bits.ts windowTail): taps 0–7 fill S = 2 or 4
+// Tail layout (SIMD build, 3×3 with Cin = 16 or 32, compiler/pack/bits.ts windowTail): taps 0–7 fill S = 2 or 4
 // full words and the last tap (the tail, Cin bits) sits alone in word S. Its weights are stored apart,
 // one Cin-bit lane per output channel, so one i8x16.popcnt counts the tails of 8 (Cin 16) or 4 (Cin 32)
 // channels: 2¼ or 4½ words of popcount per window instead of 3 or 5.
@@ -39,9 +39,10 @@ import { epilogueOut, epilogue_rows } from "./epilogue";
   return min(kh * ((kw + t - 1) / t), (kh * kw + t - 1) / t);
 }
 
-// Whether the window takes the tail layout (compiler/pack/bits.ts windowTail; the window path's caller checked windowPackable).
+// Whether the window takes the tail layout (compiler/pack/bits.ts windowTail; the window path's caller
+// checked windowPackable). SIMD build only: the scalar build packs these windows densely as before.
 @inline function windowTail(cin: i32, kh: i32, kw: i32): bool {
-  return kh * kw == 9 && (cin == 16 || cin == 32);
+  return ASC_FEATURE_SIMD && kh * kw == 9 && (cin == 16 || cin == 32);
 }
 
 /** Words per (output channel, weight plane) in the window-packed layout: the tail layout's full words (2 or 4), else the window's words (≤ 6) rounded up to 1, 3, 5 or 6 (compiler/pack/bits.ts windowStride). */
