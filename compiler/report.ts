@@ -68,11 +68,11 @@ function layer(plan: Plan, s: Step, i: number, target: string): LayerReport {
       // all of it; on the SIMD build a tail layout's tail counts as the part of a word its bits fill, as
       // 8 or 4 channels' tails share one 128-bit popcount) or one word run per tap (each pixel counts
       // its in-bounds taps only)
-      const window = windowPackable(g.cin, g.kh, g.kw), cw = Math.ceil(g.cin / 64);
-      const words = window ? windowPopWords(g.cin, g.kh, g.kw, target === "simd") : g.kh * g.kw * cw;
+      const window = windowPackable(g.cin, g.kh, g.kw), cw = Math.ceil(g.cin / 64), simd = target === "simd";
+      const words = window ? windowPopWords(g.cin, g.kh, g.kw, simd) : g.kh * g.kw * cw;
       const perChannel = window ? g.oh * g.ow * words : inBoundsTaps(g) * cw;
       return {
-        ...base, planes: `${s.m}×${K}`, macs, bops: macs * s.m * K, weightBytes: window ? windowPackBytes(g.cin, g.kh, g.kw, g.cout, s.m, target === "simd") : s.m * g.cout * words * 8, popcounts: perChannel * g.cout * s.m * K, weightFloatBytes: g.cout * g.cin * g.kh * g.kw * 4,
+        ...base, planes: `${s.m}×${K}`, macs, bops: macs * s.m * K, weightBytes: window ? windowPackBytes(g.cin, g.kh, g.kw, g.cout, s.m, simd) : s.m * g.cout * words * 8, popcounts: perChannel * g.cout * s.m * K, weightFloatBytes: g.cout * g.cin * g.kh * g.kw * 4,
         detail: `${g.kh}×${g.kw}/${g.sh} w: ${s.weightLevels}; a: ${s.act.levels.length} levels ${s.act.encoding} ${s.act.unipolar ? "unipolar (AND)" : "bipolar (XOR)"}${s.epi.quant ? " → packed" : ""}`,
       };
     }

@@ -34,12 +34,11 @@ const align = (n: number, a = 64) => Math.ceil(n / a) * a;
 /**
  * Which threshold tables a quant record needs (runtime kernels/epilogue.ts pack_pixel): the SIMD
  * build packs 2–16 levels into ≤ 4 planes of one channel word from the transposed table only;
- * every other case reads the [C][L−1] table. `simd` undefined (target unknown): both.
+ * every other case reads the [C][L−1] table.
  */
-function thresholdTables(levels: number, c: number, planes: number, simd?: boolean): { thr: boolean; thrT: boolean } {
+function thresholdTables(levels: number, c: number, planes: number, simd: boolean): { thr: boolean; thrT: boolean } {
   const nt = levels - 1;
   const packLevels = nt > 1 && wordsFor(c) === 1 && planes <= 4 && nt < 16;
-  if (simd === undefined) return { thr: true, thrT: true };
   return { thr: !(simd && packLevels), thrT: simd && packLevels };
 }
 

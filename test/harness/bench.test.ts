@@ -14,8 +14,7 @@ import { availableParallelism } from "node:os";
 
 describe("popcount floor", () => {
   it("the report counts each BitConv's popcounts as the runtime runs them (brute force over pixels and taps)", () => {
-    for (const f of ["xnornet_nonsquare", "resnet20_cifar_mbn3x3"])
-    for (const target of ["simd", "scalar"] as const) {
+    for (const [f, target] of ["xnornet_nonsquare", "resnet20_cifar_mbn3x3"].flatMap((f) => (["simd", "scalar"] as const).map((t) => [f, t] as const))) {
       const r = compile(readFileSync(`test/fixtures/${f}.onnx`), { file: f, target });
       let total = 0, windowLayers = 0;
       r.plan.steps.forEach((s, i) => {
