@@ -5,7 +5,9 @@
 // scalar build: both builds give bit-identical results. Interior pixels go two at a time (pairPass):
 // one chain of dependent adds per register is latency-bound (an f32x4.add waits for the previous
 // one), so eight independent sums, each weight vector loaded once for both pixels, keep the
-// adders busy; each sum still sees its terms in the same order.
+// adders busy; each sum still sees its terms in the same order. Inputs are broadcast with
+// v128.load32_splat (one load that fills the lanes, not a load then a shuffle that competes with the
+// float adds and multiplies): 0.96× the float ResNet-20's time (results/ab-conv-load32-splat.json).
 import { pi, pu } from "../params";
 import { epilogue_rows } from "./epilogue";
 
@@ -16,7 +18,7 @@ import { epilogue_rows } from "./epilogue";
     const xp = xrow + <usize>ky * rowStride + (<usize>(kx0 * cin) << 2);
     const wp = wts + (<usize>(((ky * kw + kx0) * cin) * cout + o) << 2);
     for (let j = 0; j < span; j++)
-      s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(xp + (<usize>j << 2))), v128.load(wp + (<usize>(j * cout) << 2))));
+      s = f32x4.add(s, f32x4.mul(v128.load32_splat(xp + (<usize>j << 2)), v128.load(wp + (<usize>(j * cout) << 2))));
   }
   return s;
 }
@@ -30,7 +32,7 @@ import { epilogue_rows } from "./epilogue";
     const xp = xa + <usize>ky * rowStride;
     const wp = wts + (<usize>((ky * span) * cout + o) << 2);
     for (let j = 0; j < span; j++) {
-      const x0 = f32x4.splat(load<f32>(xp + (<usize>j << 2))), x1 = f32x4.splat(load<f32>(xp + dx + (<usize>j << 2)));
+      const x0 = v128.load32_splat(xp + (<usize>j << 2)), x1 = v128.load32_splat(xp + dx + (<usize>j << 2));
       const wr = wp + (<usize>(j * cout) << 2);
       let w = v128.load(wr);
       s0 = f32x4.add(s0, f32x4.mul(x0, w));
@@ -76,7 +78,7 @@ function pixel(
         const xp = xrow + <usize>ky * rowStride + (<usize>(kx0 * cin) << 2);
         const wp = wts + (<usize>(((ky * kw + kx0) * cin) * cout + o) << 2);
         for (let j = 0; j < span; j++) {
-          const xs = f32x4.splat(load<f32>(xp + (<usize>j << 2)));
+          const xs = v128.load32_splat(xp + (<usize>j << 2));
           const wr = wp + (<usize>(j * cout) << 2);
           s0 = f32x4.add(s0, f32x4.mul(xs, v128.load(wr)));
           s1 = f32x4.add(s1, f32x4.mul(xs, v128.load(wr, 16)));
