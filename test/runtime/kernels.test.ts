@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BUILDS, RawRuntime } from "../../runtime/host/raw.ts";
 import { guardIntact, readOut, setupBconv, setupConv2d, writeEpilogue } from "../../runtime/host/kernel_setup.ts";
 import {
-  bconvRef, conv2dRef, elementwiseRef, gatherRef, matmulRef, topkRef, globalAvgPoolRef, globalMaxPoolRef, groupConvRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
+  bconvRef, conv2dRef, epilogueRef, newOut, elementwiseRef, gatherRef, matmulRef, topkRef, globalAvgPoolRef, globalMaxPoolRef, groupConvRef, lrnRef, concatRef, transposeRef, softmaxRef, poolRef, quantizePackRef,
   type BconvRef, type EpilogueRef, type QuantRef,
 } from "../../runtime/reference/kernels.ts";
 import { packBits, unpackBits, windowPackable, windowTail, wordsFor } from "../../compiler/pack/bits.ts";
@@ -457,6 +457,30 @@ for (const build of BUILDS) {
       rt.call("dense_f32", params);
       const g = { h: 1, w: 1, cin: 64, cout: 10, kh: 1, kw: 1, stride: 1, padT: 0, padL: 0, oh: 1, ow: 1 };
       expect(Array.from(readOut(rt, out).float!)).toEqual(Array.from(conv2dRef(x, wt, g, e).float!));
+    });
+
+    it("channel_affine_f32 matches the epilogue reference bit for bit (narrow rows run flat on SIMD)", () => {
+      // c < 4 with a float output takes the flat path (epilogue_flat): lanes of four pixels' channels
+      // repeating with period c, pixel counts that leave a partial group; c ≥ 4 and quantized outputs
+      // take the row path. Inputs include ±0, NaN and values at the clip bounds.
+      const r = rng(23);
+      for (const c of [1, 2, 3, 4, 5])
+        for (const npix of [1, 3, 4, 7, 12, 784])
+          for (const [sc, bi, re, act] of [[1, 1, 0, 0], [0, 1, 0, 0], [1, 0, 1, 1], [1, 1, 1, 2], [0, 0, 0, 1]]) {
+            const x = floats(r, npix * c);
+            x[0] = -0;
+            if (x.length > 2) x[2] = NaN;
+            if (x.length > 1) x[1] = 0.25;
+            const e: EpilogueRef = { c, act: act as 0 | 1 | 2, lo: -0.5, hi: 0.25, scale: sc ? floats(r, c) : undefined, bias: bi ? floats(r, c) : undefined, res: re ? floats(r, npix * c) : undefined };
+            rt.reset();
+            const L = rt.layout, out = writeEpilogue(L, e, npix);
+            const params = rt.params("channel_affine_f32", { in: L.f32(x), npix, acc: L.alloc(c * 4 + 16), epilogue: out.epi });
+            rt.load();
+            rt.call("channel_affine_f32", params);
+            const want = newOut(e, npix);
+            for (let p = 0; p < npix; p++) epilogueRef(e, x.subarray(p * c, (p + 1) * c), p, npix, want);
+            expect(Array.from(readOut(rt, out).float!), `c ${c}, ${npix} pixels, scale ${sc} bias ${bi} res ${re} act ${act}`).toEqual(Array.from(want.float!));
+          }
     });
 
     it("conv2d_group_f32 (grouped, depthwise) matches the reference bit for bit", () => {

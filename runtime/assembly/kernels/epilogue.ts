@@ -165,6 +165,59 @@ export function epilogue_rows(e: usize, acc: usize, pix0: i32, n: i32): void {
   epilogueRows(e, acc, pix0, n, true);
 }
 
+// The float transform (no quantizer) of npix pixels of c < 4 channels whose acc rows lie one after
+// another, for the SIMD build: rows that narrow leave the four-channel vectors of epilogueRows
+// unused (an RGB image's per-channel Sub/Mul/BatchNorm before the first conv ran one scalar channel
+// at a time), so the npix·c floats are run as one flat array. Four pixels are c vectors whose lanes'
+// channels repeat with that period: vector v of every group uses the operand vector of channels
+// (4v + l) mod c, l = 0..3 — one pass per v. Lane-wise the same operations as the scalar loop, and
+// the floats past the last whole group go through that loop. Returns false (nothing done) otherwise.
+@inline export function epilogue_flat(e: usize, acc: usize, npix: i32): bool {
+  if (!ASC_FEATURE_SIMD) return false;
+  const c = pi(e, E_C);
+  if (c >= 4 || pu(e, E_QUANT) != 0) return false;
+  const scale = pu(e, E_SCALE), bias = pu(e, E_BIAS), res = pu(e, E_RES), act = pi(e, E_ACT);
+  const lo = pf(e, E_LO), hi = pf(e, E_HI), out = pu(e, E_OUT);
+  const groups = npix >> 2, gBytes = <usize>(4 * c) << 2, end = <usize>groups * gBytes;
+  const zero = f32x4.splat(0), vlo = f32x4.splat(lo), vhi = f32x4.splat(hi);
+  for (let v = 0; v < c; v++) {
+    const sv = scale ? channelLanes(scale, v, c) : zero, bv = bias ? channelLanes(bias, v, c) : zero;
+    for (let q = <usize>v << 4; q < end; q += gBytes) {
+      let y = v128.load(acc + q);
+      if (scale) y = f32x4.mul(y, sv);
+      if (bias) y = f32x4.add(y, bv);
+      if (res) y = f32x4.add(y, v128.load(res + q));
+      if (act == 1) y = f32x4.max(y, zero);
+      else if (act == 2) y = f32x4.min(f32x4.max(y, vlo), vhi);
+      v128.store(out + q, y);
+    }
+  }
+  for (let i = groups * 4 * c; i < npix * c; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, transform1(load<f32>(acc + o), scale, bias, res, res + o, act, lo, hi, <usize>(i % c) << 2));
+  }
+  return true;
+}
+
+// Lanes l = 0..3 of a per-channel operand for vector v of a flat group: channels (4v + l) mod c.
+@inline function channelLanes(p: usize, v: i32, c: i32): v128 {
+  let r = f32x4.splat(load<f32>(p + (<usize>((4 * v) % c) << 2)));
+  r = f32x4.replace_lane(r, 1, load<f32>(p + (<usize>((4 * v + 1) % c) << 2)));
+  r = f32x4.replace_lane(r, 2, load<f32>(p + (<usize>((4 * v + 2) % c) << 2)));
+  return f32x4.replace_lane(r, 3, load<f32>(p + (<usize>((4 * v + 3) % c) << 2)));
+}
+
+// One channel's output transform, as every scalar loop here does it: y·scale[ch] + bias[ch]
+// (+ the residual at resAt where res ≠ 0) → act. co: the channel's byte offset.
+@inline function transform1(y: f32, scale: usize, bias: usize, res: usize, resAt: usize, act: i32, lo: f32, hi: f32, co: usize): f32 {
+  if (scale) y = y * load<f32>(scale + co);
+  if (bias) y = y + load<f32>(bias + co);
+  if (res) y = y + load<f32>(resAt);
+  if (act == 1) y = max(y, <f32>0);
+  else if (act == 2) y = min(max(y, lo), hi);
+  return y;
+}
+
 // rows: the per-row fast paths (no copy of an untransformed row; the binary quantizer decoded once)
 @inline function epilogueRows(e: usize, acc0: usize, pix0: i32, n: i32, rows: bool): void {
   const c = pi(e, E_C);
@@ -210,13 +263,7 @@ export function epilogue_rows(e: usize, acc: usize, pix0: i32, n: i32): void {
       }
       for (; ch < c; ch++) {
         const o = <usize>ch << 2;
-        let y = load<f32>(acc + o);
-        if (scale) y = y * load<f32>(scale + o);
-        if (bias) y = y + load<f32>(bias + o);
-        if (res) y = y + load<f32>(rowRes + o);
-        if (act == 1) y = max(y, <f32>0);
-        else if (act == 2) y = min(max(y, lo), hi);
-        store<f32>(dst + o, y);
+        store<f32>(dst + o, transform1(load<f32>(acc + o), scale, bias, res, rowRes + o, act, lo, hi, o));
       }
     }
     if (binary) pack_binary(dst, c, thr, flip, planes, lut, out + (<usize>pix << 3), planeStride);
