@@ -8,14 +8,21 @@
 // On a shared, busy machine absolute times drift with the load; only the interleaved ratios
 // (new / old in the same round, median over rounds) mean anything, and the record says so. The two
 // are then also timed by this process's CPU time (preemption left out) in interleaved rounds.
-//   npx tsx scripts/ab_bench.ts [--base scratch/base] [--rounds 31] [--round-ms 5] [--no-cpu] [--n 16] [--target simd] [--name NAME] [model.onnx …]
+// --steps: where the difference lies, plan step by plan step (both plans must have the same steps):
+// per round, each bundle's steps timed five times (Bundle.profile, alternating order), the fastest of
+// each step kept; per step the median over rounds of the per-round ratio new/old. Only output-identical
+// builds are compared: what a probe that skips work saves is not what that work costs (2026-12-03,
+// CIFAR MBN1x1, a 73 µs BitConv step: skipping its epilogue saved 24 µs, skipping only the
+// epilogue's transform 9 µs, skipping only its pack cost 5 µs more, and the same work fused into one
+// loop, outputs identical, saved nothing).
+//   npx tsx scripts/ab_bench.ts [--base scratch/base] [--rounds 31] [--round-ms 5] [--no-cpu] [--steps] [--n 16] [--target simd] [--name NAME] [model.onnx …]
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { compile as compileNew } from "../compiler/index.ts";
-import { loadBundle as loadNew } from "../runtime/host/loader.ts";
+import { loadBundle as loadNew, type Bundle } from "../runtime/host/loader.ts";
 import { measureRunners, type Runner } from "../harness/bench/latency.ts";
 import { loadDataset, take } from "../harness/data/datasets.ts";
 import { rng } from "../harness/rng.ts";
@@ -26,7 +33,7 @@ const DEFAULT_MODELS = [
 ];
 
 function args() {
-  const a = process.argv.slice(2), o = { base: "scratch/base", rounds: 31, roundMs: 5, cpu: true, n: 16, target: "simd" as "simd" | "scalar", name: "", models: [] as string[] };
+  const a = process.argv.slice(2), o = { base: "scratch/base", rounds: 31, roundMs: 5, cpu: true, steps: false, n: 16, target: "simd" as "simd" | "scalar", name: "", models: [] as string[] };
   for (let i = 0; i < a.length; i++) {
     const k = a[i];
     if (k === "--base") o.base = a[++i];
@@ -34,6 +41,7 @@ function args() {
     else if (k === "--n") o.n = Number(a[++i]);
     else if (k === "--round-ms") o.roundMs = Number(a[++i]);
     else if (k === "--no-cpu") o.cpu = false;
+    else if (k === "--steps") o.steps = true;
     else if (k === "--target") o.target = a[++i] as "simd" | "scalar";
     else if (k === "--name") o.name = a[++i];
     else if (k.startsWith("--")) fail(`unknown option ${k}`);
@@ -67,6 +75,24 @@ function cpuRunner(name: string, run: () => void): Runner {
       return { ms: e / reps, reps, cpu_ms: e, wall_ms: performance.now() - w0 };
     },
   };
+}
+
+/** Per-step A/B (see the header): null when the two plans' steps differ. */
+function stepRounds(A: Bundle, B: Bundle, x: Float32Array, rounds: number) {
+  const layers = B.info.layers;
+  if (A.info.layers.length !== layers.length || A.info.layers.some((l, i) => l.op !== layers[i].op || l.node !== layers[i].node)) return null;
+  const now = () => performance.now(), fastest = (b: Bundle) => {
+    const t = [0, 1, 2, 3, 4].map(() => b.profile(x, now));
+    return t[0].map((_, j) => Math.min(...t.map((p) => p[j])));
+  };
+  const old: number[][] = [], neu: number[][] = [];
+  for (let r = 0; r < rounds; r++)
+    if (r & 1) { neu.push(fastest(B)); old.push(fastest(A)); } else { old.push(fastest(A)); neu.push(fastest(B)); }
+  const med = (v: number[]) => v.slice().sort((a, b) => a - b)[v.length >> 1];
+  return layers.map((l, j) => ({
+    step: j, op: l.op, node: l.node, old_us: +(med(old.map((t) => t[j])) * 1e3).toFixed(2), new_us: +(med(neu.map((t) => t[j])) * 1e3).toFixed(2),
+    ratio_new_over_old: +med(old.map((t, i) => neu[i][j] / t[j])).toFixed(4),
+  }));
 }
 
 /** The git commit a tree is at (with "+changes" when its tracked files differ), or null outside git. */
@@ -124,6 +150,7 @@ async function main() {
     const c = !o.cpu ? null : await measureRunners([cpuRunner("old", () => void A.run(x1)), cpuRunner("new", () => void B.run(x1))], { warmup: 0, runs: o.rounds, minRoundMs: o.roundMs });
     const cpuPer = c ? c.times[1].map((t, i) => t / c.times[0][i]).sort((a, b) => a - b) : [];
     const q = (s: number[], p: number) => s[Math.floor((s.length - 1) * p)];
+    const steps = o.steps ? stepRounds(A, B, x1, o.rounds) : undefined;
     rows.push({
       model: file, identical: true, inputs_checked: checked,
       wall: {
@@ -134,9 +161,18 @@ async function main() {
         old_median_ms: c.stats[0].median_ms, new_median_ms: c.stats[1].median_ms, old_spread: c.stats[0].spread, new_spread: c.stats[1].spread,
         ratio_new_over_old: c.ratios.new, ratio_p10: q(cpuPer, 0.1), ratio_p90: q(cpuPer, 0.9), robust_ratio: c.robust_ratios.new,
       } : null,
+      ...(steps !== undefined ? { steps } : {}),
     });
     console.log(`${file}: identical on ${checked} inputs; wall clock: old ${so.median_ms.toFixed(3)} ms, new ${sn.median_ms.toFixed(3)} ms (medians), new/old ${ratio.toFixed(3)} [p10 ${q(per, 0.1).toFixed(3)}, p90 ${q(per, 0.9).toFixed(3)}]${m.noise.noisy ? ` NOISY (${m.noise.reasons.join("; ")})` : " quiet"}` +
+      (steps === null ? "; the two plans' steps differ: no step-wise comparison" : "") +
       (c ? `; process CPU time: old ${c.stats[0].median_ms.toFixed(3)} ms, new ${c.stats[1].median_ms.toFixed(3)} ms, new/old ${c.ratios.new.toFixed(3)} [p10 ${q(cpuPer, 0.1).toFixed(3)}, p90 ${q(cpuPer, 0.9).toFixed(3)}]` : "") + `; ${o.rounds} rounds`);
+    if (steps) {
+      const total = steps.reduce((a, t) => a + t.old_us, 0);
+      for (const t of steps)
+        if (Math.abs(t.ratio_new_over_old - 1) >= 0.02 && t.old_us >= 0.005 * total)
+          console.log(`  step ${t.step} ${t.op} ${t.node}: old ${t.old_us} µs, new ${t.new_us} µs, new/old ${t.ratio_new_over_old}`);
+      console.log(`  steps: old ${total.toFixed(1)} µs in all, new ${steps.reduce((a, t) => a + t.new_us, 0).toFixed(1)} µs (steps off by < 2 % or under 0.5 % of the time not listed)`);
+    }
   }
   const rec = {
     what: "A/B of two mbn builds on the same ONNX files, one process, interleaved rounds (scripts/ab_bench.ts)",
