@@ -293,11 +293,11 @@ for (const build of BUILDS) {
     it("elementwise_f32's one-instruction path (source op constant row, whole tensor in one loop) = the reference, and only that shape takes it", () => {
       const r = rng(23);
       const op = (name: string) => ELEM_OPS.indexOf(name);
-      for (const c of [1, 3, 9])
+      // c < 4 on SIMD: four pixels at a time as c vectors, then a partial group (npix 3, 7) or none (12)
+      for (const c of [1, 2, 3, 9]) for (const npix of [3, 7, 12])
         for (const name of ["add", "sub", "mul", "div"])
           // register 1 = x op k (the fast path), k op x and x op x (operands it must not take)
           for (const [a, b] of [[0, -1], [-1, 0], [0, 0]]) {
-            const npix = 7;
             const x = Float32Array.from({ length: npix * c }, () => Math.fround(r() * 8 - 4));
             const consts = Float32Array.from({ length: c }, () => Math.fround(r() * 4 + 0.5));
             const prog: ElemProgram = { code: Int32Array.from([op(name), 1, a, b, 0]), consts, regs: 2, result: 1, ops: [name], nsrc: 1 };
@@ -459,27 +459,38 @@ for (const build of BUILDS) {
       expect(Array.from(readOut(rt, out).float!)).toEqual(Array.from(conv2dRef(x, wt, g, e).float!));
     });
 
-    it("channel_affine_f32 matches the epilogue reference bit for bit (narrow rows run flat on SIMD)", () => {
+    it("channel_affine_f32 matches the epilogue reference (narrow rows run flat on SIMD), writing nothing past its output", () => {
       // c < 4 with a float output takes the flat path (epilogue_flat): lanes of four pixels' channels
       // repeating with period c, pixel counts that leave a partial group; c ≥ 4 and quantized outputs
-      // take the row path. Inputs include ±0, NaN and values at the clip bounds.
+      // (the last case) take the row path. Inputs include ±0, NaN and values at the clip bounds. Values
+      // compare bit for bit; a NaN only as NaN (after ReLU, f32.max and f32x4.max may give NaNs of
+      // different sign, which Wasm allows). The 16 bytes after the output must keep their sentinel.
       const r = rng(23);
       for (const c of [1, 2, 3, 4, 5])
-        for (const npix of [1, 3, 4, 7, 12, 784])
-          for (const [sc, bi, re, act] of [[1, 1, 0, 0], [0, 1, 0, 0], [1, 0, 1, 1], [1, 1, 1, 2], [0, 0, 0, 1]]) {
+        for (const npix of [0, 1, 3, 4, 7, 12, 784])
+          for (const [sc, bi, re, act, qu] of [[1, 1, 0, 0, 0], [0, 1, 0, 0, 0], [1, 0, 1, 1, 0], [1, 1, 1, 2, 0], [0, 0, 0, 1, 0], [1, 1, 1, 1, 1]]) {
             const x = floats(r, npix * c);
-            x[0] = -0;
+            if (x.length > 0) x[0] = -0;
             if (x.length > 2) x[2] = NaN;
             if (x.length > 1) x[1] = 0.25;
-            const e: EpilogueRef = { c, act: act as 0 | 1 | 2, lo: -0.5, hi: 0.25, scale: sc ? floats(r, c) : undefined, bias: bi ? floats(r, c) : undefined, res: re ? floats(r, npix * c) : undefined };
+            const e: EpilogueRef = {
+              c, act: act as 0 | 1 | 2, lo: -0.5, hi: 0.25, scale: sc ? floats(r, c) : undefined, bias: bi ? floats(r, c) : undefined,
+              res: re ? floats(r, npix * c) : undefined, quant: qu ? randomQuant(r, c, 2, 1) : undefined,
+            };
             rt.reset();
             const L = rt.layout, out = writeEpilogue(L, e, npix);
             const params = rt.params("channel_affine_f32", { in: L.f32(x), npix, acc: L.alloc(c * 4 + 16), epilogue: out.epi });
             rt.load();
+            const outBytes = qu ? npix * 8 : npix * c * 4;
+            new Uint8Array(rt.exports.memory.buffer, out.out + outBytes, 16).fill(0xa5);
             rt.call("channel_affine_f32", params);
             const want = newOut(e, npix);
             for (let p = 0; p < npix; p++) epilogueRef(e, x.subarray(p * c, (p + 1) * c), p, npix, want);
-            expect(Array.from(readOut(rt, out).float!), `c ${c}, ${npix} pixels, scale ${sc} bias ${bi} res ${re} act ${act}`).toEqual(Array.from(want.float!));
+            const what = `c ${c}, ${npix} pixels, scale ${sc} bias ${bi} res ${re} act ${act} quant ${qu}`;
+            const got = readOut(rt, out);
+            if (qu) expect(Array.from(got.bits!), what).toEqual(Array.from(want.bits!));
+            else expect(Array.from(got.float!), what).toEqual(Array.from(want.float!));
+            expect(rt.u8(out.out + outBytes, 16).every((b) => b === 0xa5), `${what}: bytes past the output`).toBe(true);
           }
     });
 

@@ -10,6 +10,7 @@
 import { pi, pu } from "../params";
 import * as OP from "./elementwise_ops";
 import { acosh64, asinh64, atanh64, cosh64, erf64, sinh64 } from "./math64";
+import { channelLanes } from "./epilogue";
 
 @inline function row(v: i32, regs: usize, consts: usize, rowBytes: usize): usize {
   return v >= 0 ? regs + <usize>v * rowBytes : consts + <usize>(-1 - v) * rowBytes;
@@ -90,26 +91,41 @@ function extended(op: i32, x: f32, y: f32): f32 {
 }
 
 // The whole tensor through one loop per operation: out = src op k[ch] for the npix·c floats, channel
-// ch cycling through 0..c−1 (NHWC). The same float32 operation on each element as apply().
+// ch cycling through 0..c−1 (NHWC). The same float32 operation on each element as apply(). On SIMD,
+// rows of fewer than four channels (an image's x / std) go four pixels at a time as c vectors, the
+// constant's lanes cycling with them (as epilogue.ts epilogue_flat does); the floats past the last
+// whole group go through the scalar loops.
 function constRowOp(op: i32, src: usize, k: usize, out: usize, total: i32, c: i32): void {
-  let ch = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD && c > 0 && c < 4) {
+    const gBytes = <usize>(4 * c) << 2, groups = total / (4 * c), end = <usize>groups * gBytes;
+    for (let v = 0; v < c; v++) {
+      const kv = channelLanes(k, v, c);
+      for (let q = <usize>v << 4; q < end; q += gBytes) {
+        const x = v128.load(src + q);
+        v128.store(out + q, op == OP.OP_DIV ? f32x4.div(x, kv) : op == OP.OP_MUL ? f32x4.mul(x, kv) : op == OP.OP_SUB ? f32x4.sub(x, kv) : f32x4.add(x, kv));
+      }
+    }
+    i = groups * 4 * c;
+  }
+  let ch = i ? i % c : 0;
   if (op == OP.OP_DIV) {
-    for (let i = 0; i < total; i++) {
+    for (; i < total; i++) {
       store<f32>(out + (<usize>i << 2), load<f32>(src + (<usize>i << 2)) / load<f32>(k + (<usize>ch << 2)));
       if (++ch == c) ch = 0;
     }
   } else if (op == OP.OP_MUL) {
-    for (let i = 0; i < total; i++) {
+    for (; i < total; i++) {
       store<f32>(out + (<usize>i << 2), load<f32>(src + (<usize>i << 2)) * load<f32>(k + (<usize>ch << 2)));
       if (++ch == c) ch = 0;
     }
   } else if (op == OP.OP_SUB) {
-    for (let i = 0; i < total; i++) {
+    for (; i < total; i++) {
       store<f32>(out + (<usize>i << 2), load<f32>(src + (<usize>i << 2)) - load<f32>(k + (<usize>ch << 2)));
       if (++ch == c) ch = 0;
     }
   } else {
-    for (let i = 0; i < total; i++) {
+    for (; i < total; i++) {
       store<f32>(out + (<usize>i << 2), load<f32>(src + (<usize>i << 2)) + load<f32>(k + (<usize>ch << 2)));
       if (++ch == c) ch = 0;
     }

@@ -200,7 +200,8 @@ export function epilogue_rows(e: usize, acc: usize, pix0: i32, n: i32): void {
 }
 
 // Lanes l = 0..3 of a per-channel operand for vector v of a flat group: channels (4v + l) mod c.
-@inline function channelLanes(p: usize, v: i32, c: i32): v128 {
+// (Also elementwise_f32's constant-row operation on narrow rows.)
+@inline export function channelLanes(p: usize, v: i32, c: i32): v128 {
   let r = f32x4.splat(load<f32>(p + (<usize>((4 * v) % c) << 2)));
   r = f32x4.replace_lane(r, 1, load<f32>(p + (<usize>((4 * v + 1) % c) << 2)));
   r = f32x4.replace_lane(r, 2, load<f32>(p + (<usize>((4 * v + 2) % c) << 2)));
