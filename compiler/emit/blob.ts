@@ -25,7 +25,7 @@ export interface Blob {
   arenaBytes: number;
   /** Where each value that steps write lies in linear memory (the sample's input and output buffers, arena slots), for tracing. */
   addresses: Map<ValueId, number>;
-  /** The runtime functions the plan reaches (compiler/emit/prune.ts): its kernels, and `window<S>` (or `window<S>i`, windowGate) for each window stride S of its window-path binary convs. */
+  /** The runtime functions the plan reaches (compiler/emit/prune.ts): its kernels, and `window<S>` (or `window<S>u`, `window<S>i`, windowGate) for each window stride S of its window-path binary convs. */
   needs: Set<string>;
 }
 
@@ -239,11 +239,11 @@ export function bitConvIntThresholds(s: BitConvStep): Int32Array | undefined {
   });
 }
 
-/** The window-loop instance a binary conv runs in (a prune gate): window<S>, or window<S>i on the integer path; undefined off the window path. */
+/** The window-loop instance a binary conv runs in (a prune gate): window<S> (bipolar), window<S>u (unipolar), or window<S>i on the integer path; undefined off the window path. */
 export function windowGate(s: BitConvStep, simd: boolean, ithr = bitConvIntThresholds(s)): string | undefined {
   const g = s.geom;
   if (!windowPackable(g.cin, g.kh, g.kw)) return undefined;
-  return `window${windowStride(g.cin, g.kh, g.kw, simd)}${ithr ? "i" : ""}`;
+  return `window${windowStride(g.cin, g.kh, g.kw, simd)}${ithr ? "i" : s.act.unipolar ? "u" : ""}`;
 }
 
 export function emitBlob(plan: Plan, mem: MemoryPlan, base: number, simd: boolean): Blob {

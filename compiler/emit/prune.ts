@@ -8,7 +8,7 @@
 // What a plan reaches: from the exports, through the call graph of the runtime's function table
 // (runtime/build/mbn-<target>.funcs.json, written by runtime/build.mjs from the module's text file),
 // except that a gated function — a kernel of runtime/kernels.json or a window-loop instance
-// `window<S>` or `window<S>i` (integer thresholds), by the last part of its name under runtime/assembly/kernels/ — is reached only when
+// `window<S>` (bipolar), `window<S>u` (unipolar) or `window<S>i` (integer thresholds), by the last part of its name under runtime/assembly/kernels/ — is reached only when
 // the plan needs it (Blob.needs: its steps' kernels and window strides). A gated function must have
 // exactly one call site (its dispatch case; the window stride selector), checked here, so that
 // leaving it out affects nothing else. Kernels the dispatch function inlined stay in it.
@@ -22,11 +22,11 @@ export interface FunctionTable {
   functions: { name: string; calls: number[] }[];
 }
 
-/** The names a plan's needs refer to: every kernel, and window<S> / window<S>i (the integer path) for each stride of the window path. */
-export const GATES: ReadonlySet<string> = new Set([...KERNELS.map((k) => k.name), ...WINDOW_STRIDES.flatMap((s) => [`window${s}`, `window${s}i`])]);
+/** The names a plan's needs refer to: every kernel, and window<S> / window<S>u (unipolar) / window<S>i (the integer path) for each stride of the window path. */
+export const GATES: ReadonlySet<string> = new Set([...KERNELS.map((k) => k.name), ...WINDOW_STRIDES.flatMap((s) => [`window${s}`, `window${s}u`, `window${s}i`])]);
 const PREFIX = "runtime/assembly/kernels/";
 
-/** The gate of a runtime function (its kernel, window<S> or window<S>i), or undefined for one that is always reached when called. */
+/** The gate of a runtime function (its kernel, window<S>, window<S>u or window<S>i), or undefined for one that is always reached when called. */
 export function gateOf(name: string): string | undefined {
   if (!name.startsWith(PREFIX)) return undefined;
   const last = name.slice(name.lastIndexOf("/") + 1);

@@ -57,7 +57,7 @@ describe("bundles keep only the runtime functions their plan reaches", () => {
       expect(Buffer.from(p.wasm).equals(Buffer.from(rt.bytes))).toBe(true);
       const names = rt.funcs!.functions.map((f) => f.name);
       for (const s of WINDOW_STRIDES)
-        for (const g of [`window${s}`, `window${s}i`]) expect(names.filter((n) => gateOf(n) === g), g).toHaveLength(1);
+        for (const g of [`window${s}`, `window${s}u`, `window${s}i`]) expect(names.filter((n) => gateOf(n) === g), g).toHaveLength(1);
       // and with none, only the plan-independent code stays (mbn_run, dispatch, the epilogue, …)
       const none = pruneRuntime(rt.bytes, rt.funcs!, new Set());
       expect(none.dropped.filter((n) => gateOf(n)).length).toBe(names.filter((n) => gateOf(n)).length);
@@ -82,7 +82,7 @@ describe("bundles keep only the runtime functions their plan reaches", () => {
         // the window-loop instances kept are exactly the plan's (stride, and the integer path or not)
         const gates = new Set(res.plan.steps.flatMap((s) => (s.op === "BitConv" ? [windowGate(s, target === "simd")].filter((g) => g !== undefined) : [])));
         for (const s of WINDOW_STRIDES)
-          for (const g of [`window${s}`, `window${s}i`]) expect(stubbed.some((n) => gateOf(n) === g), `${target} ${g}`).toBe(!gates.has(g));
+          for (const g of [`window${s}`, `window${s}u`, `window${s}i`]) expect(stubbed.some((n) => gateOf(n) === g), `${target} ${g}`).toBe(!gates.has(g));
         // outputs: bit-identical to the bundle with the whole runtime
         const [x1, x2] = await Promise.all([loadBundle(res.wasm), loadBundle(whole.wasm)]);
         const x = uniformInputs(4, x1.inputLength, 11);
@@ -91,25 +91,31 @@ describe("bundles keep only the runtime functions their plan reaches", () => {
       }
     });
 
-  it("a binary conv of each window stride (1–6): its window-loop instance kept, the others left out, outputs as the whole runtime's", async () => {
+  it("a binary conv of each window stride (1–6), bipolar and unipolar: its window-loop instance kept, the others left out, outputs as the whole runtime's", async () => {
     // Sign → Conv with ±α weights: 1×1 × 8 channels (1 word), 3×3 × 16 (2 + tail; the scalar build: 3 rows),
-    // 3×3 × 12 (2 → 3, dense), 3×3 × 32 (4 + tail; scalar: 5, dense), 3×3 × 24 (5, dense), 2×2 × 40 (4 → 6)
+    // 3×3 × 12 (2 → 3, dense), 3×3 × 32 (4 + tail; scalar: 5, dense), 3×3 × 24 (5, dense), 2×2 × 40 (4 → 6);
+    // Sign → Relu ({0, 1} activations) takes the unipolar instance window<S>u
     const cases: [number, number, number, number][] = [[8, 1, 1, 1], [16, 3, 2, 3], [12, 3, 3, 3], [32, 3, 4, 5], [24, 3, 5, 5], [40, 2, 6, 6]];
     for (const [cin, k, simdS, scalarS] of cases)
-      for (const target of TARGETS) {
+      for (const target of TARGETS)
+      for (const uni of [false, true]) {
         const S = target === "simd" ? simdS : scalarS;
         const cout = 8, n = cout * cin * k * k, pad = k > 1 ? 1 : 0;
         const w = floatTensor("w", [cout, cin, k, k], Array.from({ length: n }, (_, i) => ((i * 7919) % 3 ? 0.25 : -0.25) * (1 + (Math.floor(i / (cin * k * k)) % 2))));
         const oh = 6 + 2 * pad - k + 1, ow = 7 + 2 * pad - k + 1;
         const bytes = buildModel({
-          nodes: [{ op: "Sign", inputs: ["x"], outputs: ["s"] }, { op: "Conv", inputs: ["s", "w"], outputs: ["y"], attrs: { kernel_shape: [k, k], pads: [pad, pad, pad, pad] } }],
+          nodes: [
+            { op: "Sign", inputs: ["x"], outputs: [uni ? "s0" : "s"] },
+            ...(uni ? [{ op: "Relu", inputs: ["s0"], outputs: ["s"] }] : []),
+            { op: "Conv", inputs: ["s", "w"], outputs: ["y"], attrs: { kernel_shape: [k, k], pads: [pad, pad, pad, pad] } },
+          ],
           inits: [w], input: ["x", [1, cin, 6, 7]], output: ["y", [1, cout, oh, ow]], opset: 13,
         });
         const res = compile(bytes, { file: "win.onnx", target });
         const whole = compilePipeline(bytes, { target, runtime: (ext) => runtimeFor(target, ext), file: "win.onnx", wholeRuntime: true });
         expect(res.report.layers.filter((l) => l.op === "BitConv")).toHaveLength(1);
         const windows = [...needsOf(res, target)].filter((g) => g.startsWith("window"));
-        expect(windows, `${cin}×${k}×${k}`).toEqual([`window${S}`]);
+        expect(windows, `${cin}×${k}×${k}`).toEqual([`window${S}${uni ? "u" : ""}`]);
         const [a, b] = await Promise.all([loadBundle(res.wasm), loadBundle(whole.wasm)]);
         const x = uniformInputs(3, a.inputLength, 5);
         expect(Array.from(a.run(x))).toEqual(Array.from(b.run(x)));

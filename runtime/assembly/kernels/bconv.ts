@@ -130,12 +130,38 @@ export function bconv_impl(
     bconv_window(x, H, W, cin, K, xPlane, M, cout, kh, kw, stride, padT, padL, OH, OW, unipolar, alpha, beta, cw, ca, wtap, accRow, e, wpk, scratch, ithr);
     return;
   }
+  if (unipolar) general_unipolar(x, H, W, cin, words, K, xPlane, wts, M, cout, kh, kw, stride, padT, padL, OH, OW, alpha, beta, cw, ca, wtap, accRow, e, scratch);
+  else general_bipolar(x, H, W, cin, words, K, xPlane, wts, M, cout, kh, kw, stride, padT, padL, OH, OW, alpha, beta, cw, ca, wtap, accRow, e, scratch);
+}
+
+// The general path with XOR (bipolar) or AND (unipolar) a constant of each function: no branch on it
+// in the popcount loops (results/ab-xor-const-steps.json).
+function general_bipolar(
+  x: usize, H: i32, W: i32, cin: i32, words: i32, K: i32, xPlane: usize,
+  wts: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+  alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, accRow: usize, e: usize, scratch: usize,
+): void {
+  generalLoop(false, x, H, W, cin, words, K, xPlane, wts, M, cout, kh, kw, stride, padT, padL, OH, OW, alpha, beta, cw, ca, wtap, accRow, e, scratch);
+}
+function general_unipolar(
+  x: usize, H: i32, W: i32, cin: i32, words: i32, K: i32, xPlane: usize,
+  wts: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+  alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, accRow: usize, e: usize, scratch: usize,
+): void {
+  generalLoop(true, x, H, W, cin, words, K, xPlane, wts, M, cout, kh, kw, stride, padT, padL, OH, OW, alpha, beta, cw, ca, wtap, accRow, e, scratch);
+}
+
+@inline function generalLoop(
+  uni: bool, x: usize, H: i32, W: i32, cin: i32, words: i32, K: i32, xPlane: usize,
+  wts: usize, M: i32, cout: i32, kh: i32, kw: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+  alpha: usize, beta: usize, cw: usize, ca: f32, wtap: usize, accRow: usize, e: usize, scratch: usize,
+): void {
   const wso = <usize>(kh * kw * words) << 3; // bytes per output channel in one weight plane
   const wPlane = <usize>cout * wso;
   const pixStride = <usize>words << 3;
   const rowStride = <usize>W * pixStride; // one input row
   const wRow = <usize>(kw * words) << 3; // one kernel row
-  const xor = !unipolar;
+  const xor = !uni;
   // SIMD: α[o][m]·β_k as a [K][M][cout] table in scratch, one vector load per four channels
   if (ASC_FEATURE_SIMD)
     for (let k = 0; k < K; k++)
@@ -160,8 +186,8 @@ export function bconv_impl(
         let hp = 0;
         // popcount of the activation plane over the valid window (Σh = n − 2·hp; Σu = hp), needed
         // for unipolar bases and for the c_w term only
-        if (unipolar || cw) for (let r = 0; r < rows; r++) hp += popa(xa0 + <usize>r * rowStride, len);
-        const base = unipolar ? hp : n; // dot = base − 2·popcount
+        if (uni || cw) for (let r = 0; r < rows; r++) hp += popa(xa0 + <usize>r * rowStride, len);
+        const base = uni ? hp : n; // dot = base − 2·popcount
         for (let m = 0; m < M; m++) {
           const w0 = wts + <usize>m * wPlane + (<usize>((ky0 * kw + kx0) * words) << 3);
           const ab = scratch + (<usize>((k * M + m) * cout) << 2);
@@ -173,7 +199,7 @@ export function bconv_impl(
           for (; o < cout; o++) tile1(xa0, rowStride, w0 + <usize>o * wso, wRow, rows, len, xor, base, alpha, M, m, o, bk, acc);
         }
         if (cw) {
-          const s = bk * <f32>(unipolar ? hp : n - 2 * hp);
+          const s = bk * <f32>(uni ? hp : n - 2 * hp);
           for (let o = 0; o < cout; o++) {
             const q = acc + (<usize>o << 2);
             store<f32>(q, load<f32>(q) + load<f32>(cw + (<usize>o << 2)) * s);
