@@ -97,8 +97,7 @@ describe("bundles keep only the runtime functions their plan reaches", () => {
     // Sign → Relu ({0, 1} activations) takes the unipolar instance window<S>u
     const cases: [number, number, number, number][] = [[8, 1, 1, 1], [16, 3, 2, 3], [12, 3, 3, 3], [32, 3, 4, 5], [24, 3, 5, 5], [40, 2, 6, 6]];
     for (const [cin, k, simdS, scalarS] of cases)
-      for (const target of TARGETS)
-      for (const uni of [false, true]) {
+      for (const [target, uni] of TARGETS.flatMap((t) => [[t, false], [t, true]] as const)) {
         const S = target === "simd" ? simdS : scalarS;
         const cout = 8, n = cout * cin * k * k, pad = k > 1 ? 1 : 0;
         const w = floatTensor("w", [cout, cin, k, k], Array.from({ length: n }, (_, i) => ((i * 7919) % 3 ? 0.25 : -0.25) * (1 + (Math.floor(i / (cin * k * k)) % 2))));

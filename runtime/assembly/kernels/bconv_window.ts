@@ -401,11 +401,13 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
   memory.fill(aw, 0, <usize>((K + 1) * SA) << 3); // words NW..SA stay 0 (and masked off)
   const rowBytes = <usize>W << 3;
   // XOR (bipolar) or AND (unipolar) is a constant of each instance (window<S> / window<S>u), so no
-  // popcount branches on it (0.92–0.95× the time of the binary conv steps, 0.82–0.85× the 1×1
-  // shortcuts: results/ab-xor-const-steps.json). Except in the channel loop of S = 4 (3×3×32
-  // windows), which ran 1.06× the time with the constant (scratch A/B, record not kept): V8 loads a
-  // block's weight words in program order but schedules the pure xor/popcount late, so without the
-  // branches that split the block all eight channels' words are loaded first and spilled.
+  // popcount branches on it (0.90–0.96× the time of the binary conv steps, 0.81–0.92× the 1×1
+  // shortcuts: results/ab-xor-const-steps.json, ab-xor-const-rerun.json). Except in the channel loop
+  // of S = 4 (3×3×32 windows), which ran 1.06× the time with the constant (scratch A/B, record not
+  // kept): V8 loads a block's weight words in program order but schedules the pure xor/popcount
+  // late, so without the branches that split the block all eight channels' words are loaded first
+  // and spilled. There the runtime flag (the same value as the constant, but opaque to the engine)
+  // keeps those branches.
   const xor = !uni, xorLoop = S == 4 ? !unipolar : xor;
   const out = intPath ? epilogueOut(e) : 0; // the integer path packs its bits there itself
   const wo = <usize>(M * S) << 3; // bytes per output channel
