@@ -380,8 +380,8 @@ function window6i(x: usize, H: i32, W: i32, cin: i32, K: i32, xPlane: usize, M: 
 
 // A border pixel's dense window (windowLoop): the valid taps one by one into the activation words
 // aw [K][SA], each with its mask bits in bm [SA]. Tap t = ky·kw + kx sits in word j = ⌊t/T⌋ at bit
-// r·Cin, r = t mod T: one division per kernel row, then j and r are carried along (two divisions per
-// tap were 9 % of window2's samples, scripts/perf_profile.sh). One function for every window-loop
+// r·Cin, r = t mod T: one division per kernel row, then j and r are carried along (with two divisions
+// per tap this packing was ~9 % of window2's samples, scripts/perf_profile.sh). One function for every window-loop
 // instance, a call per border pixel instead of a copy in each instance: the simd runtime 4.5 KB
 // smaller, 0.98–1.00× model time (results/ab-border-no-div.json: 3×3×32 steps 0.98×, 3×3×16 steps
 // 0.98–1.04×).
